@@ -1,0 +1,101 @@
+# keydir: GNU Make + pkg-config.  Knobs: SANITIZE=address,undefined,
+# DEVELOPER=1 (-Werror), V=1.  Targets: all check unit e2e run lint deps.
+
+PKGS     := libmicrohttpd librnp sqlite3 libcurl jansson libsodium inih libidn2
+VERSION  := 0.1.0
+
+ifneq ($(SANITIZE),)
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      := -O1 -g
+else
+BUILD    ?= build
+OPT      := -O2 -g -D_FORTIFY_SOURCE=2
+endif
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+	-Wmissing-prototypes -Wold-style-definition -Wpointer-arith \
+	-Wcast-qual -Wwrite-strings -Wformat=2 -Wvla -Wundef \
+	-Wimplicit-fallthrough -Wdeclaration-after-statement
+ifeq ($(DEVELOPER),1)
+WARN += -Werror
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DKEYDIR_VERSION='"$(VERSION)"' $(WARN) -fstack-protector-strong -fPIE \
+	-MMD -MP -Ilib -Isrc/daemon $(PKG_CFLAGS) $(SANFLAGS)
+LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
+LDLIBS  += $(PKG_LIBS) -lpthread
+
+LIB_SRC    := $(wildcard lib/*.c)
+DAEMON_SRC := $(wildcard src/daemon/*.c)
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
+DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+
+# Unit tests: tests/unit/t_NAME.c links lib/ plus the daemon modules named
+# in T_NAME (so a module's tests build on their own).
+T_email :=
+T_str   :=
+T_token := token
+T_pgp   := pgp
+T_store := store store_sqlite
+T_mail  := mail_compose mail_dir
+T_config := config
+T_dir   := directory views pgp store store_sqlite token mail_compose
+UNIT_SRC := $(wildcard tests/unit/t_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck
+all: $(BUILD)/keydird
+
+$(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+.SECONDEXPANSION:
+$(BUILD)/tests/t_%: tests/unit/t_%.c $(LIB_OBJ) $$(patsubst %,$(BUILD)/src/daemon/%.o,$$(T_$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh run
+deps-test:
+	@scripts/deps.sh test
+
+run: deps
+	$(MAKE) all
+	$(BUILD)/keydird serve $(ARGS)
+
+unit: $(UNIT_BIN)
+	prove -f $(UNIT_BIN)
+
+e2e: all
+	KEYDIRD=$(abspath $(BUILD)/keydird) prove -f -e bash tests/e2e/[0-9]*.sh
+
+# make check: everything, then again under ASan+UBSan.
+check: deps-test
+	$(MAKE) all unit e2e
+	$(MAKE) SANITIZE=address,undefined all unit e2e
+
+lint:
+	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|strncpy)\(' \
+		$(LIB_SRC) $(DAEMON_SRC) || { echo "banned function"; exit 1; }
+	@awk 'FNR==1 && NR>1 && n>800 {print f ": " n " lines"; bad=1} {f=FILENAME; n=FNR} \
+		END {if (n>800) {print f ": " n " lines"; bad=1}; exit bad}' $(LIB_SRC) $(DAEMON_SRC)
+
+hdrcheck:
+	@for h in lib/*.h src/daemon/*.h; do \
+		echo "#include \"$$h\"" | $(CC) $(CFLAGS) -Wno-missing-prototypes -x c -c -o /dev/null - || exit 1; \
+	done
+
+clean:
+	rm -rf build build-san
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,35 @@
+/*
+ * email: address normalisation, the one rule for comparing addresses.
+ * Follows Hagrid/Autocrypt: the domain goes through IDNA 2008 to ASCII,
+ * then the whole address is lower-cased without locale.  Not a full RFC
+ * 5322 parser: quoted local parts, comments and IP-literal domains are
+ * refused.
+ */
+#ifndef KEYDIR_EMAIL_H
+#define KEYDIR_EMAIL_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define EMAIL_MAX 254	/* RFC 5321 path limit less the brackets */
+
+/*
+ * Normalise in, which is a bare address or a display form such as
+ * "Alice <Alice@Example.ORG>", into out (at least EMAIL_MAX + 1 bytes).
+ * Refuses (ERR_INVALID, message "malformed e-mail address") empty input,
+ * CR/LF or other control bytes, spaces in the address, a missing or
+ * doubled '@', an empty local part or domain, a local part starting with
+ * '-', a domain without a dot or that IDNA refuses, and a result longer
+ * than EMAIL_MAX.  Returns 0 or -1.
+ */
+int email_normalize(const char *in, char *out, size_t outsz, struct err *e);
+
+/*
+ * The normalised address held by an OpenPGP user ID ("Name (c) <addr>"
+ * or a bare "addr") into out; returns -1 when the user ID holds no valid
+ * address.  Never sets an error: a user ID without an address is normal.
+ */
+int email_from_uid(const char *uid, char *out, size_t outsz);
+
+#endif

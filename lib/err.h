@@ -1,0 +1,36 @@
+/*
+ * err: the error a call hands back to its caller, hiredis style.  A code
+ * says what kind of failure it was (http.c maps it to a status) and msg
+ * says it in words a user can read.
+ */
+#ifndef KEYDIR_ERR_H
+#define KEYDIR_ERR_H
+
+enum err_code {
+	ERR_OK = 0,
+	ERR_INVALID,	/* bad input: 400 */
+	ERR_NOTFOUND,	/* 404 */
+	ERR_GONE,	/* used or expired token: 410 */
+	ERR_TOOBIG,	/* over a configured limit: 413 */
+	ERR_UNSUPPORTED, /* wrong content type: 415 */
+	ERR_RATE,	/* rate limited: 429 */
+	ERR_INTERNAL,	/* our fault: 500 */
+	ERR_UNAVAIL	/* shutting down, database busy: 503 */
+};
+
+struct err {
+	enum err_code code;
+	char msg[256];
+};
+
+/* Set e (which may be NULL) to code and a printf-style message; returns -1. */
+int err_set(struct err *e, enum err_code code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Reset e to ERR_OK with an empty message. */
+void err_clear(struct err *e);
+
+/* HTTP status for code. */
+int err_http_status(enum err_code code);
+
+#endif

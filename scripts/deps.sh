@@ -1,0 +1,25 @@
+#!/bin/sh
+# Install the Debian packages keydir needs, only those missing.
+#   deps.sh run    build and run keydird
+#   deps.sh test   also everything make check uses
+set -eu
+RUN="build-essential pkg-config libmicrohttpd-dev librnp-dev libsqlite3-dev
+libcurl4-openssl-dev libjansson-dev libsodium-dev libinih-dev libidn2-dev"
+TEST="$RUN gnupg dirmngr gpg-agent sq python3 python3-aiosmtpd curl jq
+sqlite3 perl procps"
+case "${1:-run}" in
+run) want=$RUN ;;
+test) want=$TEST ;;
+*) echo "usage: $0 run|test" >&2; exit 2 ;;
+esac
+missing=
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "installing:$missing"
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+$SUDO apt-get update -q
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing

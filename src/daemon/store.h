@@ -1,0 +1,190 @@
+/*
+ * store: the one interface to persistent state (certs, published
+ * addresses, tokens, rate limits, the mail outbox).  A backend is a const
+ * struct store_ops (OpenSMTPD's queue_backend); SQL lives only in
+ * store_<backend>.c.  The URL scheme picks the backend: "sqlite:PATH".
+ *
+ * Threads: lookups (store_lookup) may run on any thread at once.  Every
+ * other call is a write-side call and must sit between store_begin and
+ * store_commit/store_rollback; store_begin serialises writers.
+ *
+ * Return convention: 0 done/found, 1 not found (getters only), -1 error
+ * with e set.
+ */
+#ifndef KEYDIR_STORE_H
+#define KEYDIR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORE_FPR_LEN 40
+#define STORE_KEYID_LEN 16
+#define STORE_HASH_LEN 32
+#define STORE_ETAG_LEN 34	/* "\"" + 32 hex + "\"" */
+
+struct store;
+
+struct store_subkey {
+	char fpr[STORE_FPR_LEN + 1];
+	char keyid[STORE_KEYID_LEN + 1];
+};
+
+/* Everything kept about one key. */
+struct store_cert {
+	char fpr[STORE_FPR_LEN + 1];	/* upper-case hex */
+	char keyid[STORE_KEYID_LEN + 1];
+	int algo;
+	unsigned bits;
+	int64_t created;
+	int64_t expires;
+	bool revoked;
+	uint8_t *full;		/* private full cert, binary */
+	size_t full_len;
+	char *published;	/* armored published form */
+	size_t published_len;
+	char *hkp_index;	/* HKP op=index answer for this key */
+	char etag[STORE_ETAG_LEN + 1];
+	int64_t updated;	/* when the published form last changed */
+	struct store_subkey *subs;	/* indexed for lookup by subkey */
+	size_t nsubs;
+};
+
+/* What a lookup returns: the bytes to serve, nothing else. */
+struct store_pub {
+	char fpr[STORE_FPR_LEN + 1];
+	char keyid[STORE_KEYID_LEN + 1];
+	char *published;
+	size_t published_len;
+	char *hkp_index;
+	char etag[STORE_ETAG_LEN + 1];
+	int64_t updated;
+};
+
+enum store_by {
+	STORE_BY_FPR,	/* 40 upper-case hex: primary or subkey */
+	STORE_BY_KEYID,	/* 16 upper-case hex: primary or subkey */
+	STORE_BY_EMAIL	/* normalised address, published only */
+};
+
+enum token_kind {
+	TOKEN_UPLOAD = 1,	/* VKS upload session: may request verification */
+	TOKEN_VERIFY = 2	/* confirm ADDRESS for FPR */
+};
+
+struct store_token {
+	uint8_t hash[STORE_HASH_LEN];
+	enum token_kind kind;
+	char fpr[STORE_FPR_LEN + 1];
+	char address[256];	/* "" for upload tokens */
+	int64_t created;
+	int64_t expires;
+	int64_t used;		/* 0 while unused */
+};
+
+struct store_mail {
+	int64_t id;
+	char rcpt[256];
+	char *data;		/* the whole RFC 5322 message */
+	size_t len;
+	int attempts;
+};
+
+struct store_ops {
+	const char *name;
+	int (*open)(struct store *s, const char *path, struct err *e);
+	void (*close)(struct store *s);
+	int (*lookup)(struct store *s, enum store_by by, const char *q,
+	    struct store_pub *out, struct err *e);
+
+	int (*begin)(struct store *s, struct err *e);
+	int (*commit)(struct store *s, struct err *e);
+	void (*rollback)(struct store *s);
+
+	int (*cert_get)(struct store *s, const char *fpr,
+	    struct store_cert *out, struct err *e);
+	int (*cert_put)(struct store *s, const struct store_cert *c,
+	    struct err *e);
+
+	int (*addr_owner)(struct store *s, const char *address,
+	    char fpr[STORE_FPR_LEN + 1], struct err *e);
+	int (*addr_list)(struct store *s, const char *fpr, char ***addrs,
+	    size_t *n, struct err *e);
+	int (*addr_set)(struct store *s, const char *address,
+	    const char *fpr, int64_t now, struct err *e);
+	int (*addr_del)(struct store *s, const char *address,
+	    struct err *e);
+
+	int (*token_put)(struct store *s, const struct store_token *t,
+	    struct err *e);
+	int (*token_get)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+	    struct store_token *out, struct err *e);
+	int (*token_use)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, struct err *e);
+	int (*token_pending)(struct store *s, const char *fpr,
+	    const char *address, int64_t now, bool *pending, struct err *e);
+
+	int (*rate_get)(struct store *s, const char *address,
+	    int64_t *last, struct err *e);
+	int (*rate_set)(struct store *s, const char *address, int64_t now,
+	    struct err *e);
+
+	int (*outbox_add)(struct store *s, const char *rcpt,
+	    const char *data, size_t len, int64_t now, struct err *e);
+	int (*outbox_due)(struct store *s, int64_t now, size_t max,
+	    struct store_mail **rows, size_t *n, struct err *e);
+	int (*outbox_done)(struct store *s, int64_t id, int64_t now,
+	    struct err *e);
+	int (*outbox_retry)(struct store *s, int64_t id, int attempts,
+	    int64_t next, const char *why, struct err *e);
+};
+
+struct store {
+	const struct store_ops *ops;
+	void *impl;
+};
+
+/*
+ * Open the store named by url ("sqlite:PATH", or a bare path, which means
+ * SQLite).  Creates the database (mode 0600) and runs migrations.  Returns
+ * a store to free with store_close, or NULL with e set.
+ */
+struct store *store_open(const char *url, struct err *e);
+/* Close and free; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* Free what a cert, a lookup result, mail rows or an address list own. */
+void store_cert_release(struct store_cert *c);
+void store_pub_release(struct store_pub *p);
+void store_mails_free(struct store_mail *rows, size_t n);
+void store_addrs_free(char **addrs, size_t n);
+
+/* Dispatch: each is s->ops->NAME(s, ...). */
+#define store_lookup(s, ...) ((s)->ops->lookup((s), __VA_ARGS__))
+#define store_begin(s, e) ((s)->ops->begin((s), (e)))
+#define store_commit(s, e) ((s)->ops->commit((s), (e)))
+#define store_rollback(s) ((s)->ops->rollback((s)))
+#define store_cert_get(s, ...) ((s)->ops->cert_get((s), __VA_ARGS__))
+#define store_cert_put(s, ...) ((s)->ops->cert_put((s), __VA_ARGS__))
+#define store_addr_owner(s, ...) ((s)->ops->addr_owner((s), __VA_ARGS__))
+#define store_addr_list(s, ...) ((s)->ops->addr_list((s), __VA_ARGS__))
+#define store_addr_set(s, ...) ((s)->ops->addr_set((s), __VA_ARGS__))
+#define store_addr_del(s, ...) ((s)->ops->addr_del((s), __VA_ARGS__))
+#define store_token_put(s, ...) ((s)->ops->token_put((s), __VA_ARGS__))
+#define store_token_get(s, ...) ((s)->ops->token_get((s), __VA_ARGS__))
+#define store_token_use(s, ...) ((s)->ops->token_use((s), __VA_ARGS__))
+#define store_token_pending(s, ...) \
+	((s)->ops->token_pending((s), __VA_ARGS__))
+#define store_rate_get(s, ...) ((s)->ops->rate_get((s), __VA_ARGS__))
+#define store_rate_set(s, ...) ((s)->ops->rate_set((s), __VA_ARGS__))
+#define store_outbox_add(s, ...) ((s)->ops->outbox_add((s), __VA_ARGS__))
+#define store_outbox_due(s, ...) ((s)->ops->outbox_due((s), __VA_ARGS__))
+#define store_outbox_done(s, ...) ((s)->ops->outbox_done((s), __VA_ARGS__))
+#define store_outbox_retry(s, ...) \
+	((s)->ops->outbox_retry((s), __VA_ARGS__))
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif
