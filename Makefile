@@ -60,7 +60,7 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-$(BUILD)/tests/t_%: tests/unit/t_%.c $(LIB_OBJ) $$(patsubst %,$(BUILD)/src/daemon/%.o,$$(T_$$*))
+$(BUILD)/tests/t_%: tests/unit/t_%.c $(LIB_OBJ) $$(addprefix $(BUILD)/src/daemon/,$$(addsuffix .o,$$(T_$$*)))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
