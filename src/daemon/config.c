@@ -1,0 +1,245 @@
+/*
+ * config: defaults, INI file (inih) and flags.  A table of keys keeps the
+ * file and the command line in step.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "str.h"
+
+enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_BOOL, CFG_UINT };
+
+struct cfg_key {
+	const char *name;
+	enum cfg_type type;
+	size_t off;
+	size_t len;	/* for strings */
+};
+
+#define S(f) CFG_STR, offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define N(t, f) t, offsetof(struct config, f), 0
+
+static const struct cfg_key cfg_keys[] = {
+	{ "listen", S(listen) },
+	{ "data_dir", S(data_dir) },
+	{ "database", S(database) },
+	{ "base_url", S(base_url) },
+	{ "smtp_url", S(smtp_url) },
+	{ "smtp_user", S(smtp_user) },
+	{ "smtp_pass", S(smtp_pass) },
+	{ "smtp_starttls", N(CFG_BOOL, smtp_starttls) },
+	{ "mail_from", S(mail_from) },
+	{ "max_body", N(CFG_SIZE, max_body) },
+	{ "max_uids", N(CFG_SIZE, max_uids) },
+	{ "max_subkeys", N(CFG_SIZE, max_subkeys) },
+	{ "max_certs", N(CFG_SIZE, max_certs) },
+	{ "token_ttl", N(CFG_DURATION, token_ttl) },
+	{ "upload_ttl", N(CFG_DURATION, upload_ttl) },
+	{ "mail_rate", N(CFG_DURATION, mail_rate) },
+	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
+	{ "threads", N(CFG_UINT, threads) },
+};
+
+/* Embedded defaults: everything local, nothing to set up. */
+void
+config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	str_lcpy(c->listen, "127.0.0.1:8080", sizeof(c->listen));
+	str_lcpy(c->data_dir, "var", sizeof(c->data_dir));
+	str_lcpy(c->base_url, "http://127.0.0.1:8080", sizeof(c->base_url));
+	str_lcpy(c->mail_from, "keydir@localhost.localdomain",
+	    sizeof(c->mail_from));
+	c->max_body = 1024 * 1024;
+	c->max_uids = 100;
+	c->max_subkeys = 100;
+	c->max_certs = 100;
+	c->token_ttl = 7 * 86400;
+	c->upload_ttl = 3600;
+	c->mail_rate = 600;
+	c->threads = 4;
+}
+
+/* Seconds from "N[smhd]". */
+int64_t
+config_duration(const char *s)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	switch (*end) {
+	case '\0':
+	case 's':
+		break;
+	case 'm':
+		v *= 60;
+		break;
+	case 'h':
+		v *= 3600;
+		break;
+	case 'd':
+		v *= 86400;
+		break;
+	default:
+		return -1;
+	}
+	if (*end && end[1] != '\0')
+		return -1;
+	return v;
+}
+
+/* Size with optional k/M suffix. */
+static int
+parse_size(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		v *= 1024, end++;
+	else if (*end == 'M')
+		v *= 1024 * 1024, end++;
+	if (*end != '\0' || v == 0)
+		return -1;
+	*out = (size_t)v;
+	return 0;
+}
+
+static int
+parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "1") || !strcmp(s, "yes") || !strcmp(s, "true") ||
+	    !strcmp(s, "on"))
+		*out = true;
+	else if (!strcmp(s, "0") || !strcmp(s, "no") ||
+	    !strcmp(s, "false") || !strcmp(s, "off"))
+		*out = false;
+	else
+		return -1;
+	return 0;
+}
+
+/* Set one key. */
+int
+config_set(struct config *c, const char *key, const char *value,
+    struct err *e)
+{
+	const struct cfg_key *k = NULL;
+	char *p;
+	size_t i, sz;
+	int64_t d;
+
+	for (i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++)
+		if (!strcmp(cfg_keys[i].name, key))
+			k = &cfg_keys[i];
+	if (k == NULL)
+		return err_set(e, ERR_INVALID, "unknown setting '%s'", key);
+	p = (char *)c + k->off;
+	switch (k->type) {
+	case CFG_STR:
+		if (str_lcpy(p, value, k->len) >= k->len)
+			return err_set(e, ERR_INVALID, "'%s' is too long", key);
+		return 0;
+	case CFG_SIZE:
+		if (parse_size(value, &sz) == -1)
+			break;
+		*(size_t *)(void *)p = sz;
+		return 0;
+	case CFG_DURATION:
+		if ((d = config_duration(value)) <= 0)
+			break;
+		*(int64_t *)(void *)p = d;
+		return 0;
+	case CFG_BOOL:
+		if (parse_bool(value, (bool *)(void *)p) == -1)
+			break;
+		return 0;
+	case CFG_UINT:
+		if (parse_size(value, &sz) == -1 || sz > 256)
+			break;
+		*(unsigned *)(void *)p = (unsigned)sz;
+		return 0;
+	}
+	return err_set(e, ERR_INVALID, "bad value '%s' for '%s'", value, key);
+}
+
+struct ini_ctx {
+	struct config *c;
+	struct err *e;
+	int failed;
+};
+
+static int
+ini_cb(void *arg, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *x = arg;
+
+	(void)section;
+	if (x->failed)
+		return 0;
+	if (config_set(x->c, name, value, x->e) == -1) {
+		x->failed = 1;
+		return 0;
+	}
+	return 1;
+}
+
+/* Read an INI file. */
+int
+config_load(struct config *c, const char *path, struct err *e)
+{
+	struct ini_ctx x = { c, e, 0 };
+	int rc;
+
+	rc = ini_parse(path, ini_cb, &x);
+	if (rc == -1)
+		return err_set(e, ERR_INVALID, "cannot open config '%s'", path);
+	if (x.failed)
+		return -1;
+	if (rc > 0)
+		return err_set(e, ERR_INVALID, "config '%s': syntax error on "
+		    "line %d", path, rc);
+	return 0;
+}
+
+/* Derive and check. */
+int
+config_finish(struct config *c, struct err *e)
+{
+	size_t n;
+
+	if (c->database[0] == '\0') {
+		n = (size_t)snprintf(c->database, sizeof(c->database),
+		    "sqlite:%s/keydir.db", c->data_dir);
+		if (n >= sizeof(c->database))
+			return err_set(e, ERR_INVALID, "data_dir too long");
+	}
+	n = strlen(c->base_url);
+	while (n > 0 && c->base_url[n - 1] == '/')
+		c->base_url[--n] = '\0';
+	if (strncmp(c->base_url, "http://", 7) &&
+	    strncmp(c->base_url, "https://", 8))
+		return err_set(e, ERR_INVALID, "base_url must start with "
+		    "http:// or https://");
+	if (strchr(c->mail_from, '@') == NULL ||
+	    str_has_ctl(c->mail_from, strlen(c->mail_from)))
+		return err_set(e, ERR_INVALID, "bad mail_from '%s'",
+		    c->mail_from);
+	if (c->threads == 0)
+		c->threads = 1;
+	return 0;
+}

@@ -1,0 +1,48 @@
+/*
+ * config: keydird's settings.  Embedded defaults, then an INI file, then
+ * command-line flags, all through config_set with the same key names.
+ */
+#ifndef KEYDIR_CONFIG_H
+#define KEYDIR_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+struct config {
+	char listen[128];	/* ADDR:PORT */
+	char data_dir[1024];
+	char database[1100];	/* store URL; default sqlite:DATA_DIR/keydir.db */
+	char base_url[256];	/* scheme://authority, no trailing slash */
+	char smtp_url[256];	/* "" = Maildir under DATA_DIR/mail */
+	char smtp_user[128];
+	char smtp_pass[128];
+	bool smtp_starttls;
+	char mail_from[256];
+	size_t max_body;	/* bytes of one request body */
+	size_t max_uids;
+	size_t max_subkeys;
+	size_t max_certs;	/* certs in one upload */
+	int64_t token_ttl;	/* confirmation links, seconds */
+	int64_t upload_ttl;	/* VKS upload sessions, seconds */
+	int64_t mail_rate;	/* one confirmation mail per address per this */
+	bool one_address_per_key;
+	unsigned threads;	/* HTTP worker threads */
+};
+
+/* Embedded defaults. */
+void config_defaults(struct config *c);
+/* Set key to value; ERR_INVALID naming the key for unknown keys or bad
+ * values. */
+int config_set(struct config *c, const char *key, const char *value,
+    struct err *e);
+/* Read an INI file (keys in any section or none). */
+int config_load(struct config *c, const char *path, struct err *e);
+/* Fill values derived from others (database from data_dir); check. */
+int config_finish(struct config *c, struct err *e);
+/* Parse "90", "90s", "10m", "2h", "7d" into seconds; -1 when malformed. */
+int64_t config_duration(const char *s);
+
+#endif

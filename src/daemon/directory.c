@@ -1,0 +1,382 @@
+/*
+ * directory: uploads and verification requests.  Parsing (the costly part)
+ * runs before the write transaction; merging with the stored version,
+ * re-publishing and queueing mail run inside it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "directory.h"
+#include "log.h"
+#include "mail.h"
+#include "pgp.h"
+#include "store.h"
+#include "str.h"
+#include "xmalloc.h"
+
+/* Status names as VKS has them. */
+const char *
+addr_status_str(enum addr_status s)
+{
+	switch (s) {
+	case ADDR_PENDING:
+		return "pending";
+	case ADDR_PUBLISHED:
+		return "published";
+	case ADDR_REVOKED:
+		return "revoked";
+	case ADDR_UNPUBLISHED:
+		break;
+	}
+	return "unpublished";
+}
+
+/* Free what an upload result owns. */
+void
+dir_upload_release(struct dir_upload *out)
+{
+	free(out->addrs);
+	free(out->fprs);
+	memset(out, 0, sizeof(*out));
+}
+
+static struct pgp_limits
+dir_limits(const struct daemon *d)
+{
+	struct pgp_limits lim;
+
+	lim.max_uids = d->cfg.max_uids;
+	lim.max_subkeys = d->cfg.max_subkeys;
+	lim.max_certs = d->cfg.max_certs;
+	return lim;
+}
+
+/* The uid of c for address, or NULL. */
+static const struct pgp_uid *
+dir_find_uid(const struct pgp_cert *c, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (!strcmp(c->uids[i].email, address))
+			return &c->uids[i];
+	return NULL;
+}
+
+/* True if address is on c and not revoked (a uid that is revoked may sit
+ * beside one that is not). */
+bool
+dir_uid_live(const struct pgp_cert *c, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (!strcmp(c->uids[i].email, address) && !c->uids[i].revoked)
+			return true;
+	return false;
+}
+
+/* Unpublish addresses the (merged) key no longer carries alive. */
+static int
+dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (store_addr_list(d->store, c->fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!c->revoked && dir_uid_live(c, addrs[i]))
+			continue;
+		if (store_addr_del(d->store, addrs[i], e) == -1)
+			goto out;
+		log_info("unpublished %s from %s (%s)", addrs[i], c->fpr,
+		    c->revoked ? "key revoked" : "user ID gone or revoked");
+	}
+	rc = 0;
+out:
+	store_addrs_free(addrs, n);
+	return rc;
+}
+
+/* Status of one address of c. */
+static int
+dir_status(struct daemon *d, const struct pgp_cert *c, const char *address,
+    int64_t now, enum addr_status *st, struct err *e)
+{
+	char owner[STORE_FPR_LEN + 1];
+	bool pending = false;
+	int rc;
+
+	if (!dir_uid_live(c, address)) {
+		*st = ADDR_REVOKED;
+		return 0;
+	}
+	rc = store_addr_owner(d->store, address, owner, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 0 && !strcmp(owner, c->fpr)) {
+		*st = ADDR_PUBLISHED;
+		return 0;
+	}
+	if (store_token_pending(d->store, c->fpr, address, now, &pending,
+	    e) == -1)
+		return -1;
+	*st = pending ? ADDR_PENDING : ADDR_UNPUBLISHED;
+	return 0;
+}
+
+/* Append address to out once. */
+static struct dir_addr *
+dir_add_addr(struct dir_upload *out, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < out->naddrs; i++)
+		if (!strcmp(out->addrs[i].address, address))
+			return &out->addrs[i];
+	out->addrs = xrealloc(out->addrs,
+	    (out->naddrs + 1) * sizeof(*out->addrs));
+	str_lcpy(out->addrs[out->naddrs].address, address, EMAIL_MAX + 1);
+	out->addrs[out->naddrs].status = ADDR_UNPUBLISHED;
+	return &out->addrs[out->naddrs++];
+}
+
+/* Fill out->addrs for every address on c; mail the unpublished ones when
+ * request_all. */
+static int
+dir_statuses(struct daemon *d, const struct pgp_cert *c, bool request_all,
+    int64_t now, struct dir_upload *out, struct err *e)
+{
+	struct dir_addr *a;
+	size_t i;
+
+	if (c->revoked)
+		return 0;
+	for (i = 0; i < c->nuids; i++) {
+		if (c->uids[i].email[0] == '\0')
+			continue;
+		a = dir_add_addr(out, c->uids[i].email);
+		if (dir_status(d, c, a->address, now, &a->status, e) == -1)
+			return -1;
+		if (request_all && a->status == ADDR_UNPUBLISHED) {
+			if (dir_send_confirm(d, c, a->address, now, &a->status,
+			    e) == -1)
+				return -1;
+			out->nmails++;
+		}
+	}
+	return 0;
+}
+
+/* Merge c with the stored version (if any) and store the result; on
+ * return *c is the merged cert. */
+static int
+dir_store_cert(struct daemon *d, struct pgp_cert *c, int64_t now,
+    struct err *e)
+{
+	struct store_cert old;
+	struct pgp_cert merged;
+	struct pgp_limits lim = dir_limits(d);
+	int rc;
+
+	memset(&old, 0, sizeof(old));
+	rc = store_cert_get(d->store, c->fpr, &old, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 0) {
+		memset(&merged, 0, sizeof(merged));
+		rc = pgp_merge(old.full, old.full_len, c->full, c->full_len,
+		    &lim, &merged, e);
+		store_cert_release(&old);
+		if (rc == -1)
+			return -1;
+		pgp_cert_release(c);
+		*c = merged;
+		if (dir_prune(d, c, e) == -1)
+			return -1;
+	}
+	return dir_republish(d, c, now, e);
+}
+
+/* Open a VKS upload session for fpr. */
+static int
+dir_new_session(struct daemon *d, const char *fpr, int64_t now,
+    struct dir_upload *out, struct err *e)
+{
+	struct store_token t;
+
+	memset(&t, 0, sizeof(t));
+	token_new(out->token, t.hash);
+	t.kind = TOKEN_UPLOAD;
+	str_lcpy(t.fpr, fpr, sizeof(t.fpr));
+	t.created = now;
+	t.expires = now + d->cfg.upload_ttl;
+	return store_token_put(d->store, &t, e);
+}
+
+/* Store several certs from one upload: no session, no mail. */
+static int
+dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
+    int64_t now, struct dir_upload *out, struct err *e)
+{
+	size_t i;
+
+	out->fprs = xcalloc(n, sizeof(*out->fprs));
+	for (i = 0; i < n; i++) {
+		if (dir_store_cert(d, &certs[i], now, e) == -1)
+			return -1;
+		str_lcpy(out->fprs[i], certs[i].fpr, sizeof(out->fprs[i]));
+	}
+	out->nfprs = n;
+	return 0;
+}
+
+/* Take an upload. */
+int
+dir_upload(struct daemon *d, const uint8_t *data, size_t len,
+    bool request_all, struct dir_upload *out, struct err *e)
+{
+	struct pgp_limits lim = dir_limits(d);
+	struct pgp_cert *certs = NULL;
+	size_t n = 0;
+	int64_t now = time(NULL);
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if (pgp_parse(data, len, &lim, &certs, &n, e) == -1)
+		return -1;
+	if (store_begin(d->store, e) == -1)
+		goto out;
+	if (n > 1)
+		rc = dir_upload_many(d, certs, n, now, out, e);
+	else if ((rc = dir_store_cert(d, &certs[0], now, e)) == 0) {
+		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
+		out->revoked = certs[0].revoked;
+		rc = dir_new_session(d, out->fpr, now, out, e);
+		if (rc == 0)
+			rc = dir_statuses(d, &certs[0], request_all, now, out,
+			    e);
+	}
+	if (rc == 0)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	if (rc == 0 && out->nmails && d->mailer)
+		mailer_kick(d->mailer);
+	if (rc == 0)
+		log_info("upload of %s: %zu address(es), %zu mail(s)",
+		    n > 1 ? "several keys" : out->fpr, out->naddrs,
+		    out->nmails);
+out:
+	pgp_certs_free(certs, n);
+	if (rc == -1)
+		dir_upload_release(out);
+	return rc;
+}
+
+/* Load and parse the stored cert fpr (inside a transaction). */
+int
+dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
+    struct err *e)
+{
+	struct pgp_limits lim = dir_limits(d);
+	struct store_cert sc;
+	struct pgp_cert *certs = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	rc = store_cert_get(d->store, fpr, &sc, e);
+	if (rc == 1)
+		return err_set(e, ERR_GONE, "This key is no longer here.");
+	if (rc == -1)
+		return -1;
+	lim.max_certs = 1;
+	rc = pgp_parse(sc.full, sc.full_len, &lim, &certs, &n, e);
+	store_cert_release(&sc);
+	if (rc == -1)
+		return -1;
+	*c = certs[0];
+	free(certs);
+	return 0;
+}
+
+/* The requested addresses of one session, mailed where needed. */
+static int
+dir_request_each(struct daemon *d, const struct pgp_cert *c,
+    const char *const *addresses, size_t n, int64_t now,
+    struct dir_upload *out, struct err *e)
+{
+	char norm[EMAIL_MAX + 1];
+	struct dir_addr *a;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (email_normalize(addresses[i], norm, sizeof(norm), e) == -1)
+			return -1;
+		if (dir_find_uid(c, norm) == NULL)
+			return err_set(e, ERR_INVALID, "The key has no user "
+			    "ID for %s.", norm);
+		a = dir_add_addr(out, norm);
+		if (dir_status(d, c, norm, now, &a->status, e) == -1)
+			return -1;
+		if (a->status != ADDR_UNPUBLISHED)
+			continue;
+		if (dir_send_confirm(d, c, norm, now, &a->status, e) == -1)
+			return -1;
+		out->nmails++;
+	}
+	return 0;
+}
+
+/* VKS request-verify. */
+int
+dir_request_verify(struct daemon *d, const char *token,
+    const char *const *addresses, size_t n, struct dir_upload *out,
+    struct err *e)
+{
+	uint8_t hash[TOKEN_HASH_LEN];
+	struct store_token t;
+	struct pgp_cert c;
+	int64_t now = time(NULL);
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	if (token_hash(token, hash) == -1)
+		return err_set(e, ERR_INVALID, "Upload session expired. "
+		    "Please try again.");
+	if (store_begin(d->store, e) == -1)
+		return -1;
+	rc = store_token_get(d->store, hash, &t, e);
+	if (rc == 1 || (rc == 0 && (t.kind != TOKEN_UPLOAD ||
+	    !str_ct_equal(t.hash, hash, sizeof(hash)) || t.expires <= now)))
+		rc = err_set(e, ERR_INVALID, "Upload session expired. Please "
+		    "try again.");
+	if (rc == 0)
+		rc = dir_load(d, t.fpr, &c, e);
+	if (rc == 0) {
+		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
+		out->revoked = c.revoked;
+		if (c.revoked)
+			rc = err_set(e, ERR_INVALID, "This key is revoked.");
+	}
+	if (rc == 0)
+		rc = dir_request_each(d, &c, addresses, n, now, out, e);
+	if (rc == 0)
+		rc = dir_statuses(d, &c, false, now, out, e);
+	if (rc == 0)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	pgp_cert_release(&c);
+	if (rc == 0 && out->nmails && d->mailer)
+		mailer_kick(d->mailer);
+	if (rc == -1)
+		dir_upload_release(out);
+	return rc;
+}

@@ -1,0 +1,111 @@
+/*
+ * directory: the rules of the directory, independent of HTTP.  Who may
+ * publish what, the state of each address, and which mails go out.  It
+ * reads and writes only through the store and asks pgp to parse, merge
+ * and strip.  A state change and the mail it causes commit together.
+ */
+#ifndef KEYDIR_DIRECTORY_H
+#define KEYDIR_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "email.h"
+#include "err.h"
+#include "token.h"
+
+struct daemon;
+struct pgp_cert;
+
+enum addr_status {
+	ADDR_UNPUBLISHED,
+	ADDR_PENDING,	/* a confirmation mail is out (or rate limited) */
+	ADDR_PUBLISHED,
+	ADDR_REVOKED
+};
+
+struct dir_addr {
+	char address[EMAIL_MAX + 1];
+	enum addr_status status;
+};
+
+/* The outcome of an upload or a verification request. */
+struct dir_upload {
+	char fpr[41];
+	char token[TOKEN_LEN + 1];	/* VKS upload session */
+	bool revoked;			/* the key is revoked */
+	struct dir_addr *addrs;
+	size_t naddrs;
+	size_t nmails;			/* confirmation mails queued */
+	char (*fprs)[41];		/* several certs uploaded at once */
+	size_t nfprs;
+};
+
+/* A confirmation link, as shown on its page. */
+struct dir_verify {
+	char fpr[41];
+	char address[EMAIL_MAX + 1];
+	char prev_fpr[41];	/* the address's current key, "" if none */
+	char **others;		/* addresses of this key that confirming
+				 * unpublishes (one_address_per_key) */
+	size_t nothers;
+	int64_t expires;
+};
+
+/* "unpublished", "pending", "published", "revoked". */
+const char *addr_status_str(enum addr_status s);
+
+/*
+ * Take an uploaded key (armored or binary).  Stores or merges it, keeps
+ * published addresses the key still carries, and opens an upload session
+ * (out->token).  With request_all, a confirmation mail goes to every
+ * address on the key that is not yet published (HKP /pks/add).  Several
+ * certs in one upload are stored and listed in out->fprs, with no session.
+ */
+int dir_upload(struct daemon *d, const uint8_t *data, size_t len,
+    bool request_all, struct dir_upload *out, struct err *e);
+
+/*
+ * Send confirmation mails for addresses of the key behind an upload
+ * session token (VKS request-verify).  ERR_INVALID "Upload session
+ * expired. Please try again." for an unknown or expired token.
+ */
+int dir_request_verify(struct daemon *d, const char *token,
+    const char *const *addresses, size_t n, struct dir_upload *out,
+    struct err *e);
+
+/* Release what out owns. */
+void dir_upload_release(struct dir_upload *out);
+
+/*
+ * Look at a confirmation link without changing anything (GET).  Errors:
+ * ERR_NOTFOUND for an unknown token, ERR_GONE for a used or expired one.
+ */
+int dir_verify_show(struct daemon *d, const char *token,
+    struct dir_verify *out, struct err *e);
+/* Confirm: publish the address for the key (POST).  Same errors. */
+int dir_verify_confirm(struct daemon *d, const char *token,
+    struct dir_verify *out, struct err *e);
+/* Discard the request ("this was not me").  Same errors. */
+int dir_verify_reject(struct daemon *d, const char *token,
+    struct dir_verify *out, struct err *e);
+void dir_verify_release(struct dir_verify *v);
+
+/* Internal to directory*.c: recompute and store key fpr's published form
+ * from its parsed full cert c (inside a store transaction). */
+int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
+    struct err *e);
+/* Internal: queue a confirmation mail for address (inside a transaction);
+ * sets *st to pending. */
+int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
+    const char *address, int64_t now, enum addr_status *st, struct err *e);
+
+/* Internal: load and parse the stored cert fpr (inside a transaction);
+ * ERR_GONE when it is not there. */
+int dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
+    struct err *e);
+/* Internal: true when c carries address in a user ID that is not revoked. */
+bool dir_uid_live(const struct pgp_cert *c, const char *address);
+
+#endif

@@ -1,0 +1,243 @@
+/*
+ * directory_publish: what gets served and what gets mailed.  The published
+ * form, its HKP index and its ETag are computed here, once per change, so
+ * that a lookup is one indexed read.  The confirmation mail carries the key
+ * as it would be published with that one address.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "buf.h"
+#include "daemon.h"
+#include "directory.h"
+#include "log.h"
+#include "mail.h"
+#include "pgp.h"
+#include "store.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PUB_MAX (4 * 1024 * 1024)
+
+/* Percent-encode a uid for an HKP index line. */
+static void
+hkp_uid_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c <= 0x20 || c >= 0x7f || c == ':' || c == '%')
+			buf_printf(b, "%%%02X", c);
+		else
+			buf_addch(b, c);
+	}
+}
+
+/* The HKP machine-readable index for c with its published addresses. */
+static void
+hkp_index(const struct pgp_cert *c, char **addrs, size_t n, struct buf *b)
+{
+	size_t i, j;
+
+	buf_printf(b, "info:1:1\r\npub:%s:%d:%u:%lld:", c->fpr, c->algo,
+	    c->bits, (long long)c->created);
+	if (c->expires)
+		buf_printf(b, "%lld", (long long)c->expires);
+	buf_printf(b, ":%s\r\n", c->revoked ? "r" : "");
+	for (i = 0; i < c->nuids; i++) {
+		const struct pgp_uid *u = &c->uids[i];
+		bool pub = false;
+
+		for (j = 0; j < n && !u->revoked; j++)
+			if (!strcmp(u->email, addrs[j]))
+				pub = true;
+		if (!pub)
+			continue;
+		buf_addstr(b, "uid:");
+		hkp_uid_escape(b, u->text);
+		buf_printf(b, ":%lld::\r\n", (long long)u->created);
+	}
+}
+
+/* Quoted ETag from the bytes served. */
+static void
+dir_etag(const char *p, size_t len, char out[STORE_ETAG_LEN + 1])
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+
+	crypto_hash_sha256(h, (const unsigned char *)p, len);
+	out[0] = '"';
+	str_hex(h, 16, out + 1);
+	out[33] = '"';
+	out[34] = '\0';
+}
+
+/* Recompute and store c's published form. */
+int
+dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
+    struct err *e)
+{
+	struct store_cert sc;
+	struct buf pub, idx;
+	char **addrs = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	buf_init(&pub, PUB_MAX);
+	buf_init(&idx, PUB_MAX);
+	memset(&sc, 0, sizeof(sc));
+	if (store_addr_list(d->store, c->fpr, &addrs, &n, e) == -1)
+		goto out;
+	if (pgp_publish(c->full, c->full_len, (const char *const *)addrs, n,
+	    &pub, e) == -1)
+		goto out;
+	hkp_index(c, addrs, n, &idx);
+	str_lcpy(sc.fpr, c->fpr, sizeof(sc.fpr));
+	str_lcpy(sc.keyid, c->keyid, sizeof(sc.keyid));
+	sc.algo = c->algo;
+	sc.bits = c->bits;
+	sc.created = c->created;
+	sc.expires = c->expires;
+	sc.revoked = c->revoked;
+	sc.full = c->full;
+	sc.full_len = c->full_len;
+	sc.published = pub.data;
+	sc.published_len = pub.len;
+	sc.hkp_index = idx.data;
+	dir_etag(pub.data, pub.len, sc.etag);
+	sc.updated = now;
+	sc.subs = xcalloc(c->nsubs, sizeof(*sc.subs));
+	for (i = 0; i < c->nsubs; i++) {
+		str_lcpy(sc.subs[i].fpr, c->subs[i].fpr, sizeof(sc.subs[i].fpr));
+		str_lcpy(sc.subs[i].keyid, c->subs[i].keyid,
+		    sizeof(sc.subs[i].keyid));
+	}
+	sc.nsubs = c->nsubs;
+	rc = store_cert_put(d->store, &sc, e);
+	free(sc.subs);
+out:
+	store_addrs_free(addrs, n);
+	buf_release(&pub);
+	buf_release(&idx);
+	return rc;
+}
+
+/* Fingerprint in groups of four, as people compare them. */
+static void
+fpr_groups(const char *fpr, char *out, size_t sz)
+{
+	size_t i, o = 0;
+
+	for (i = 0; fpr[i] && o + 2 < sz; i++) {
+		if (i && i % 4 == 0)
+			out[o++] = ' ';
+		out[o++] = fpr[i];
+	}
+	out[o] = '\0';
+}
+
+/* The text of a confirmation mail. */
+static void
+confirm_body(struct daemon *d, const struct pgp_cert *c, const char *addr,
+    const char *tok, int64_t expires, struct buf *b)
+{
+	char groups[64], when[64];
+	time_t t = (time_t)expires;
+	struct tm tm;
+
+	fpr_groups(c->fpr, groups, sizeof(groups));
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
+	buf_printf(b,
+	    "Hello,\n\n"
+	    "someone asked the key directory at %s to publish this OpenPGP\n"
+	    "key for the address %s:\n\n"
+	    "    %s\n\n"
+	    "The key is attached to this mail (%s.asc), as it would be\n"
+	    "published.  If it is yours and you want people to find it by\n"
+	    "this address, open this link and press the button there:\n\n"
+	    "    %s/verify/%s\n\n"
+	    "Nothing is published until you press the button.  The link\n"
+	    "works once and expires on %s.\n\n"
+	    "If this was not you, ignore this mail, or use the same page to\n"
+	    "discard the request.\n",
+	    d->cfg.base_url, addr, groups, c->fpr, d->cfg.base_url, tok, when);
+}
+
+/* Compose the mail for addr and put it in the outbox. */
+static int
+confirm_queue(struct daemon *d, const struct pgp_cert *c, const char *addr,
+    const char *tok, int64_t now, int64_t expires, struct err *e)
+{
+	const char *one[1] = { addr };
+	struct buf key, body, msg;
+	struct mail_att att;
+	struct mail_spec m;
+	char fname[64];
+	int rc = -1;
+
+	buf_init(&key, PUB_MAX);
+	buf_init(&body, 64 * 1024);
+	buf_init(&msg, 2 * PUB_MAX);
+	if (pgp_publish(c->full, c->full_len, one, 1, &key, e) == -1)
+		goto out;
+	confirm_body(d, c, addr, tok, expires, &body);
+	snprintf(fname, sizeof(fname), "%s.asc", c->fpr);
+	att.filename = fname;
+	att.content_type = "application/pgp-keys";
+	att.data = key.data;
+	att.len = key.len;
+	memset(&m, 0, sizeof(m));
+	m.from = d->cfg.mail_from;
+	m.to = addr;
+	m.subject = "Confirm your key for this address";
+	m.body = body.data;
+	m.atts = &att;
+	m.natts = 1;
+	m.date = now;
+	if (mail_compose(&m, &msg, e) == -1)
+		goto out;
+	rc = store_outbox_add(d->store, addr, msg.data, msg.len, now, e);
+out:
+	buf_release(&key);
+	buf_release(&body);
+	buf_release(&msg);
+	return rc;
+}
+
+/* Queue a confirmation for addr unless one went out within mail_rate. */
+int
+dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
+    const char *address, int64_t now, enum addr_status *st, struct err *e)
+{
+	struct store_token t;
+	char tok[TOKEN_LEN + 1];
+	int64_t last = 0;
+	int rc;
+
+	rc = store_rate_get(d->store, address, &last, e);
+	if (rc == -1)
+		return -1;
+	*st = ADDR_PENDING;
+	if (rc == 0 && now - last < d->cfg.mail_rate) {
+		log_info("confirmation for %s rate limited", address);
+		return 0;
+	}
+	memset(&t, 0, sizeof(t));
+	token_new(tok, t.hash);
+	t.kind = TOKEN_VERIFY;
+	str_lcpy(t.fpr, c->fpr, sizeof(t.fpr));
+	str_lcpy(t.address, address, sizeof(t.address));
+	t.created = now;
+	t.expires = now + d->cfg.token_ttl;
+	if (store_token_put(d->store, &t, e) == -1 ||
+	    confirm_queue(d, c, address, tok, now, t.expires, e) == -1 ||
+	    store_rate_set(d->store, address, now, e) == -1)
+		return -1;
+	log_info("confirmation link for %s (key %s): %s/verify/%s", address,
+	    c->fpr, d->cfg.base_url, tok);
+	return 0;
+}

@@ -1,0 +1,177 @@
+/*
+ * directory_verify: confirmation links.  GET only looks (dir_verify_show);
+ * POST confirms or discards.  A token is single use, expires, and is found
+ * by its hash; each call re-checks everything inside one transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "directory.h"
+#include "log.h"
+#include "pgp.h"
+#include "store.h"
+#include "str.h"
+#include "xmalloc.h"
+
+enum verify_act { VERIFY_SHOW, VERIFY_CONFIRM, VERIFY_REJECT };
+
+/* Release what v owns. */
+void
+dir_verify_release(struct dir_verify *v)
+{
+	store_addrs_free(v->others, v->nothers);
+	v->others = NULL;
+	v->nothers = 0;
+}
+
+/* Find and check the token; fill v's address, key and expiry. */
+static int
+verify_token(struct daemon *d, const char *token, int64_t now,
+    struct store_token *t, struct dir_verify *v, struct err *e)
+{
+	uint8_t hash[TOKEN_HASH_LEN];
+	int rc;
+
+	if (token_hash(token, hash) == -1)
+		return err_set(e, ERR_NOTFOUND, "This confirmation link is "
+		    "not valid. Check that you copied all of it.");
+	rc = store_token_get(d->store, hash, t, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1 || t->kind != TOKEN_VERIFY ||
+	    !str_ct_equal(t->hash, hash, sizeof(hash)))
+		return err_set(e, ERR_NOTFOUND, "This confirmation link is "
+		    "not valid. Check that you copied all of it.");
+	str_lcpy(v->fpr, t->fpr, sizeof(v->fpr));
+	str_lcpy(v->address, t->address, sizeof(v->address));
+	v->expires = t->expires;
+	if (t->used)
+		return err_set(e, ERR_GONE, "This link was already used.");
+	if (t->expires <= now)
+		return err_set(e, ERR_GONE, "This link has expired. Upload "
+		    "your key again to get a new one.");
+	return 0;
+}
+
+/* What confirming would change: the current key of the address and,
+ * with one_address_per_key, the key's other addresses. */
+static int
+verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = store_addr_owner(d->store, v->address, v->prev_fpr, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1 || !strcmp(v->prev_fpr, v->fpr))
+		v->prev_fpr[0] = '\0';
+	if (!d->cfg.one_address_per_key)
+		return 0;
+	if (store_addr_list(d->store, v->fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(addrs[i], v->address))
+			continue;
+		v->others = xrealloc(v->others,
+		    (v->nothers + 1) * sizeof(*v->others));
+		v->others[v->nothers++] = xstrdup(addrs[i]);
+	}
+	store_addrs_free(addrs, n);
+	return 0;
+}
+
+/* Publish v->address for v->fpr, moving it off any other key. */
+static int
+verify_publish(struct daemon *d, const struct pgp_cert *c,
+    struct dir_verify *v, int64_t now, struct err *e)
+{
+	struct pgp_cert prev;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < v->nothers; i++)
+		if (store_addr_del(d->store, v->others[i], e) == -1)
+			return -1;
+	if (store_addr_set(d->store, v->address, c->fpr, now, e) == -1)
+		return -1;
+	if (v->prev_fpr[0]) {
+		memset(&prev, 0, sizeof(prev));
+		if (dir_load(d, v->prev_fpr, &prev, e) == -1)
+			return -1;
+		rc = dir_republish(d, &prev, now, e);
+		pgp_cert_release(&prev);
+		if (rc == -1)
+			return -1;
+	}
+	return dir_republish(d, c, now, e);
+}
+
+/* Act on the confirmation link. */
+static int
+verify_act(struct daemon *d, enum verify_act act, const char *token,
+    struct dir_verify *v, struct err *e)
+{
+	struct store_token t;
+	struct pgp_cert c;
+	int64_t now = time(NULL);
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	memset(&c, 0, sizeof(c));
+	if (store_begin(d->store, e) == -1)
+		return -1;
+	rc = verify_token(d, token, now, &t, v, e);
+	if (rc == 0 && act != VERIFY_REJECT)
+		rc = dir_load(d, v->fpr, &c, e);
+	if (rc == 0 && act != VERIFY_REJECT && (c.revoked ||
+	    !dir_uid_live(&c, v->address)))
+		rc = err_set(e, ERR_GONE, "The key no longer carries this "
+		    "address, or it was revoked.");
+	if (rc == 0 && act != VERIFY_REJECT)
+		rc = verify_effects(d, v, e);
+	if (rc == 0 && act != VERIFY_SHOW)
+		rc = store_token_use(d->store, t.hash, now, e) == 0 ? 0 :
+		    err_set(e, ERR_GONE, "This link was already used.");
+	if (rc == 0 && act == VERIFY_CONFIRM)
+		rc = verify_publish(d, &c, v, now, e);
+	if (rc == 0 && act != VERIFY_SHOW)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	pgp_cert_release(&c);
+	if (rc == 0 && act == VERIFY_CONFIRM)
+		log_info("published %s for %s%s%s", v->address, v->fpr,
+		    v->prev_fpr[0] ? ", replacing " : "", v->prev_fpr);
+	if (rc == 0 && act == VERIFY_REJECT)
+		log_info("request to publish %s for %s discarded", v->address,
+		    v->fpr);
+	return rc;
+}
+
+/* GET: look only. */
+int
+dir_verify_show(struct daemon *d, const char *token, struct dir_verify *out,
+    struct err *e)
+{
+	return verify_act(d, VERIFY_SHOW, token, out, e);
+}
+
+/* POST: publish. */
+int
+dir_verify_confirm(struct daemon *d, const char *token,
+    struct dir_verify *out, struct err *e)
+{
+	return verify_act(d, VERIFY_CONFIRM, token, out, e);
+}
+
+/* POST .../reject: discard. */
+int
+dir_verify_reject(struct daemon *d, const char *token,
+    struct dir_verify *out, struct err *e)
+{
+	return verify_act(d, VERIFY_REJECT, token, out, e);
+}

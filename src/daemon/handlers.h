@@ -1,0 +1,32 @@
+/*
+ * handlers: one function per endpoint, grouped by resource in h_*.c.
+ * Each gets the daemon, the request, the response to fill and the rest of
+ * the path after its route's prefix (still percent-encoded).
+ */
+#ifndef KEYDIR_HANDLERS_H
+#define KEYDIR_HANDLERS_H
+
+#include "routes.h"
+
+/* h_keys.c: lookups, the hot path */
+void h_vks_by_fpr(struct daemon *, struct req *, struct resp *, const char *);
+void h_vks_by_keyid(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_vks_by_email(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_hkp_lookup(struct daemon *, struct req *, struct resp *, const char *);
+void h_api_lookup(struct daemon *, struct req *, struct resp *, const char *);
+
+/* h_upload.c: submissions */
+void h_vks_upload(struct daemon *, struct req *, struct resp *, const char *);
+void h_vks_request_verify(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_hkp_add(struct daemon *, struct req *, struct resp *, const char *);
+
+/* h_verify.c: confirmation links and the front page */
+void h_verify_get(struct daemon *, struct req *, struct resp *, const char *);
+void h_verify_post(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_index(struct daemon *, struct req *, struct resp *, const char *);
+
+#endif

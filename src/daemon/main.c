@@ -1,0 +1,186 @@
+/*
+ * main: keydird's command line.  Fixed order: defaults, config file,
+ * flags; then the data directory, the store, the mailer, the listener;
+ * then wait for SIGTERM or SIGINT and shut down in reverse.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <sodium.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "http.h"
+#include "log.h"
+#include "mail.h"
+#include "pgp.h"
+#include "store.h"
+
+static const char usage_text[] =
+    "usage: keydird serve [--config FILE] [--listen ADDR:PORT]\n"
+    "                     [--data-dir DIR] [--base-url URL] [--smtp URL]\n"
+    "                     [--mail-from ADDR] [--set KEY=VALUE]...\n"
+    "       keydird --help | --version\n"
+    "\n"
+    "keydird is a verifying OpenPGP key directory: it publishes an address\n"
+    "for a key only after the owner of the address confirms by mail.\n"
+    "\n"
+    "  --config FILE      INI file with the keys below (flags override it)\n"
+    "  --listen ADDR:PORT where to serve HTTP (listen; 127.0.0.1:8080)\n"
+    "  --data-dir DIR     database and Maildir (data_dir; ./var)\n"
+    "  --base-url URL     public URL used in mails (base_url)\n"
+    "  --smtp URL         smtp:// or smtps:// server (smtp_url); without\n"
+    "                     it mail goes to DATA_DIR/mail, a Maildir\n"
+    "  --mail-from ADDR   sender of every mail (mail_from)\n"
+    "  --set KEY=VALUE    any other setting: max_body, max_uids,\n"
+    "                     max_subkeys, token_ttl, upload_ttl, mail_rate,\n"
+    "                     one_address_per_key, threads, smtp_user,\n"
+    "                     smtp_pass, smtp_starttls, database\n";
+
+/* Read the command line into c. */
+static int
+parse_args(int argc, char **argv, struct config *c)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "data-dir", required_argument, NULL, 'd' },
+		{ "base-url", required_argument, NULL, 'b' },
+		{ "smtp", required_argument, NULL, 's' },
+		{ "mail-from", required_argument, NULL, 'f' },
+		{ "set", required_argument, NULL, 'S' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const char *keys[128];
+	struct err e;
+	char *eq;
+	int ch;
+
+	keys['l'] = "listen";
+	keys['d'] = "data_dir";
+	keys['b'] = "base_url";
+	keys['s'] = "smtp_url";
+	keys['f'] = "mail_from";
+	/* the config file first, wherever --config stands */
+	for (optind = 1; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;)
+		if (ch == 'c' && config_load(c, optarg, &e) == -1)
+			log_fatalx("%s", e.msg);
+		else if (ch == '?')
+			return -1;
+	for (optind = 1; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		if (ch == 'c')
+			continue;
+		if (ch == 'S') {
+			if ((eq = strchr(optarg, '=')) == NULL)
+				log_fatalx("--set wants KEY=VALUE");
+			*eq = '\0';
+			if (config_set(c, optarg, eq + 1, &e) == -1)
+				log_fatalx("%s", e.msg);
+			*eq = '=';
+		} else if (config_set(c, keys[ch], optarg, &e) == -1)
+			log_fatalx("%s", e.msg);
+	}
+	if (config_finish(c, &e) == -1)
+		log_fatalx("%s", e.msg);
+	return optind == argc ? 0 : -1;
+}
+
+/* Make the data directory (0700) if it is not there. */
+static void
+make_dirs(const struct config *c)
+{
+	if (mkdir(c->data_dir, 0700) == -1 && errno != EEXIST)
+		log_fatal("cannot create data directory '%s'", c->data_dir);
+}
+
+/* The mailer's settings from the config. */
+static void
+mail_config_of(const struct config *c, struct mail_config *mc,
+    char *maildir, size_t sz)
+{
+	snprintf(maildir, sz, "%s/mail", c->data_dir);
+	memset(mc, 0, sizeof(*mc));
+	mc->smtp_url = c->smtp_url;
+	mc->smtp_user = c->smtp_user;
+	mc->smtp_pass = c->smtp_pass;
+	mc->smtp_starttls = c->smtp_starttls;
+	mc->mail_from = c->mail_from;
+	mc->maildir = maildir;
+	mc->retry_min = 30;
+	mc->retry_max = 3600;
+}
+
+/* keydird serve */
+static int
+serve(struct daemon *d)
+{
+	struct mail_config mc;
+	struct http *h;
+	struct err e;
+	char maildir[1100];
+	sigset_t set;
+	int sig = 0;
+
+	make_dirs(&d->cfg);
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
+	if ((d->mailer = mailer_new(d->store, &mc, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	/* threads inherit the mask: only this one takes the signals */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (mailer_start(d->mailer, &e) == -1)
+		log_fatalx("%s", e.msg);
+	h = http_start(d, d->cfg.listen, d->cfg.threads, d->cfg.max_body, &e);
+	if (h == NULL)
+		log_fatalx("%s", e.msg);
+	log_info("serving on http://%s (base url %s, mail %s)", d->cfg.listen,
+	    d->cfg.base_url, d->cfg.smtp_url[0] ? d->cfg.smtp_url : maildir);
+	sigwait(&set, &sig);
+	log_info("signal %d: finishing requests in flight", sig);
+	http_stop(h, 10);
+	mailer_free(d->mailer);
+	store_close(d->store);
+	log_info("stopped");
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct daemon d;
+
+	if (argc >= 2 && !strcmp(argv[1], "--help")) {
+		fputs(usage_text, stdout);
+		return 0;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "--version")) {
+		printf("keydird %s\n", KEYDIR_VERSION);
+		return 0;
+	}
+	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	if (sodium_init() < 0)
+		log_fatalx("libsodium failed to start");
+	mail_global_init();
+	pgp_init();
+	memset(&d, 0, sizeof(d));
+	config_defaults(&d.cfg);
+	if (parse_args(argc - 1, argv + 1, &d.cfg) == -1) {
+		fputs(usage_text, stderr);
+		return 2;
+	}
+	return serve(&d);
+}

@@ -1,0 +1,58 @@
+/*
+ * routes: method and path prefix to handler.  First match wins; a path
+ * that matches no row is a 404, a known path with the wrong method a 405.
+ */
+#include <stdbool.h>
+#include <string.h>
+
+#include "handlers.h"
+#include "views.h"
+
+struct route {
+	enum http_method method;	/* HTTP_GET also answers HEAD */
+	const char *prefix;
+	bool exact;			/* the path is the prefix, no rest */
+	route_fn fn;
+};
+
+static const struct route routes[] = {
+	{ HTTP_GET, "/vks/v1/by-fingerprint/", false, h_vks_by_fpr },
+	{ HTTP_GET, "/vks/v1/by-keyid/", false, h_vks_by_keyid },
+	{ HTTP_GET, "/vks/v1/by-email/", false, h_vks_by_email },
+	{ HTTP_POST, "/vks/v1/upload", true, h_vks_upload },
+	{ HTTP_POST, "/vks/v1/request-verify", true, h_vks_request_verify },
+	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup },
+	{ HTTP_POST, "/pks/add", true, h_hkp_add },
+	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
+	{ HTTP_GET, "/verify/", false, h_verify_get },
+	{ HTTP_POST, "/verify/", false, h_verify_post },
+	{ HTTP_GET, "/", true, h_index },
+};
+
+/* Run the handler for r. */
+void
+routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
+{
+	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
+	bool path_known = false;
+	size_t i, n;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		const struct route *rt = &routes[i];
+
+		n = strlen(rt->prefix);
+		if (strncmp(r->path, rt->prefix, n) != 0 ||
+		    (rt->exact && r->path[n] != '\0'))
+			continue;
+		path_known = true;
+		if (rt->method != m)
+			continue;
+		rt->fn(d, r, w, r->path + n);
+		return;
+	}
+	if (path_known && strcmp(r->path, "/") != 0) {
+		view_text(w, 405, "Method not allowed");
+		resp_header(w, "Allow", m == HTTP_GET ? "POST" : "GET, HEAD");
+	} else
+		view_text(w, 404, "Not found");
+}

@@ -1,0 +1,33 @@
+/*
+ * views: how answers look.  HTML pages (every interpolated value escaped),
+ * JSON bodies (jansson) and plain-text errors.
+ */
+#ifndef KEYDIR_VIEWS_H
+#define KEYDIR_VIEWS_H
+
+#include "buf.h"
+#include "err.h"
+#include "http.h"
+
+struct store_pub;
+
+/* Append s to b with &, <, >, " and ' escaped. */
+void view_html_escape(struct buf *b, const char *s);
+/* A whole HTML page: title (escaped) and a body already in HTML. */
+void view_page(struct resp *w, int status, const char *title,
+    const char *body_html);
+/* A page with a title and one escaped paragraph. */
+void view_message(struct resp *w, int status, const char *title,
+    const char *text);
+/* {"error": msg} with the status that e's code maps to. */
+void view_json_error(struct resp *w, const struct err *e);
+/* Serialize a jansson value (stolen) with status. */
+struct json_t;
+void view_json(struct resp *w, int status, struct json_t *v);
+/* Plain-text error with status. */
+void view_text(struct resp *w, int status, const char *text);
+/* Serve a key: armored body, ETag, CORS, If-None-Match → 304. */
+void view_key(struct resp *w, const struct req *r,
+    const struct store_pub *p);
+
+#endif
