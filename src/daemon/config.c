@@ -42,6 +42,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "token_ttl", N(CFG_DURATION, token_ttl) },
 	{ "upload_ttl", N(CFG_DURATION, upload_ttl) },
 	{ "mail_rate", N(CFG_DURATION, mail_rate) },
+	{ "mail_retry_min", N(CFG_DURATION, mail_retry_min) },
+	{ "mail_retry_max", N(CFG_DURATION, mail_retry_max) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
 };
@@ -63,6 +65,8 @@ config_defaults(struct config *c)
 	c->token_ttl = 7 * 86400;
 	c->upload_ttl = 3600;
 	c->mail_rate = 600;
+	c->mail_retry_min = 30;
+	c->mail_retry_max = 3600;
 	c->threads = 4;
 }
 

@@ -28,6 +28,8 @@ struct config {
 	int64_t token_ttl;	/* confirmation links, seconds */
 	int64_t upload_ttl;	/* VKS upload sessions, seconds */
 	int64_t mail_rate;	/* one confirmation mail per address per this */
+	int64_t mail_retry_min;	/* first SMTP retry delay */
+	int64_t mail_retry_max;	/* backoff ceiling */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */
 };

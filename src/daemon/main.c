@@ -40,6 +40,7 @@ static const char usage_text[] =
     "  --mail-from ADDR   sender of every mail (mail_from)\n"
     "  --set KEY=VALUE    any other setting: max_body, max_uids,\n"
     "                     max_subkeys, token_ttl, upload_ttl, mail_rate,\n"
+    "                     mail_retry_min, mail_retry_max,\n"
     "                     one_address_per_key, threads, smtp_user,\n"
     "                     smtp_pass, smtp_starttls, database\n";
 
@@ -112,8 +113,8 @@ mail_config_of(const struct config *c, struct mail_config *mc,
 	mc->smtp_starttls = c->smtp_starttls;
 	mc->mail_from = c->mail_from;
 	mc->maildir = maildir;
-	mc->retry_min = 30;
-	mc->retry_max = 3600;
+	mc->retry_min = c->mail_retry_min;
+	mc->retry_max = c->mail_retry_max;
 }
 
 /* keydird serve */
