@@ -45,7 +45,6 @@ T_pgp   := pgp
 T_store := store store_sqlite
 T_mail  := mail_compose mail_dir
 T_config := config
-T_dir   := directory views pgp store store_sqlite token mail_compose
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

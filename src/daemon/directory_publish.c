@@ -153,18 +153,20 @@ confirm_body(struct daemon *d, const struct pgp_cert *c, const char *addr,
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	buf_printf(b,
 	    "Hello,\n\n"
-	    "someone asked the key directory at %s to publish this OpenPGP\n"
-	    "key for the address %s:\n\n"
-	    "    %s\n\n"
-	    "The key is attached to this mail (%s.asc), as it would be\n"
-	    "published.  If it is yours and you want people to find it by\n"
-	    "this address, open this link and press the button there:\n\n"
-	    "    %s/verify/%s\n\n"
+	    "someone asked the key directory at %s\n"
+	    "to publish this OpenPGP key for the address %s:\n\n"
+	    "  %s\n\n"
+	    "The key is attached to this mail as it would be published\n"
+	    "(%.16s.asc).  If it is yours and you want people to\n"
+	    "find it by this address, open this link and press the button\n"
+	    "there:\n\n"
+	    "%s/verify/%s\n\n"
 	    "Nothing is published until you press the button.  The link\n"
 	    "works once and expires on %s.\n\n"
-	    "If this was not you, ignore this mail, or use the same page to\n"
-	    "discard the request.\n",
-	    d->cfg.base_url, addr, groups, c->fpr, d->cfg.base_url, tok, when);
+	    "If this was not you, ignore this mail, or use the same page\n"
+	    "to discard the request.\n",
+	    d->cfg.base_url, addr, groups, c->fpr + 24, d->cfg.base_url, tok,
+	    when);
 }
 
 /* Compose the mail for addr and put it in the outbox. */
@@ -185,7 +187,7 @@ confirm_queue(struct daemon *d, const struct pgp_cert *c, const char *addr,
 	if (pgp_publish(c->full, c->full_len, one, 1, &key, e) == -1)
 		goto out;
 	confirm_body(d, c, addr, tok, expires, &body);
-	snprintf(fname, sizeof(fname), "%s.asc", c->fpr);
+	snprintf(fname, sizeof(fname), "%s.asc", c->fpr + 24);
 	att.filename = fname;
 	att.content_type = "application/pgp-keys";
 	att.data = key.data;

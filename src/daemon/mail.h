@@ -52,6 +52,12 @@ struct mail_config {
 	int64_t retry_max;	/* backoff ceiling, seconds (default 3600) */
 };
 
+/*
+ * Once at startup, before any thread: curl_global_init and sodium_init.
+ * Returns 0 or -1.
+ */
+int mail_global_init(void);
+
 /* Deliver one message now (SMTP or Maildir).  -1 with e set on failure. */
 int mail_smtp_send(const struct mail_config *c, const char *rcpt,
     const char *data, size_t len, struct err *e);
