@@ -157,7 +157,7 @@ confirm_body(struct daemon *d, const struct pgp_cert *c, const char *addr,
 	    "to publish this OpenPGP key for the address %s:\n\n"
 	    "  %s\n\n"
 	    "The key is attached to this mail as it would be published\n"
-	    "(%.16s.asc).  If it is yours and you want people to\n"
+	    "(%s.asc).  If it is yours and you want people to\n"
 	    "find it by this address, open this link and press the button\n"
 	    "there:\n\n"
 	    "%s/verify/%s\n\n"
@@ -165,7 +165,7 @@ confirm_body(struct daemon *d, const struct pgp_cert *c, const char *addr,
 	    "works once and expires on %s.\n\n"
 	    "If this was not you, ignore this mail, or use the same page\n"
 	    "to discard the request.\n",
-	    d->cfg.base_url, addr, groups, c->fpr + 24, d->cfg.base_url, tok,
+	    d->cfg.base_url, addr, groups, c->keyid, d->cfg.base_url, tok,
 	    when);
 }
 
@@ -187,7 +187,7 @@ confirm_queue(struct daemon *d, const struct pgp_cert *c, const char *addr,
 	if (pgp_publish(c->full, c->full_len, one, 1, &key, e) == -1)
 		goto out;
 	confirm_body(d, c, addr, tok, expires, &body);
-	snprintf(fname, sizeof(fname), "%s.asc", c->fpr + 24);
+	snprintf(fname, sizeof(fname), "%s.asc", c->keyid);
 	att.filename = fname;
 	att.content_type = "application/pgp-keys";
 	att.data = key.data;
