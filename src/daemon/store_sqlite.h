@@ -1,0 +1,119 @@
+/*
+ * store_sqlite: what the files of the SQLite backend share, and nothing
+ * else includes: the connection type, the per-connection statement cache,
+ * error mapping and column helpers.  Internal names use the sq_ prefix.
+ */
+#ifndef KEYDIR_STORE_SQLITE_H
+#define KEYDIR_STORE_SQLITE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "store.h"
+
+/* Statement cache slots; readers prepare only the first SQ_NREAD. */
+enum sq_slot {
+	SQ_BY_FPR,
+	SQ_BY_KEYID,
+	SQ_BY_EMAIL,
+	SQ_NREAD,
+	SQ_BEGIN = SQ_NREAD,
+	SQ_COMMIT,
+	SQ_ROLLBACK,
+	SQ_CERT_GET,
+	SQ_CERT_SUBS,
+	SQ_CERT_PUT,
+	SQ_KEYIDS_DEL,
+	SQ_KEYIDS_ADD,
+	SQ_ADDR_OWNER,
+	SQ_ADDR_LIST,
+	SQ_ADDR_SET,
+	SQ_ADDR_DEL,
+	SQ_TOKEN_PUT,
+	SQ_TOKEN_GET,
+	SQ_TOKEN_USE,
+	SQ_TOKEN_PENDING,
+	SQ_RATE_GET,
+	SQ_RATE_SET,
+	SQ_OUTBOX_ADD,
+	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_DONE,
+	SQ_OUTBOX_RETRY,
+	SQ_NSLOT
+};
+
+/* One connection, used by one thread at a time, and its statements. */
+struct sq_conn {
+	sqlite3 *db;
+	sqlite3_stmt *st[SQ_NSLOT];
+	struct sq_conn *next;	/* reader free list */
+};
+
+struct sq {
+	char *path;
+	pthread_mutex_t wlock;	/* held from begin to commit/rollback */
+	bool in_tx;
+	struct sq_conn w;	/* the one read-write connection */
+	pthread_mutex_t plock;	/* guards the reader pool below */
+	pthread_cond_t pcond;
+	struct sq_conn *idle;
+	size_t nreaders;	/* open readers, idle or in use */
+};
+
+/* store_sqlite.c */
+int sq_conn_open(struct sq_conn *c, const char *path, bool readonly,
+    struct err *e);
+void sq_conn_close(struct sq_conn *c);
+int sq_err(sqlite3 *db, int rc, struct err *e);
+sqlite3_stmt *sq_prep(struct sq_conn *c, enum sq_slot slot, const char *sql,
+    struct err *e);
+int sq_run(struct sq_conn *c, sqlite3_stmt *st, int bindrc, struct err *e);
+int sq_bind_bytes(sqlite3_stmt *st, int i, const void *p, size_t n);
+void sq_col_cpy(sqlite3_stmt *st, int i, char *dst, size_t sz);
+char *sq_col_dup(sqlite3_stmt *st, int i, size_t *len);
+
+/* store_sqlite_read.c */
+int sq_readers_init(struct sq *q, struct err *e);
+void sq_readers_close(struct sq *q);
+int sq_lookup(struct store *s, enum store_by by, const char *key,
+    struct store_pub *out, struct err *e);
+
+/* store_sqlite_cert.c */
+int sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
+    struct err *e);
+int sq_cert_put(struct store *s, const struct store_cert *c, struct err *e);
+int sq_addr_owner(struct store *s, const char *address,
+    char fpr[STORE_FPR_LEN + 1], struct err *e);
+int sq_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
+    struct err *e);
+int sq_addr_set(struct store *s, const char *address, const char *fpr,
+    int64_t now, struct err *e);
+int sq_addr_del(struct store *s, const char *address, struct err *e);
+
+/* store_sqlite_mail.c */
+int sq_token_put(struct store *s, const struct store_token *t,
+    struct err *e);
+int sq_token_get(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    struct store_token *out, struct err *e);
+int sq_token_use(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, struct err *e);
+int sq_token_pending(struct store *s, const char *fpr, const char *address,
+    int64_t now, bool *pending, struct err *e);
+int sq_rate_get(struct store *s, const char *address, int64_t *last,
+    struct err *e);
+int sq_rate_set(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int sq_outbox_add(struct store *s, const char *rcpt, const char *data,
+    size_t len, int64_t now, struct err *e);
+int sq_outbox_due(struct store *s, int64_t now, size_t max,
+    struct store_mail **rows, size_t *n, struct err *e);
+int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
+int sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
+    const char *why, struct err *e);
+
+#endif

@@ -1,0 +1,165 @@
+/*
+ * store_sqlite_read: lookups, the hot path of the server.  A pool of
+ * read-only connections, each keeping its prepared statements, serves any
+ * number of threads; under WAL they never wait for the writer.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_sqlite.h"
+#include "xmalloc.h"
+
+/* More threads than this wait for a free connection. */
+#define SQ_MAX_READERS 16
+
+#define SQ_PUB_COLS \
+	"SELECT c.fpr, c.keyid, c.published, c.hkp_index, c.etag, c.updated "
+
+/*
+ * A fingerprint or key id may match several rows (a subkey bound to two
+ * certs, colliding key ids): a primary key beats a subkey, then the
+ * lowest fingerprint, so the answer is stable.
+ */
+static const char *const sq_lookup_sql[SQ_NREAD] = {
+	[SQ_BY_FPR] = SQ_PUB_COLS
+	    "FROM keyids k JOIN certs c ON c.fpr = k.cert WHERE k.fpr = ?1 "
+	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 1",
+	[SQ_BY_KEYID] = SQ_PUB_COLS
+	    "FROM keyids k JOIN certs c ON c.fpr = k.cert WHERE k.keyid = ?1 "
+	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 1",
+	[SQ_BY_EMAIL] = SQ_PUB_COLS
+	    "FROM addresses a JOIN certs c ON c.fpr = a.fpr "
+	    "WHERE a.address = ?1",
+};
+
+/* A new reader with its lookup statements prepared. */
+static struct sq_conn *
+sq_reader_new(const char *path, struct err *e)
+{
+	struct sq_conn *c = xcalloc(1, sizeof(*c));
+
+	if (sq_conn_open(c, path, true, e) == -1)
+		goto fail;
+	for (int i = 0; i < SQ_NREAD; i++)
+		if (sq_prep(c, (enum sq_slot)i, sq_lookup_sql[i], e) == NULL)
+			goto fail;
+	return c;
+fail:
+	sq_conn_close(c);
+	free(c);
+	return NULL;
+}
+
+/* Take an idle reader, opening one if the pool has room. */
+static struct sq_conn *
+sq_reader_get(struct sq *q, struct err *e)
+{
+	struct sq_conn *c;
+
+	pthread_mutex_lock(&q->plock);
+	while (q->idle == NULL && q->nreaders >= SQ_MAX_READERS)
+		pthread_cond_wait(&q->pcond, &q->plock);
+	if ((c = q->idle) != NULL) {
+		q->idle = c->next;
+		pthread_mutex_unlock(&q->plock);
+		return c;
+	}
+	q->nreaders++;
+	pthread_mutex_unlock(&q->plock);
+
+	/* Opening takes a while: not under the lock. */
+	if ((c = sq_reader_new(q->path, e)) == NULL) {
+		pthread_mutex_lock(&q->plock);
+		q->nreaders--;
+		pthread_cond_signal(&q->pcond);
+		pthread_mutex_unlock(&q->plock);
+	}
+	return c;
+}
+
+/* Give a reader back to the pool. */
+static void
+sq_reader_put(struct sq *q, struct sq_conn *c)
+{
+	pthread_mutex_lock(&q->plock);
+	c->next = q->idle;
+	q->idle = c;
+	pthread_cond_signal(&q->pcond);
+	pthread_mutex_unlock(&q->plock);
+}
+
+/* Open the first reader, so a database readers cannot use fails early. */
+int
+sq_readers_init(struct sq *q, struct err *e)
+{
+	struct sq_conn *c;
+
+	if ((c = sq_reader_get(q, e)) == NULL)
+		return -1;
+	sq_reader_put(q, c);
+	return 0;
+}
+
+/* Close every idle reader; the caller guarantees none is in use. */
+void
+sq_readers_close(struct sq *q)
+{
+	struct sq_conn *c;
+
+	while ((c = q->idle) != NULL) {
+		q->idle = c->next;
+		sq_conn_close(c);
+		free(c);
+		q->nreaders--;
+	}
+}
+
+/* One indexed read; copies out what to serve. */
+int
+sq_lookup(struct store *s, enum store_by by, const char *key,
+    struct store_pub *out, struct err *e)
+{
+	struct sq *q = s->impl;
+	struct sq_conn *c;
+	sqlite3_stmt *st;
+	enum sq_slot slot;
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	switch (by) {
+	case STORE_BY_FPR:
+		slot = SQ_BY_FPR;
+		break;
+	case STORE_BY_KEYID:
+		slot = SQ_BY_KEYID;
+		break;
+	case STORE_BY_EMAIL:
+		slot = SQ_BY_EMAIL;
+		break;
+	default:
+		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
+		    (int)by);
+	}
+	if ((c = sq_reader_get(q, e)) == NULL)
+		return -1;
+	st = c->st[slot];
+	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sq_col_cpy(st, 0, out->fpr, sizeof(out->fpr));
+		sq_col_cpy(st, 1, out->keyid, sizeof(out->keyid));
+		out->published = sq_col_dup(st, 2, &out->published_len);
+		out->hkp_index = sq_col_dup(st, 3, NULL);
+		sq_col_cpy(st, 4, out->etag, sizeof(out->etag));
+		out->updated = sqlite3_column_int64(st, 5);
+		ret = 0;
+	} else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		sq_err(c->db, rc, e);
+	/* Reset now: a pending statement would pin its WAL snapshot. */
+	sqlite3_reset(st);
+	sq_reader_put(q, c);
+	return ret;
+}
