@@ -361,6 +361,7 @@ dir_request_verify(struct daemon *d, const char *token,
 		rc = dir_load(d, t.fpr, &c, e);
 	if (rc == 0) {
 		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
+		str_lcpy(out->token, token, sizeof(out->token));
 		out->revoked = c.revoked;
 		if (c.revoked)
 			rc = err_set(e, ERR_INVALID, "This key is revoked.");
