@@ -235,6 +235,22 @@ dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
 	return 0;
 }
 
+/* Refuse user IDs with line breaks: they would end up in mail and HKP
+ * index lines. */
+static int
+dir_check_uids(const struct pgp_cert *certs, size_t n, struct err *e)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < certs[i].nuids; j++)
+			if (strpbrk(certs[i].uids[j].text, "\r\n") != NULL)
+				return err_set(e, ERR_INVALID, "A user ID of "
+				    "key %s contains a line break; such keys "
+				    "are not accepted.", certs[i].fpr);
+	return 0;
+}
+
 /* Take an upload. */
 int
 dir_upload(struct daemon *d, const uint8_t *data, size_t len,
@@ -249,7 +265,8 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 	memset(out, 0, sizeof(*out));
 	if (pgp_parse(data, len, &lim, &certs, &n, e) == -1)
 		return -1;
-	if (store_begin(d->store, e) == -1)
+	if (dir_check_uids(certs, n, e) == -1 ||
+	    store_begin(d->store, e) == -1)
 		goto out;
 	if (n > 1)
 		rc = dir_upload_many(d, certs, n, now, out, e);
