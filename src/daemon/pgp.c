@@ -1,0 +1,773 @@
+/*
+ * pgp: OpenPGP certs on librnp.  Uploads are de-armored and their packets
+ * counted here before librnp sees them; every call then works in a fresh
+ * rnp ffi that it destroys before returning.  librnp writes its parser
+ * complaints to stderr and that cannot be turned off (librnp.md).
+ */
+#define _GNU_SOURCE	/* memmem */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
+
+#include "pgp.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PGP_OUT_MAX	(4u << 20)	/* cap on every rnp memory output */
+#define E_PARSE		"Parsing of key data failed."
+#define E_NOKEY		"No key uploaded."
+#define E_SECRET	"Whoops, please don't upload secret keys!"
+
+/* OpenPGP packet tags we look at. */
+enum {
+	TAG_SIG = 2, TAG_SECKEY = 5, TAG_PUBKEY = 6, TAG_SECSUB = 7,
+	TAG_MARKER = 10, TAG_TRUST = 12, TAG_UID = 13, TAG_PUBSUB = 14,
+	TAG_UATTR = 17
+};
+
+/* What the packet walk found. */
+struct pkt_stats {
+	size_t certs, sigs, uids, subs;
+};
+
+/* Read one packet header at p[*off]; sets tag and body length, skips it. */
+static int
+pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag)
+{
+	size_t o = *off, n = 0, blen, i;
+	uint8_t c = p[o++];
+
+	if (!(c & 0x80))
+		return -1;
+	if (c & 0x40) {
+		*tag = c & 0x3f;
+		if (o >= len)
+			return -1;
+		c = p[o++];
+		if (c < 192)
+			blen = c;
+		else if (c < 224) {
+			if (o >= len)
+				return -1;
+			blen = ((size_t)(c - 192) << 8) + p[o++] + 192;
+		} else if (c == 255)
+			n = 4;
+		else
+			return -1;	/* partial lengths: not key material */
+	} else {
+		*tag = (c >> 2) & 0x0f;
+		if ((c & 3) == 3)
+			return -1;	/* indeterminate length */
+		n = (size_t)1 << (c & 3);
+	}
+	if (n) {
+		if (len - o < n)
+			return -1;
+		for (blen = 0, i = 0; i < n; i++)
+			blen = (blen << 8) | p[o++];
+	}
+	if (blen > len - o)
+		return -1;
+	*off = o + blen;
+	return 0;
+}
+
+/* Refuse a cert whose counts pass the limits. */
+static int
+pkt_cert_check(const struct pkt_stats *s, const struct pgp_limits *lim,
+    struct err *e)
+{
+	if (lim && lim->max_uids && s->uids > lim->max_uids)
+		return err_set(e, ERR_TOOBIG,
+		    "too many user IDs (%zu, at most %zu)", s->uids,
+		    lim->max_uids);
+	if (lim && lim->max_subkeys && s->subs > lim->max_subkeys)
+		return err_set(e, ERR_TOOBIG,
+		    "too many subkeys (%zu, at most %zu)", s->subs,
+		    lim->max_subkeys);
+	return 0;
+}
+
+/* Walk the binary packets: shape, secrets and the limits, per cert. */
+static int
+pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
+    struct pkt_stats *st, struct err *e)
+{
+	struct pkt_stats cur = { 0, 0, 0, 0 };
+	size_t off = 0;
+	int tag;
+
+	memset(st, 0, sizeof(*st));
+	while (off < len) {
+		if (pkt_next(p, len, &off, &tag) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		switch (tag) {
+		case TAG_SECKEY:
+		case TAG_SECSUB:
+			return err_set(e, ERR_INVALID, E_SECRET);
+		case TAG_PUBKEY:
+			if (pkt_cert_check(&cur, lim, e) == -1)
+				return -1;
+			memset(&cur, 0, sizeof(cur));
+			st->certs++;
+			break;
+		case TAG_UID:
+		case TAG_UATTR:
+			cur.uids++;
+			break;
+		case TAG_PUBSUB:
+			cur.subs++;
+			break;
+		case TAG_SIG:
+			st->sigs++;
+			break;
+		case TAG_MARKER:
+		case TAG_TRUST:
+			break;
+		default:
+			return err_set(e, ERR_INVALID, E_PARSE);
+		}
+	}
+	if (pkt_cert_check(&cur, lim, e) == -1)
+		return -1;
+	if (lim && lim->max_certs && st->certs > lim->max_certs)
+		return err_set(e, ERR_TOOBIG, "too many keys (%zu, at most %zu)",
+		    st->certs, lim->max_certs);
+	return 0;
+}
+
+/* De-armor one armor block onto bin. */
+static int
+armor_block(const uint8_t *p, size_t len, struct buf *bin)
+{
+	rnp_input_t in = NULL;
+	rnp_output_t out = NULL;
+	uint8_t *ob;
+	size_t olen;
+	int rc = -1;
+
+	if (rnp_input_from_memory(&in, p, len, false) != RNP_SUCCESS)
+		return -1;
+	if (rnp_output_to_memory(&out, PGP_OUT_MAX) != RNP_SUCCESS)
+		goto out;
+	if (rnp_dearmor(in, out) != RNP_SUCCESS ||
+	    rnp_output_memory_get_buf(out, &ob, &olen, false) != RNP_SUCCESS)
+		goto out;
+	rc = buf_add(bin, ob, olen);
+out:
+	rnp_output_destroy(out);
+	rnp_input_destroy(in);
+	return rc;
+}
+
+/*
+ * The binary packets of in: as they are, or every concatenated armor
+ * block de-armored in turn.
+ */
+static int
+to_binary(const uint8_t *in, size_t len, struct buf *bin, struct err *e)
+{
+	const uint8_t *p = in, *lim = in + len, *b, *q;
+	size_t i = 0;
+
+	while (i < len && (in[i] == ' ' || in[i] == '\t' || in[i] == '\r' ||
+	    in[i] == '\n'))
+		i++;
+	if (i < len && (in[i] & 0x80))
+		return buf_add(bin, in + i, len - i) == -1 ?
+		    err_set(e, ERR_TOOBIG, "key data too large") : 0;
+	while ((b = memmem(p, (size_t)(lim - p), "-----BEGIN PGP ", 15))) {
+		q = memmem(b, (size_t)(lim - b), "-----END PGP ", 13);
+		if (q == NULL)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		q = memchr(q, '\n', (size_t)(lim - q));
+		q = q ? q + 1 : lim;
+		if (armor_block(b, (size_t)(q - b), bin) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		p = q;
+	}
+	if (bin->len == 0)
+		return err_set(e, ERR_INVALID, E_PARSE);
+	return 0;
+}
+
+/* Import binary packets into ffi, refusing secret key material. */
+static int
+import_bin(rnp_ffi_t ffi, const uint8_t *p, size_t len, struct err *e)
+{
+	rnp_input_t in = NULL;
+	rnp_result_t r;
+	size_t nsec = 0;
+
+	if (rnp_input_from_memory(&in, p, len, false) != RNP_SUCCESS)
+		return err_set(e, ERR_INTERNAL, "rnp input failed");
+	r = rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS |
+	    RNP_LOAD_SAVE_SECRET_KEYS, NULL);
+	rnp_input_destroy(in);
+	if (r != RNP_SUCCESS)
+		return err_set(e, ERR_INVALID, E_PARSE);
+	if (rnp_get_secret_key_count(ffi, &nsec) != RNP_SUCCESS || nsec > 0)
+		return err_set(e, ERR_INVALID, E_SECRET);
+	return 0;
+}
+
+/* Fingerprints of the primaries in ffi, in keyring order; caller frees. */
+static char **
+primaries(rnp_ffi_t ffi, size_t max, size_t *n)
+{
+	rnp_identifier_iterator_t it = NULL;
+	rnp_key_handle_t k;
+	const char *id;
+	char **v = xcalloc(max ? max : 1, sizeof(*v));
+	bool prim;
+
+	*n = 0;
+	if (rnp_identifier_iterator_create(ffi, &it, "fingerprint") != 0)
+		return v;
+	while (*n < max && rnp_identifier_iterator_next(it, &id) == 0 && id) {
+		k = NULL;
+		prim = false;
+		if (rnp_locate_key(ffi, "fingerprint", id, &k) == 0 && k &&
+		    rnp_key_is_primary(k, &prim) == 0 && prim)
+			v[(*n)++] = xstrdup(id);
+		rnp_key_handle_destroy(k);
+	}
+	rnp_identifier_iterator_destroy(it);
+	return v;
+}
+
+/* Free a primaries() vector. */
+static void
+strv_free(char **v, size_t n)
+{
+	while (n-- > 0)
+		free(v[n]);
+	free(v);
+}
+
+/*
+ * Whether sig (destroyed here) is a valid signature of a type starting
+ * with kind, made by keyid; *t gets the later of *t and its creation.
+ * One that rnp calls expired counts: made after "now" by a client with a
+ * fast clock, or past its own expiry, is for clients to judge.
+ */
+static bool
+sig_by(rnp_signature_handle_t sig, const char *keyid, const char *kind,
+    int64_t *t)
+{
+	char *sk = NULL, *type = NULL;
+	rnp_result_t r;
+	uint32_t ct;
+	bool ok;
+
+	ok = rnp_signature_get_keyid(sig, &sk) == RNP_SUCCESS && sk &&
+	    strcasecmp(sk, keyid) == 0 &&
+	    rnp_signature_get_type(sig, &type) == RNP_SUCCESS &&
+	    strncmp(type, kind, strlen(kind)) == 0 &&
+	    ((r = rnp_signature_is_valid(sig, 0)) == RNP_SUCCESS ||
+	    r == RNP_ERROR_SIGNATURE_EXPIRED);
+	if (ok && rnp_signature_get_creation(sig, &ct) == 0 && ct > *t)
+		*t = ct;
+	rnp_buffer_destroy(type);
+	rnp_buffer_destroy(sk);
+	rnp_signature_handle_destroy(sig);
+	return ok;
+}
+
+/*
+ * Whether uid has a valid certification by the primary keyid; *newest
+ * gets the creation time of the newest one.  A revoked user ID keeps its
+ * (still valid) certification, so it passes.
+ */
+static bool
+uid_selfsig(rnp_uid_handle_t uid, const char *keyid, int64_t *newest)
+{
+	rnp_signature_handle_t sig;
+	size_t i, n = 0;
+	bool ok = false;
+
+	*newest = 0;
+	rnp_uid_get_signature_count(uid, &n);
+	for (i = 0; i < n; i++)
+		if (rnp_uid_get_signature_at(uid, i, &sig) == RNP_SUCCESS &&
+		    sig_by(sig, keyid, "certification (", newest))
+			ok = true;
+	return ok;
+}
+
+/*
+ * Drop the subkeys that have no valid binding by the primary keyid: a
+ * subkey copied from someone else's cert must not make this one show up
+ * in lookups by that subkey.
+ */
+static int
+strip_subkeys(rnp_key_handle_t key, const char *keyid)
+{
+	rnp_key_handle_t sub;
+	rnp_signature_handle_t sig;
+	size_t i, j, n = 0, ns;
+	int64_t t = 0;
+	bool bound;
+
+	rnp_key_get_subkey_count(key, &n);
+	for (i = n; i-- > 0;) {
+		sub = NULL;
+		if (rnp_key_get_subkey_at(key, i, &sub) != RNP_SUCCESS)
+			return -1;
+		ns = 0;
+		rnp_key_get_signature_count(sub, &ns);
+		for (bound = false, j = 0; j < ns && !bound; j++)
+			bound = rnp_key_get_signature_at(sub, j, &sig) == 0 &&
+			    sig_by(sig, keyid, "subkey binding", &t);
+		if (!bound && rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != 0) {
+			rnp_key_handle_destroy(sub);
+			return -1;
+		}
+		rnp_key_handle_destroy(sub);
+	}
+	return 0;
+}
+
+/* Whether the user ID's address is one of emails (NULL: keep all). */
+static bool
+uid_wanted(const char *text, const char *const *emails, size_t nemails)
+{
+	char got[EMAIL_MAX + 1], want[EMAIL_MAX + 1];
+	size_t i;
+
+	if (emails == NULL)
+		return true;
+	if (email_from_uid(text, got, sizeof(got)) == -1)
+		return false;
+	for (i = 0; i < nemails; i++) {
+		if (email_normalize(emails[i], want, sizeof(want), NULL) == -1)
+			str_lcpy(want, emails[i], sizeof(want));
+		if (strcmp(got, want) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Strip key in place: drop user attributes, user IDs without a valid
+ * self-signature and, when emails is set, user IDs that are revoked or
+ * not listed; then every third-party or invalid signature.
+ */
+static int
+strip(rnp_key_handle_t key, const char *keyid, const char *const *emails,
+    size_t nemails)
+{
+	rnp_uid_handle_t uid;
+	uint32_t type;
+	size_t i, n = 0;
+	char *text;
+	int64_t t;
+	bool keep, rev;
+
+	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
+		return -1;
+	for (i = n; i-- > 0;) {	/* removal shifts later indices */
+		uid = NULL;
+		text = NULL;
+		if (rnp_key_get_uid_handle_at(key, i, &uid) != RNP_SUCCESS)
+			return -1;
+		keep = rnp_uid_get_type(uid, &type) == 0 &&
+		    type == RNP_USER_ID &&
+		    rnp_key_get_uid_at(key, i, &text) == 0 &&
+		    uid_selfsig(uid, keyid, &t);
+		if (keep && emails != NULL)
+			keep = rnp_uid_is_revoked(uid, &rev) == 0 && !rev &&
+			    uid_wanted(text, emails, nemails);
+		rnp_buffer_destroy(text);
+		if (!keep && rnp_uid_remove(key, uid) != RNP_SUCCESS) {
+			rnp_uid_handle_destroy(uid);
+			return -1;
+		}
+		rnp_uid_handle_destroy(uid);
+	}
+	if (strip_subkeys(key, keyid) == -1)
+		return -1;
+	if (rnp_key_remove_signatures(key, RNP_KEY_SIGNATURE_NON_SELF_SIG |
+	    RNP_KEY_SIGNATURE_INVALID, NULL, NULL) != RNP_SUCCESS)
+		return -1;
+	return 0;
+}
+
+/* Export key with its subkeys into a capped memory output. */
+static int
+key_export_mem(rnp_key_handle_t key, bool armored, uint8_t **p, size_t *len)
+{
+	rnp_output_t out = NULL;
+	uint8_t *ob;
+	size_t olen;
+	int rc = -1;
+
+	if (rnp_output_to_memory(&out, PGP_OUT_MAX) != RNP_SUCCESS)
+		return -1;
+	if (rnp_key_export(key, out, RNP_KEY_EXPORT_PUBLIC |
+	    RNP_KEY_EXPORT_SUBKEYS | (armored ? RNP_KEY_EXPORT_ARMORED : 0)) ==
+	    RNP_SUCCESS &&
+	    rnp_output_memory_get_buf(out, &ob, &olen, false) == RNP_SUCCESS) {
+		*p = xmemdup(ob, olen);
+		*len = olen;
+		rc = 0;
+	}
+	rnp_output_destroy(out);
+	return rc;
+}
+
+/* Copy an rnp hex string into dst (sz bytes), upper-cased; frees s. */
+static void
+take_hex(char *s, char *dst, size_t sz)
+{
+	str_lcpy(dst, s ? s : "", sz);
+	str_upper(dst);
+	rnp_buffer_destroy(s);
+}
+
+/* Fingerprint and key ID of k, upper-case. */
+static void
+key_ids(rnp_key_handle_t k, char fpr[PGP_FPR_LEN + 1],
+    char keyid[PGP_KEYID_LEN + 1])
+{
+	char *s = NULL;
+
+	rnp_key_get_fprint(k, &s);
+	take_hex(s, fpr, PGP_FPR_LEN + 1);
+	s = NULL;
+	rnp_key_get_keyid(k, &s);
+	take_hex(s, keyid, PGP_KEYID_LEN + 1);
+}
+
+/* OpenPGP algorithm id for rnp's algorithm name. */
+static int
+algo_id(const char *alg)
+{
+	static const struct {
+		const char *name;
+		int id;
+	} tab[] = {
+		{ "RSA", 1 }, { "ELGAMAL", 16 }, { "DSA", 17 }, { "ECDH", 18 },
+		{ "ECDSA", 19 }, { "EDDSA", 22 }
+	};
+	size_t i;
+
+	for (i = 0; alg && i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strcmp(alg, tab[i].name) == 0)
+			return tab[i].id;
+	return 0;
+}
+
+/* Fill the primary key fields of c but the IDs from key. */
+static void
+fill_primary(rnp_key_handle_t key, struct pgp_cert *c)
+{
+	char *s = NULL;
+	uint32_t v = 0;
+
+	if (rnp_key_get_alg(key, &s) == RNP_SUCCESS)
+		c->algo = algo_id(s);
+	rnp_buffer_destroy(s);
+	if (rnp_key_get_bits(key, &v) == RNP_SUCCESS)
+		c->bits = v;
+	if (rnp_key_get_creation(key, &v) == RNP_SUCCESS)
+		c->created = v;
+	if (rnp_key_get_expiration(key, &v) == RNP_SUCCESS && v)
+		c->expires = c->created + v;
+	rnp_key_is_revoked(key, &c->revoked);
+}
+
+/* Fill c->uids from the (already stripped) key. */
+static void
+fill_uids(rnp_key_handle_t key, struct pgp_cert *c)
+{
+	rnp_uid_handle_t uid;
+	struct pgp_uid *u;
+	size_t i, n = 0;
+	char *text;
+
+	rnp_key_get_uid_count(key, &n);
+	c->uids = xcalloc(n ? n : 1, sizeof(*c->uids));
+	for (i = 0; i < n; i++) {
+		uid = NULL;
+		text = NULL;
+		if (rnp_key_get_uid_handle_at(key, i, &uid) != RNP_SUCCESS ||
+		    rnp_key_get_uid_at(key, i, &text) != RNP_SUCCESS) {
+			rnp_uid_handle_destroy(uid);
+			continue;
+		}
+		u = &c->uids[c->nuids++];
+		u->text = xstrdup(text);
+		rnp_buffer_destroy(text);
+		if (email_from_uid(u->text, u->email, sizeof(u->email)) == -1)
+			u->email[0] = '\0';
+		uid_selfsig(uid, c->keyid, &u->created);
+		rnp_uid_is_revoked(uid, &u->revoked);
+		rnp_uid_handle_destroy(uid);
+	}
+}
+
+/* Fill c->subs from key. */
+static void
+fill_subs(rnp_key_handle_t key, struct pgp_cert *c)
+{
+	rnp_key_handle_t sub;
+	size_t i, n = 0;
+
+	rnp_key_get_subkey_count(key, &n);
+	c->subs = xcalloc(n ? n : 1, sizeof(*c->subs));
+	for (i = 0; i < n; i++) {
+		sub = NULL;
+		if (rnp_key_get_subkey_at(key, i, &sub) != RNP_SUCCESS)
+			continue;
+		key_ids(sub, c->subs[c->nsubs].fpr, c->subs[c->nsubs].keyid);
+		c->nsubs++;
+		rnp_key_handle_destroy(sub);
+	}
+}
+
+/* Strip the primary fpr in ffi to its full form and describe it in c. */
+static int
+cert_make(rnp_ffi_t ffi, const char *fpr, struct pgp_cert *c, struct err *e)
+{
+	rnp_key_handle_t key = NULL;
+	int rc = -1;
+
+	memset(c, 0, sizeof(*c));
+	if (rnp_locate_key(ffi, "fingerprint", fpr, &key) != RNP_SUCCESS ||
+	    key == NULL)
+		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
+	key_ids(key, c->fpr, c->keyid);
+	if (strip(key, c->keyid, NULL, 0) == -1) {
+		err_set(e, ERR_INVALID, E_PARSE);
+		goto out;
+	}
+	if (key_export_mem(key, false, &c->full, &c->full_len) == -1) {
+		err_set(e, ERR_TOOBIG, "key too large to export");
+		goto out;
+	}
+	fill_primary(key, c);
+	fill_uids(key, c);
+	fill_subs(key, c);
+	rc = 0;
+out:
+	rnp_key_handle_destroy(key);
+	if (rc == -1)
+		pgp_cert_release(c);
+	return rc;
+}
+
+/*
+ * Walk and import one blob into ffi; *ncerts gets its primary count.  With
+ * sigs, a blob of bare signatures (a revocation) is imported as such.
+ */
+static int
+load(rnp_ffi_t ffi, const uint8_t *in, size_t len,
+    const struct pgp_limits *lim, bool sigs, size_t *ncerts, struct err *e)
+{
+	struct pkt_stats st;
+	struct buf bin;
+	rnp_input_t rin = NULL;
+	const uint8_t *p;
+	int rc = -1;
+
+	buf_init(&bin, PGP_OUT_MAX);
+	if (to_binary(in, len, &bin, e) == -1)
+		goto out;
+	p = (const uint8_t *)bin.data;
+	if (pkt_walk(p, bin.len, lim, &st, e) == -1)
+		goto out;
+	*ncerts = st.certs;
+	if (st.certs > 0)
+		rc = import_bin(ffi, p, bin.len, e);
+	else if (!sigs || st.sigs == 0)
+		rc = err_set(e, ERR_INVALID, E_NOKEY);
+	else if (rnp_input_from_memory(&rin, p, bin.len, false) == 0 &&
+	    rnp_import_signatures(ffi, rin, 0, NULL) == 0)
+		rc = 0;
+	else
+		rc = err_set(e, ERR_INVALID, E_PARSE);
+	rnp_input_destroy(rin);
+out:
+	buf_release(&bin);
+	return rc;
+}
+
+/* Start a fresh ffi. */
+static rnp_ffi_t
+ffi_new(struct err *e)
+{
+	rnp_ffi_t ffi = NULL;
+
+	if (rnp_ffi_create(&ffi, RNP_KEYSTORE_GPG, RNP_KEYSTORE_GPG) != 0) {
+		err_set(e, ERR_INTERNAL, "rnp ffi creation failed");
+		return NULL;
+	}
+	return ffi;
+}
+
+/* Load one cert into ffi; its primary's handle, or NULL. */
+static rnp_key_handle_t
+load_one(rnp_ffi_t ffi, const uint8_t *in, size_t len,
+    const struct pgp_limits *lim, struct err *e)
+{
+	rnp_key_handle_t key = NULL;
+	char **fprs;
+	size_t nf, nc;
+
+	if (load(ffi, in, len, lim, false, &nc, e) == -1)
+		return NULL;
+	fprs = primaries(ffi, 2, &nf);
+	if (nf != 1)
+		err_set(e, ERR_INVALID, nf ? "more than one key" : E_NOKEY);
+	else if (rnp_locate_key(ffi, "fingerprint", fprs[0], &key) != 0)
+		err_set(e, ERR_INTERNAL, "key vanished from keyring");
+	strv_free(fprs, nf);
+	return key;
+}
+
+/* Parse an upload into its certs' full forms. */
+int
+pgp_parse(const uint8_t *in, size_t len, const struct pgp_limits *lim,
+    struct pgp_cert **out, size_t *n, struct err *e)
+{
+	rnp_ffi_t ffi;
+	char **fprs = NULL;
+	size_t i, nf = 0, nc;
+	int rc = -1;
+
+	*out = NULL;
+	*n = 0;
+	if ((ffi = ffi_new(e)) == NULL)
+		return -1;
+	if (load(ffi, in, len, lim, false, &nc, e) == -1)
+		goto out;
+	fprs = primaries(ffi, nc, &nf);
+	if (nf == 0) {
+		err_set(e, ERR_INVALID, E_NOKEY);
+		goto out;
+	}
+	*out = xcalloc(nf, sizeof(**out));
+	for (i = 0; i < nf; i++) {
+		if (cert_make(ffi, fprs[i], &(*out)[i], e) == -1) {
+			pgp_certs_free(*out, i);
+			*out = NULL;
+			goto out;
+		}
+	}
+	*n = nf;
+	rc = 0;
+out:
+	strv_free(fprs, nf);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+/* Merge two versions of one cert. */
+int
+pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
+    const struct pgp_limits *lim, struct pgp_cert *out, struct err *e)
+{
+	struct pkt_stats st = { 1, 0, 0, 0 };
+	rnp_key_handle_t key = NULL;
+	rnp_ffi_t ffi;
+	char **fprs = NULL, fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	size_t nf = 0, nc;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((ffi = ffi_new(e)) == NULL)
+		return -1;
+	if ((key = load_one(ffi, a, alen, lim, e)) == NULL ||
+	    load(ffi, b, blen, lim, true, &nc, e) == -1)
+		goto out;
+	fprs = primaries(ffi, 2, &nf);
+	if (nf != 1) {
+		err_set(e, ERR_INVALID, "not the same key");
+		goto out;
+	}
+	/* the limits again, on the union */
+	rnp_key_get_uid_count(key, &st.uids);
+	rnp_key_get_subkey_count(key, &st.subs);
+	if (pkt_cert_check(&st, lim, e) == 0) {
+		key_ids(key, fpr, keyid);
+		rc = cert_make(ffi, fpr, out, e);
+	}
+out:
+	strv_free(fprs, nf);
+	rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+/* The armored published form of a full cert. */
+int
+pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
+    size_t nemails, struct buf *out, struct err *e)
+{
+	static const char *const none[1] = { NULL };
+	rnp_key_handle_t key;
+	rnp_ffi_t ffi;
+	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	uint8_t *p = NULL;
+	size_t plen = 0;
+	int rc = -1;
+
+	if ((ffi = ffi_new(e)) == NULL)
+		return -1;
+	if ((key = load_one(ffi, full, len, NULL, e)) == NULL)
+		goto out;
+	key_ids(key, fpr, keyid);
+	if (strip(key, keyid, emails ? emails : none, nemails) == -1 ||
+	    key_export_mem(key, true, &p, &plen) == -1)
+		err_set(e, ERR_INTERNAL, "cannot build the published key");
+	else if (buf_add(out, p, plen) == -1)
+		err_set(e, ERR_TOOBIG, "published key too large");
+	else
+		rc = 0;
+out:
+	free(p);
+	rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+/* Free what a cert owns. */
+void
+pgp_cert_release(struct pgp_cert *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		free(c->uids[i].text);
+	free(c->uids);
+	free(c->subs);
+	free(c->full);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Release n certs and the array. */
+void
+pgp_certs_free(struct pgp_cert *certs, size_t n)
+{
+	size_t i;
+
+	if (certs == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		pgp_cert_release(&certs[i]);
+	free(certs);
+}
+
+/*
+ * Nothing to do: librnp's parser logs to stderr whatever we ask, and
+ * rnp_ffi_set_log_fd would fclose() the fd it is given with the ffi.
+ * The daemon decides where its stderr goes.
+ */
+void
+pgp_init(void)
+{
+}
