@@ -80,8 +80,10 @@ e2e: all
 
 # make check: everything, then again under ASan+UBSan.
 check: deps-test
-	$(MAKE) all unit e2e
-	$(MAKE) SANITIZE=address,undefined all unit e2e
+	$(MAKE) -j2 all $(UNIT_BIN)
+	$(MAKE) unit e2e
+	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%)
+	$(MAKE) SANITIZE=address,undefined unit e2e
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|strncpy)\(' \
