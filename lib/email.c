@@ -149,13 +149,24 @@ domain_to_ascii(const char *dom, char *out, size_t outsz)
 	return domain_ok(out) ? 0 : -1;
 }
 
-/* Bounds of the address in in: inside the last <...>, or all of it. */
+/*
+ * Bounds of the address in in: inside the one <...>, or all of it.  More
+ * than one bracket pair is refused: "A <victim@x> <me@y>" would publish
+ * one address while gpg reads the other.
+ */
 static bool
 addr_span(const char *in, const char **startp, size_t *lenp)
 {
 	const char *start = in, *end, *lt, *gt;
 
-	if ((lt = strrchr(in, '<')) != NULL) {
+	if (strchr(in, '<') != strrchr(in, '<') ||
+	    strchr(in, '>') != strrchr(in, '>'))
+		return false;
+	if ((lt = strrchr(in, '<')) == NULL && strchr(in, '>') != NULL)
+		return false;
+	if (lt != NULL) {
+		if (strchr(in, '>') < lt)
+			return false;
 		if ((gt = strchr(lt, '>')) == NULL)
 			return false;
 		for (end = gt + 1; *end == ' '; end++)
