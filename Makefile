@@ -61,7 +61,7 @@ $(BUILD)/%.o: %.c
 .SECONDEXPANSION:
 $(BUILD)/tests/t_%: tests/unit/t_%.c $(LIB_OBJ) $$(addprefix $(BUILD)/src/daemon/,$$(addsuffix .o,$$(T_$$*)))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh run

@@ -34,7 +34,8 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
-	b->data[0] = '\0';
+	if (b->cap)	/* the shared empty string is never written */
+		b->data[0] = '\0';
 }
 
 /* Make room for extra more bytes plus the NUL. */

@@ -53,18 +53,6 @@ dir_limits(const struct daemon *d)
 	return lim;
 }
 
-/* The uid of c for address, or NULL. */
-static const struct pgp_uid *
-dir_find_uid(const struct pgp_cert *c, const char *address)
-{
-	size_t i;
-
-	for (i = 0; i < c->nuids; i++)
-		if (!strcmp(c->uids[i].email, address))
-			return &c->uids[i];
-	return NULL;
-}
-
 /* True if address is on c and not revoked (a uid that is revoked may sit
  * beside one that is not). */
 bool
@@ -109,6 +97,7 @@ dir_status(struct daemon *d, const struct pgp_cert *c, const char *address,
 {
 	char owner[STORE_FPR_LEN + 1];
 	bool pending = false;
+	int64_t last = 0;
 	int rc;
 
 	if (!dir_uid_live(c, address)) {
@@ -122,10 +111,14 @@ dir_status(struct daemon *d, const struct pgp_cert *c, const char *address,
 		*st = ADDR_PUBLISHED;
 		return 0;
 	}
+	/* pending while a live link exists and its mail is recent: after
+	 * mail_rate the owner may ask for a new one (the mail got lost) */
 	if (store_token_pending(d->store, c->fpr, address, now, &pending,
-	    e) == -1)
+	    e) == -1 || (rc = store_rate_get(d->store, address, &last, e)) ==
+	    -1)
 		return -1;
-	*st = pending ? ADDR_PENDING : ADDR_UNPUBLISHED;
+	*st = pending && rc == 0 && now - last < d->cfg.mail_rate ?
+	    ADDR_PENDING : ADDR_UNPUBLISHED;
 	return 0;
 }
 
@@ -145,29 +138,61 @@ dir_add_addr(struct dir_upload *out, const char *address)
 	return &out->addrs[out->naddrs++];
 }
 
-/* Fill out->addrs for every address on c; mail the unpublished ones when
- * request_all. */
+/* Add the addresses of the key's user IDs to out. */
+static void
+dir_add_uids(const struct pgp_cert *c, struct dir_upload *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (c->uids[i].email[0] != '\0')
+			dir_add_addr(out, c->uids[i].email);
+}
+
+/* Add the addresses published for fpr to out. */
 static int
-dir_statuses(struct daemon *d, const struct pgp_cert *c, bool request_all,
+dir_add_published(struct daemon *d, const char *fpr, struct dir_upload *out,
+    struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+
+	if (store_addr_list(d->store, fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		dir_add_addr(out, addrs[i]);
+	store_addrs_free(addrs, n);
+	return 0;
+}
+
+/*
+ * The status of each address in out (a revoked key lists none), then,
+ * with mail, a confirmation for each one that is unpublished.  out holds
+ * only addresses of this upload or request and those already published,
+ * never other addresses the stored key carries.
+ */
+static int
+dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
     int64_t now, struct dir_upload *out, struct err *e)
 {
 	struct dir_addr *a;
 	size_t i;
+	int rc;
 
-	if (c->revoked)
+	if (c->revoked) {
+		out->naddrs = 0;
 		return 0;
-	for (i = 0; i < c->nuids; i++) {
-		if (c->uids[i].email[0] == '\0')
-			continue;
-		a = dir_add_addr(out, c->uids[i].email);
+	}
+	for (i = 0; i < out->naddrs; i++) {
+		a = &out->addrs[i];
 		if (dir_status(d, c, a->address, now, &a->status, e) == -1)
 			return -1;
-		if (request_all && a->status == ADDR_UNPUBLISHED) {
-			if (dir_send_confirm(d, c, a->address, now, &a->status,
-			    e) == -1)
-				return -1;
-			out->nmails++;
-		}
+		if (!mail || a->status != ADDR_UNPUBLISHED)
+			continue;
+		if ((rc = dir_send_confirm(d, c, a->address, now, &a->status,
+		    e)) == -1)
+			return -1;
+		out->nmails += (size_t)rc;
 	}
 	return 0;
 }
@@ -202,12 +227,13 @@ dir_store_cert(struct daemon *d, struct pgp_cert *c, int64_t now,
 	return dir_republish(d, c, now, e);
 }
 
-/* Open a VKS upload session for fpr. */
+/* Open a VKS upload session for fpr, for the addresses now in out. */
 static int
 dir_new_session(struct daemon *d, const char *fpr, int64_t now,
     struct dir_upload *out, struct err *e)
 {
 	struct store_token t;
+	size_t i;
 
 	memset(&t, 0, sizeof(t));
 	token_new(out->token, t.hash);
@@ -215,7 +241,13 @@ dir_new_session(struct daemon *d, const char *fpr, int64_t now,
 	str_lcpy(t.fpr, fpr, sizeof(t.fpr));
 	t.created = now;
 	t.expires = now + d->cfg.upload_ttl;
-	return store_token_put(d->store, &t, e);
+	if (store_token_put(d->store, &t, e) == -1)
+		return -1;
+	for (i = 0; i < out->naddrs; i++)
+		if (store_token_addr_add(d->store, t.hash,
+		    out->addrs[i].address, e) == -1)
+			return -1;
+	return 0;
 }
 
 /* Store several certs from one upload: no session, no mail. */
@@ -270,10 +302,17 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 		goto out;
 	if (n > 1)
 		rc = dir_upload_many(d, certs, n, now, out, e);
-	else if ((rc = dir_store_cert(d, &certs[0], now, e)) == 0) {
+	else {
+		/* the upload's own addresses, before merging adds others */
+		dir_add_uids(&certs[0], out);
+		rc = dir_store_cert(d, &certs[0], now, e);
+	}
+	if (n == 1 && rc == 0) {
 		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
 		out->revoked = certs[0].revoked;
 		rc = dir_new_session(d, out->fpr, now, out, e);
+		if (rc == 0)
+			rc = dir_add_published(d, out->fpr, out, e);
 		if (rc == 0)
 			rc = dir_statuses(d, &certs[0], request_all, now, out,
 			    e);
@@ -322,30 +361,25 @@ dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
 	return 0;
 }
 
-/* The requested addresses of one session, mailed where needed. */
+/* Add the requested addresses, each one the session allows. */
 static int
-dir_request_each(struct daemon *d, const struct pgp_cert *c,
-    const char *const *addresses, size_t n, int64_t now,
-    struct dir_upload *out, struct err *e)
+dir_add_requested(struct daemon *d, const uint8_t *hash,
+    const char *const *addresses, size_t n, struct dir_upload *out,
+    struct err *e)
 {
 	char norm[EMAIL_MAX + 1];
-	struct dir_addr *a;
+	bool has;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
 		if (email_normalize(addresses[i], norm, sizeof(norm), e) == -1)
 			return -1;
-		if (dir_find_uid(c, norm) == NULL)
-			return err_set(e, ERR_INVALID, "The key has no user "
-			    "ID for %s.", norm);
-		a = dir_add_addr(out, norm);
-		if (dir_status(d, c, norm, now, &a->status, e) == -1)
+		if (store_token_addr_has(d->store, hash, norm, &has, e) == -1)
 			return -1;
-		if (a->status != ADDR_UNPUBLISHED)
-			continue;
-		if (dir_send_confirm(d, c, norm, now, &a->status, e) == -1)
-			return -1;
-		out->nmails++;
+		if (!has)
+			return err_set(e, ERR_INVALID, "%s is not an address "
+			    "of the uploaded key.", norm);
+		dir_add_addr(out, norm);
 	}
 	return 0;
 }
@@ -384,9 +418,11 @@ dir_request_verify(struct daemon *d, const char *token,
 			rc = err_set(e, ERR_INVALID, "This key is revoked.");
 	}
 	if (rc == 0)
-		rc = dir_request_each(d, &c, addresses, n, now, out, e);
+		rc = dir_add_requested(d, hash, addresses, n, out, e);
 	if (rc == 0)
-		rc = dir_statuses(d, &c, false, now, out, e);
+		rc = dir_add_published(d, c.fpr, out, e);
+	if (rc == 0)
+		rc = dir_statuses(d, &c, true, now, out, e);
 	if (rc == 0)
 		rc = store_commit(d->store, e);
 	else

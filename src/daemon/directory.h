@@ -96,8 +96,10 @@ void dir_verify_release(struct dir_verify *v);
  * from its parsed full cert c (inside a store transaction). */
 int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
     struct err *e);
-/* Internal: queue a confirmation mail for address (inside a transaction);
- * sets *st to pending. */
+/* Internal: queue a confirmation mail for address (inside a transaction)
+ * unless one went out within mail_rate; sets *st to pending.  Returns 1
+ * when a mail was queued, 0 when not (rate limited, or an address SMTP
+ * cannot carry, which stays unpublished), -1 on error. */
 int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *address, int64_t now, enum addr_status *st, struct err *e);
 

@@ -109,13 +109,17 @@ dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
 	sc.hkp_index = idx.data;
 	dir_etag(pub.data, pub.len, sc.etag);
 	sc.updated = now;
+	/* only subkeys no other key can claim are found by their ids (as
+	 * Hagrid does): anyone may bind someone's encryption subkey */
 	sc.subs = xcalloc(c->nsubs, sizeof(*sc.subs));
 	for (i = 0; i < c->nsubs; i++) {
-		str_lcpy(sc.subs[i].fpr, c->subs[i].fpr, sizeof(sc.subs[i].fpr));
-		str_lcpy(sc.subs[i].keyid, c->subs[i].keyid,
-		    sizeof(sc.subs[i].keyid));
+		if (!c->subs[i].can_sign)
+			continue;
+		str_lcpy(sc.subs[sc.nsubs].fpr, c->subs[i].fpr, STORE_FPR_LEN + 1);
+		str_lcpy(sc.subs[sc.nsubs].keyid, c->subs[i].keyid,
+		    STORE_KEYID_LEN + 1);
+		sc.nsubs++;
 	}
-	sc.nsubs = c->nsubs;
 	rc = store_cert_put(d->store, &sc, e);
 	free(sc.subs);
 out:
@@ -210,7 +214,18 @@ out:
 	return rc;
 }
 
-/* Queue a confirmation for addr unless one went out within mail_rate. */
+/* True if addr is plain ASCII: SMTP without SMTPUTF8 can carry it. */
+static bool
+mailable(const char *addr)
+{
+	for (; *addr; addr++)
+		if ((unsigned char)*addr >= 0x80)
+			return false;
+	return true;
+}
+
+/* Queue a confirmation for addr unless one went out within mail_rate;
+ * 1 when a mail was queued, 0 when not. */
 int
 dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *address, int64_t now, enum addr_status *st, struct err *e)
@@ -220,6 +235,11 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	int64_t last = 0;
 	int rc;
 
+	if (!mailable(address)) {
+		log_warnx("no mail to %s: internationalised local parts are "
+		    "not supported", address);
+		return 0;
+	}
 	rc = store_rate_get(d->store, address, &last, e);
 	if (rc == -1)
 		return -1;
@@ -239,7 +259,13 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	    confirm_queue(d, c, address, tok, now, t.expires, e) == -1 ||
 	    store_rate_set(d->store, address, now, e) == -1)
 		return -1;
-	log_info("confirmation link for %s (key %s): %s/verify/%s", address,
-	    c->fpr, d->cfg.base_url, tok);
-	return 0;
+	/* the link is logged only when mail stays on this machine (the
+	 * default Maildir set-up); with SMTP it exists only in the mail */
+	if (d->cfg.smtp_url[0] == '\0')
+		log_info("confirmation link for %s (key %s): %s/verify/%s",
+		    address, c->fpr, d->cfg.base_url, tok);
+	else
+		log_info("confirmation mail for %s (key %s) queued", address,
+		    c->fpr);
+	return 1;
 }

@@ -131,7 +131,9 @@ http_done_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (t1.tv_sec - hr->t0.tv_sec) * 1000000L +
 	    (t1.tv_nsec - hr->t0.tv_nsec) / 1000;
-	log_info("http %s %s%s%.200s %d %zu %ldus%s", hr->method, hr->r.path,
+	/* confirmation tokens are secrets: never in the log */
+	log_info("http %s %.200s%s%.200s %d %zu %ldus%s", hr->method,
+	    strncmp(hr->r.path, "/verify/", 8) ? hr->r.path : "/verify/...",
 	    *hr->r.query ? "?" : "", hr->r.query, hr->status, hr->sent, us,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	buf_release(&hr->r.body);
@@ -164,6 +166,8 @@ http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
 	mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (mr == NULL) {
 		free(body);
+		for (i = 0; i < w->nhdr; i++)
+			free(w->hval[i]);
 		return MHD_NO;
 	}
 	if (w->ctype)

@@ -34,7 +34,7 @@ void
 routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 {
 	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
-	bool path_known = false;
+	bool get = false, post = false;
 	size_t i, n;
 
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
@@ -44,15 +44,18 @@ routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 		if (strncmp(r->path, rt->prefix, n) != 0 ||
 		    (rt->exact && r->path[n] != '\0'))
 			continue;
-		path_known = true;
-		if (rt->method != m)
+		if (rt->method != m) {
+			get |= rt->method == HTTP_GET;
+			post |= rt->method == HTTP_POST;
 			continue;
+		}
 		rt->fn(d, r, w, r->path + n);
 		return;
 	}
-	if (path_known && strcmp(r->path, "/") != 0) {
+	if (get || post) {
 		view_text(w, 405, "Method not allowed");
-		resp_header(w, "Allow", m == HTTP_GET ? "POST" : "GET, HEAD");
+		resp_header(w, "Allow", get && post ? "GET, HEAD, POST" :
+		    get ? "GET, HEAD" : "POST");
 	} else
 		view_text(w, 404, "Not found");
 }

@@ -126,6 +126,13 @@ struct store_ops {
 	int (*token_pending)(struct store *s, const char *fpr,
 	    const char *address, int64_t now, bool *pending, struct err *e);
 
+	int (*token_addr_add)(struct store *s,
+	    const uint8_t hash[STORE_HASH_LEN], const char *address,
+	    struct err *e);
+	int (*token_addr_has)(struct store *s,
+	    const uint8_t hash[STORE_HASH_LEN], const char *address,
+	    bool *has, struct err *e);
+
 	int (*rate_get)(struct store *s, const char *address,
 	    int64_t *last, struct err *e);
 	int (*rate_set)(struct store *s, const char *address, int64_t now,
@@ -177,6 +184,10 @@ void store_addrs_free(char **addrs, size_t n);
 #define store_token_use(s, ...) ((s)->ops->token_use((s), __VA_ARGS__))
 #define store_token_pending(s, ...) \
 	((s)->ops->token_pending((s), __VA_ARGS__))
+#define store_token_addr_add(s, ...) \
+	((s)->ops->token_addr_add((s), __VA_ARGS__))
+#define store_token_addr_has(s, ...) \
+	((s)->ops->token_addr_has((s), __VA_ARGS__))
 #define store_rate_get(s, ...) ((s)->ops->rate_get((s), __VA_ARGS__))
 #define store_rate_set(s, ...) ((s)->ops->rate_set((s), __VA_ARGS__))
 #define store_outbox_add(s, ...) ((s)->ops->outbox_add((s), __VA_ARGS__))

@@ -78,7 +78,12 @@ static const char *const sq_migrations[] = {
 	" next_attempt INTEGER NOT NULL,"
 	" sent INTEGER,"
 	" last_error TEXT);"
-	"CREATE INDEX outbox_due ON outbox(sent, next_attempt);"
+	"CREATE INDEX outbox_due ON outbox(sent, next_attempt);",
+	/* 2: the addresses an upload session may ask to verify */
+	"CREATE TABLE token_addrs ("
+	" hash BLOB NOT NULL REFERENCES tokens(hash) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" PRIMARY KEY (hash, address));"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -440,6 +445,8 @@ const struct store_ops store_sqlite_ops = {
 	.token_get = sq_token_get,
 	.token_use = sq_token_use,
 	.token_pending = sq_token_pending,
+	.token_addr_add = sq_token_addr_add,
+	.token_addr_has = sq_token_addr_has,
 	.rate_get = sq_rate_get,
 	.rate_set = sq_rate_set,
 	.outbox_add = sq_outbox_add,

@@ -38,6 +38,8 @@ enum sq_slot {
 	SQ_TOKEN_GET,
 	SQ_TOKEN_USE,
 	SQ_TOKEN_PENDING,
+	SQ_TADDR_ADD,
+	SQ_TADDR_HAS,
 	SQ_RATE_GET,
 	SQ_RATE_SET,
 	SQ_OUTBOX_ADD,
@@ -104,6 +106,10 @@ int sq_token_use(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t now, struct err *e);
 int sq_token_pending(struct store *s, const char *fpr, const char *address,
     int64_t now, bool *pending, struct err *e);
+int sq_token_addr_add(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    const char *address, struct err *e);
+int sq_token_addr_has(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    const char *address, bool *has, struct err *e);
 int sq_rate_get(struct store *s, const char *address, int64_t *last,
     struct err *e);
 int sq_rate_set(struct store *s, const char *address, int64_t now,

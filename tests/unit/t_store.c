@@ -249,6 +249,20 @@ t_tokens(struct store *s)
 	t.hash[0] = 0;
 	ok(store_token_get(s, t.hash, &g, &e) == 1, "unknown token: 1");
 	ok(store_token_use(s, t.hash, 1, &e) == 1, "use unknown token: 1");
+	/* the addresses an upload session may verify */
+	t.kind = TOKEN_UPLOAD;
+	t.address[0] = '\0';
+	ok(store_token_put(s, &t, &e) == 0, "upload session put");
+	ok(store_token_addr_add(s, t.hash, ADDR, &e) == 0 &&
+	    store_token_addr_add(s, t.hash, ADDR, &e) == 0,
+	    "token_addr_add, twice");
+	ok(store_token_addr_has(s, t.hash, ADDR, &pend, &e) == 0 && pend,
+	    "session allows its address");
+	ok(store_token_addr_has(s, t.hash, "other@example.org", &pend,
+	    &e) == 0 && !pend, "session refuses another address");
+	t.hash[1] = 0;
+	ok(store_token_addr_add(s, t.hash, ADDR, &e) == -1,
+	    "no addresses for an unknown session");
 	store_commit(s, &e);
 }
 
@@ -455,7 +469,7 @@ main(void)
 	if (s == NULL)
 		return tap_done();
 	t_modes();
-	ok(user_version() == 1, "schema version 1");
+	ok(user_version() == 2, "schema version 2");
 	t_lookup(s);
 	t_addr(s);
 	t_tokens(s);
@@ -465,7 +479,7 @@ main(void)
 
 	s = store_open(url, &e);
 	ok(s != NULL, "reopen");
-	ok(user_version() == 1, "reopen keeps the schema version");
+	ok(user_version() == 2, "reopen keeps the schema version");
 	ok(finds(s, STORE_BY_FPR, FPR_B, FPR_A, PUB_A) &&
 	    finds(s, STORE_BY_EMAIL, ADDR, FPR_D, PUB_D), "data kept");
 	t_threads(s);
