@@ -202,6 +202,23 @@ mailer_run_once(struct mailer *m, int64_t now, struct err *e)
 	return mailer_pass(m, now, &fetched, e);
 }
 
+/* Wake for the earliest unsent row, including rows a previous process
+ * left behind, not only the retries this one scheduled. */
+static void
+mailer_note_next(struct mailer *m)
+{
+	struct err e;
+	int64_t when = 0;
+	int rc;
+
+	if (store_begin(m->s, &e) == -1)
+		return;
+	rc = store_outbox_next(m->s, &when, &e);
+	store_rollback(m->s);
+	if (rc == 0)
+		note_retry(m, when);
+}
+
 /* Sleep until kicked, stopped, or the next retry or poll is due. */
 static void
 mailer_wait(struct mailer *m, int64_t now)
@@ -211,10 +228,10 @@ mailer_wait(struct mailer *m, int64_t now)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&m->mu);
-	if (m->next_retry != 0 && m->next_retry <= now)
-		m->next_retry = 0;
+	/* at least a second, so a row that stays due cannot spin us */
 	if (m->next_retry != 0 && m->next_retry - now < wait)
-		wait = m->next_retry - now;
+		wait = m->next_retry - now < 1 ? 1 : m->next_retry - now;
+	m->next_retry = 0;
 	ts.tv_sec += (time_t)wait;
 	while (!m->kicked && !atomic_load(&m->stop))
 		if (pthread_cond_timedwait(&m->cv, &m->mu, &ts) == ETIMEDOUT)
@@ -240,8 +257,10 @@ mailer_main(void *arg)
 			fetched = 0;
 		}
 		/* a full batch means more may be due right away */
-		if (fetched < MAILER_BATCH)
+		if (fetched < MAILER_BATCH) {
+			mailer_note_next(m);
 			mailer_wait(m, now);
+		}
 	}
 	return NULL;
 }

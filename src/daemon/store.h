@@ -146,6 +146,7 @@ struct store_ops {
 	    struct err *e);
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,
 	    int64_t next, const char *why, struct err *e);
+	int (*outbox_next)(struct store *s, int64_t *when, struct err *e);
 };
 
 struct store {
@@ -195,6 +196,8 @@ void store_addrs_free(char **addrs, size_t n);
 #define store_outbox_done(s, ...) ((s)->ops->outbox_done((s), __VA_ARGS__))
 #define store_outbox_retry(s, ...) \
 	((s)->ops->outbox_retry((s), __VA_ARGS__))
+/* When the earliest unsent mail is due; 1 when none is waiting. */
+#define store_outbox_next(s, ...) ((s)->ops->outbox_next((s), __VA_ARGS__))
 
 extern const struct store_ops store_sqlite_ops;
 

@@ -453,4 +453,5 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_due = sq_outbox_due,
 	.outbox_done = sq_outbox_done,
 	.outbox_retry = sq_outbox_retry,
+	.outbox_next = sq_outbox_next,
 };

@@ -46,6 +46,7 @@ enum sq_slot {
 	SQ_OUTBOX_DUE,
 	SQ_OUTBOX_DONE,
 	SQ_OUTBOX_RETRY,
+	SQ_OUTBOX_NEXT,
 	SQ_NSLOT
 };
 
@@ -119,6 +120,7 @@ int sq_outbox_add(struct store *s, const char *rcpt, const char *data,
 int sq_outbox_due(struct store *s, int64_t now, size_t max,
     struct store_mail **rows, size_t *n, struct err *e);
 int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
+int sq_outbox_next(struct store *s, int64_t *when, struct err *e);
 int sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
     const char *why, struct err *e);
 

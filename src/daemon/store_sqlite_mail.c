@@ -327,3 +327,29 @@ sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
 		rc |= sqlite3_bind_null(st, 4);
 	return sq_update(w, st, rc, e);
 }
+
+/* The earliest next_attempt of an unsent mail; 1 when none waits. */
+int
+sq_outbox_next(struct store *s, int64_t *when, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int rc, found = 0;
+
+	st = sq_prep(w, SQ_OUTBOX_NEXT, "SELECT min(next_attempt) FROM outbox "
+	    "WHERE sent IS NULL", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		found = sqlite3_column_type(st, 0) != SQLITE_NULL;
+		*when = sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE)
+		sq_err(w->db, rc, e);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return -1;
+	return found ? 0 : 1;
+}

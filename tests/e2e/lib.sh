@@ -1,0 +1,416 @@
+# tests/e2e/lib.sh: shared helpers for the end-to-end tests.
+#
+# Each test script sources this file, starts what it needs (keydird,
+# aiosmtpd, GnuPG homes) through the helpers below, asserts with ok/is/like,
+# and ends with done_testing.  Everything lives under one mktemp directory;
+# the EXIT trap stops every process started here (by pid), runs
+# `gpgconf --kill all` for every GNUPGHOME made here and removes the
+# directory.  Output is TAP; the plan line comes last.
+#
+# KEYDIRD: the binary under test (default: build/keydird of this checkout).
+# KEEP_TMP=1 keeps the temp directory for a post-mortem.
+
+set -u
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KEYDIRD=${KEYDIRD:-$E2E_ROOT/build/keydird}
+PY=/usr/bin/python3		# Debian's python3 (has aiosmtpd, email)
+export LC_ALL=C.UTF-8 TZ=UTC
+
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/keydir-e2e.XXXXXX") || exit 1
+T_N=0
+T_FAIL=0
+T_DONE=0
+T_PIDS=()		# every background process started here
+T_KD_PIDS=()		# the keydird ones among them
+T_KD_LOGS=()		# every keydird log, checked for sanitizer reports
+T_HOMES=()		# every GNUPGHOME made here
+
+[ -x "$KEYDIRD" ] || { echo "1..0 # SKIP no keydird at $KEYDIRD"; exit 0; }
+
+# --- TAP -----------------------------------------------------------------
+
+# ok COND_STATUS DESCRIPTION: ok when the status is 0.
+ok() {
+	local st=$1
+	shift
+	T_N=$((T_N + 1))
+	if [ "$st" -eq 0 ]; then
+		echo "ok $T_N - $*"
+	else
+		T_FAIL=$((T_FAIL + 1))
+		echo "not ok $T_N - $*"
+	fi
+	return "$st"
+}
+
+# check DESCRIPTION CMD...: ok when the command succeeds.
+check() {
+	local desc=$1
+	shift
+	"$@" >/dev/null 2>&1
+	ok $? "$desc"
+}
+
+# is GOT WANT DESCRIPTION
+is() {
+	if [ "$1" = "$2" ]; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  '$1'"
+		diag "want: '$2'"
+		return 1
+	fi
+}
+
+# like GOT ERE DESCRIPTION (grep -E on the whole text)
+like() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 0 "$3"
+	else
+		ok 1 "$3"
+		diag "got:  '$(printf '%s' "$1" | head -c 600)'"
+		diag "want: /$2/"
+		return 1
+	fi
+}
+
+# unlike GOT ERE DESCRIPTION
+unlike() {
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"
+		diag "got:  '$(printf '%s' "$1" | head -c 600)'"
+		diag "must not match: /$2/"
+		return 1
+	fi
+	ok 0 "$3"
+}
+
+diag() {
+	printf '%s\n' "$*" | sed 's/^/# /'
+}
+
+# bail DESCRIPTION: a failure after which the script cannot go on.
+bail() {
+	ok 1 "$*"
+	done_testing
+}
+
+# --- processes -------------------------------------------------------------
+
+# wait_until SECONDS CMD...: poll CMD every 0.1 s; 0 as soon as it succeeds.
+wait_until() {
+	local limit=$1 i=0
+	shift
+	while [ "$i" -lt $((limit * 10)) ]; do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$@" >/dev/null 2>&1
+}
+
+# wait_for SECONDS 'SHELL CODE': like wait_until, but the code is evaluated
+# afresh on every try (so "$(...)" inside it is recomputed).
+wait_for() {
+	local limit=$1 i=0
+	shift
+	while [ "$i" -lt $((limit * 10)) ]; do
+		eval "$1" >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	eval "$1" >/dev/null 2>&1
+}
+
+# unsent DATADIR: outbox rows not yet delivered.
+unsent() {
+	sql "$1" 'SELECT count(*) FROM outbox WHERE sent IS NULL'
+}
+
+free_port() {
+	"$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+alive() {
+	kill -0 "$1" 2>/dev/null
+}
+
+# start_keydird PORT DATADIR LOG [ARGS...]: sets KD_PID and KD_URL; 0 when
+# the server answers on PORT.  The log is appended to.
+start_keydird() {
+	local port=$1 dir=$2 log=$3
+	shift 3
+	KD_URL=http://127.0.0.1:$port
+	"$KEYDIRD" serve --listen "127.0.0.1:$port" --data-dir "$dir" \
+	    --base-url "$KD_URL" "$@" 2>>"$log" &
+	KD_PID=$!
+	T_PIDS+=("$KD_PID")
+	T_KD_PIDS+=("$KD_PID")
+	T_KD_LOGS+=("$log")
+	wait_until 30 kd_up "$KD_PID" "$KD_URL"
+}
+
+kd_up() {
+	alive "$1" || return 2
+	curl -s -o /dev/null --max-time 2 "$2/"
+}
+
+# stop_pid PID [SIGNAL]: signal and reap; prints nothing, returns the exit
+# status of the process (when it was our child).
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} i=0 rc
+	alive "$pid" || { wait "$pid" 2>/dev/null; return $?; }
+	# bash would print "Killed" for a SIGKILLed job: not ours to report
+	[ "$sig" = KILL ] && disown "$pid" 2>/dev/null
+	kill -s "$sig" "$pid" 2>/dev/null
+	while alive "$pid" && [ "$i" -lt 300 ]; do
+		# a zombie child answers kill -0 until reaped: ask ps
+		if [ "$(ps -o stat= -p "$pid" 2>/dev/null | cut -c1)" = Z ]; then
+			break
+		fi
+		sleep 0.1
+		i=$((i + 1))
+	done
+	if [ "$i" -ge 300 ]; then
+		kill -s KILL "$pid" 2>/dev/null
+	fi
+	{ wait "$pid"; } 2>/dev/null
+	rc=$?
+	return "$rc"
+}
+
+# start_smtp PORT DIR: aiosmtpd storing every mail in DIR/Maildir/new;
+# sets SMTP_PID.
+start_smtp() {
+	local port=$1 dir=$2
+	mkdir -p "$dir/Maildir/tmp" "$dir/Maildir/new" "$dir/Maildir/cur"
+	"$PY" -m aiosmtpd -n -l "127.0.0.1:$port" \
+	    -c aiosmtpd.handlers.Mailbox "$dir/Maildir" \
+	    >>"$dir/aiosmtpd.log" 2>&1 &
+	SMTP_PID=$!
+	T_PIDS+=("$SMTP_PID")
+	wait_until 20 port_open "$port"
+}
+
+# mail_count MAILDIR: number of delivered mails.
+mail_count() {
+	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l
+}
+
+# mail_to MAILDIR ADDR: the newest mail to ADDR (path), empty if none.
+mail_to() {
+	local f
+	f=$(grep -lis "^To: *<\?$2>\?\s*$" "$1"/new/* "$1"/cur/* 2>/dev/null |
+	    xargs -r ls -t 2>/dev/null | head -1)
+	printf '%s' "$f"
+}
+
+# has_mail MAILDIR ADDR: true when a mail to ADDR arrived (for wait_until).
+has_mail() {
+	[ -n "$(mail_to "$1" "$2")" ]
+}
+
+# mails_to MAILDIR ADDR: how many mails went to ADDR.
+mails_to() {
+	grep -lis "^To: *<\?$2>\?\s*$" "$1"/new/* "$1"/cur/* 2>/dev/null |
+	    wc -l
+}
+
+# has_more_mails MAILDIR ADDR N: more than N mails went to ADDR.
+has_more_mails() {
+	[ "$(mails_to "$1" "$2")" -gt "$3" ]
+}
+
+# mail_part FILE to|from|subject|body|atttype|attname|att: one piece of a
+# mail, decoded (quoted-printable, base64, RFC 2047).
+mail_part() {
+	"$PY" - "$1" "$2" <<'EOF'
+import email, email.policy, sys
+msg = email.message_from_binary_file(open(sys.argv[1], "rb"),
+                                     policy=email.policy.default)
+what = sys.argv[2]
+if what in ("to", "from", "subject", "date", "message-id"):
+    print(str(msg[what] or ""))
+    sys.exit(0)
+body = msg.get_body(preferencelist=("plain",))
+atts = list(msg.iter_attachments())
+if what == "body":
+    sys.stdout.write(body.get_content() if body else "")
+elif what == "atttype":
+    print(" ".join(a.get_content_type() for a in atts))
+elif what == "attname":
+    print(" ".join(str(a.get_filename()) for a in atts))
+elif what == "att":
+    if atts:
+        sys.stdout.buffer.write(atts[0].get_payload(decode=True))
+EOF
+}
+
+# link_of FILE: the confirmation link in a mail.
+link_of() {
+	mail_part "$1" body | grep -Eo 'https?://[^ ]*/verify/[A-Za-z0-9_-]{43}' |
+	    head -1
+}
+
+# link_in_log LOG ADDR: the newest confirmation link logged for ADDR.
+link_in_log() {
+	grep -F "confirmation link for $2 " "$1" | tail -1 |
+	    grep -Eo 'https?://[^ ]*/verify/[A-Za-z0-9_-]{43}'
+}
+
+# --- GnuPG -------------------------------------------------------------------
+
+# mk_gnupghome VAR PORT: a fresh GNUPGHOME whose dirmngr asks keydird on PORT;
+# stored in VAR.
+mk_gnupghome() {
+	local h
+	h=$(mktemp -d "$T_DIR/gnupg.XXXXXX")
+	chmod 700 "$h"
+	printf 'keyserver hkp://127.0.0.1:%s\n' "$2" >"$h/dirmngr.conf"
+	printf 'allow-loopback-pinentry\n' >"$h/gpg-agent.conf"
+	T_HOMES+=("$h")
+	printf -v "$1" '%s' "$h"
+}
+
+# g HOME ARGS...: gpg in HOME, batch, no tty.
+g() {
+	local h=$1
+	shift
+	GNUPGHOME=$h gpg --batch --no-tty --pinentry-mode loopback \
+	    --passphrase '' "$@"
+}
+
+# gen_key HOME 'Name <addr>': new key without passphrase; prints its fpr.
+gen_key() {
+	g "$1" --quick-gen-key "$2" future-default default never \
+	    >/dev/null 2>&1 || return 1
+	fpr_of "$1" "$2"
+}
+
+# fpr_of HOME WHAT: the primary fingerprint of the first key matching WHAT.
+fpr_of() {
+	g "$1" --with-colons --list-keys "$2" 2>/dev/null |
+	    awk -F: '/^fpr/ {print $10; exit}'
+}
+
+# --- HTTP --------------------------------------------------------------------
+
+# http METHOD URL [CURL ARGS...]: body to $T_DIR/body, headers to
+# $T_DIR/headers; prints the status code.
+http() {
+	local m=$1 u=$2
+	shift 2
+	: >"$T_DIR/body"
+	curl -s -X "$m" -o "$T_DIR/body" -D "$T_DIR/headers" \
+	    -w '%{http_code}' --max-time 30 "$@" "$u"
+}
+
+body() {
+	cat "$T_DIR/body"
+}
+
+header() {
+	grep -i "^$1:" "$T_DIR/headers" | head -1 | cut -d: -f2- |
+	    sed 's/^ *//; s/\r$//'
+}
+
+# vks_upload URL KEYFILE: POST /vks/v1/upload; prints status, body in body.
+vks_upload() {
+	jq -n --rawfile k "$2" '{keytext: $k}' >"$T_DIR/req.json"
+	http POST "$1/vks/v1/upload" -H 'Content-Type: application/json' \
+	    --data-binary @"$T_DIR/req.json"
+}
+
+# vks_request URL TOKEN ADDR...: POST /vks/v1/request-verify.
+vks_request() {
+	local u=$1 tok=$2
+	shift 2
+	jq -n --arg t "$tok" '{token: $t, addresses: $ARGS.positional,
+	    locale: ["en_US"]}' --args "$@" >"$T_DIR/req.json"
+	http POST "$u/vks/v1/request-verify" \
+	    -H 'Content-Type: application/json' --data-binary @"$T_DIR/req.json"
+}
+
+# confirm LINK: POST to a confirmation link; prints the status.
+confirm() {
+	http POST "$1"
+}
+
+# sql DATADIR SQL: run SQL on the server's database while it runs (WAL).
+sql() {
+	sqlite3 -cmd '.timeout 5000' "$1/keydir.db" "$2"
+}
+
+# db_counts DATADIR: "certs addresses outbox tokens" row counts.
+db_counts() {
+	sql "$1" 'SELECT (SELECT count(*) FROM certs) || " " ||
+	    (SELECT count(*) FROM addresses) || " " ||
+	    (SELECT count(*) FROM outbox) || " " ||
+	    (SELECT count(*) FROM tokens);' 2>/dev/null | tail -1
+}
+
+# --- the end -----------------------------------------------------------------
+
+# sanitizer_check: stop every keydird (SIGTERM, so LeakSanitizer runs) and
+# fail when a log holds a sanitizer report.
+sanitizer_check() {
+	local pid log bad=0
+	for pid in "${T_KD_PIDS[@]+"${T_KD_PIDS[@]}"}"; do
+		stop_pid "$pid" TERM
+	done
+	for log in $(printf '%s\n' "${T_KD_LOGS[@]+"${T_KD_LOGS[@]}"}" |
+	    sort -u); do
+		if grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+		    "$log" 2>/dev/null; then
+			bad=1
+			diag "sanitizer report in $log:"
+			grep -E -A30 'ERROR: (Address|Leak)Sanitizer|runtime error:' \
+			    "$log" | head -60 | sed 's/^/#   /'
+		fi
+	done
+	ok "$bad" "no sanitizer report in the keydird logs"
+}
+
+# done_testing: the sanitizer check, the plan, exit with the failures.
+done_testing() {
+	[ "$T_DONE" = 1 ] && return
+	T_DONE=1
+	sanitizer_check
+	echo "1..$T_N"
+	[ "$T_FAIL" -gt 254 ] && T_FAIL=254
+	exit "$T_FAIL"
+}
+
+t_cleanup() {
+	local rc=$? pid h
+	if [ "$T_DONE" != 1 ]; then
+		ok 1 "the script ended before done_testing (status $rc)"
+		T_DONE=1
+		sanitizer_check
+		echo "1..$T_N"
+		rc=1
+	fi
+	for pid in "${T_PIDS[@]+"${T_PIDS[@]}"}"; do
+		stop_pid "$pid" TERM >/dev/null 2>&1
+	done
+	for h in "${T_HOMES[@]+"${T_HOMES[@]}"}"; do
+		GNUPGHOME=$h gpgconf --kill all >/dev/null 2>&1
+	done
+	if [ "${KEEP_TMP:-0}" = 1 ]; then
+		echo "# kept $T_DIR" >&2
+	else
+		rm -rf "$T_DIR"
+	fi
+	exit "$rc"
+}
+trap t_cleanup EXIT
+trap 'exit 130' INT TERM
