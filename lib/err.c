@@ -40,8 +40,12 @@ err_http_status(enum err_code code)
 		return 200;
 	case ERR_INVALID:
 		return 400;
+	case ERR_FORBIDDEN:
+		return 403;
 	case ERR_NOTFOUND:
 		return 404;
+	case ERR_CONFLICT:
+		return 409;
 	case ERR_GONE:
 		return 410;
 	case ERR_TOOBIG:

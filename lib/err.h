@@ -9,7 +9,9 @@
 enum err_code {
 	ERR_OK = 0,
 	ERR_INVALID,	/* bad input: 400 */
+	ERR_FORBIDDEN,	/* bad or foreign signature: 403 */
 	ERR_NOTFOUND,	/* 404 */
+	ERR_CONFLICT,	/* replayed request: 409 */
 	ERR_GONE,	/* used or expired token: 410 */
 	ERR_TOOBIG,	/* over a configured limit: 413 */
 	ERR_UNSUPPORTED, /* wrong content type: 415 */

@@ -101,6 +101,29 @@ int pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 int pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
     size_t nemails, struct buf *out, struct err *e);
 
+/*
+ * The text of a signed message (cleartext-signed, or an inline-signed
+ * PGP MESSAGE, armored or binary) appended to text, WITHOUT checking any
+ * signature: only to learn which key to check it with.  ERR_INVALID
+ * "not a signed message" for anything else; the text is capped at 64 KiB.
+ */
+int pgp_signed_text(const uint8_t *msg, size_t len, struct buf *text,
+    struct err *e);
+
+/*
+ * Verify msg (as above) against the key full (a stored full cert).  On
+ * success the signed text is appended to text and 0 returned.  Accepted
+ * only when at least one signature is cryptographically good and was
+ * made by full's primary key or one of its signing subkeys.  A revoked or
+ * expired key still counts: a key may sign its own removal.  Errors:
+ * ERR_INVALID for input that is not a signed message (unsigned,
+ * encrypted, garbage); ERR_FORBIDDEN "the signature is not good" (tampered
+ * text, a bad signature) or "not signed by this key".  On error text is
+ * left as it was.
+ */
+int pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
+    size_t full_len, struct buf *text, struct err *e);
+
 /* Free what a cert owns (not the struct). */
 void pgp_cert_release(struct pgp_cert *c);
 /* Release n certs and free the array; NULL is a no-op. */

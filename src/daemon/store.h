@@ -71,7 +71,17 @@ enum store_by {
 
 enum token_kind {
 	TOKEN_UPLOAD = 1,	/* VKS upload session: may request verification */
-	TOKEN_VERIFY = 2	/* confirm ADDRESS for FPR */
+	TOKEN_VERIFY = 2,	/* confirm ADDRESS for FPR */
+	TOKEN_MANAGE = 3,	/* unpublish ADDRESS (removal by mail) */
+	TOKEN_REVERIFY = 4	/* is FPR still the key for ADDRESS? */
+};
+
+/* A published address as the re-verification schedule sees it. */
+struct store_addr {
+	char address[256];
+	char fpr[STORE_FPR_LEN + 1];
+	int64_t verified;	/* last confirmed (publication or yes) */
+	int64_t asked;		/* re-verification mail sent; 0 if not */
 };
 
 struct store_token {
@@ -116,6 +126,25 @@ struct store_ops {
 	    const char *fpr, int64_t now, struct err *e);
 	int (*addr_del)(struct store *s, const char *address,
 	    struct err *e);
+	int (*addr_get)(struct store *s, const char *address,
+	    struct store_addr *out, struct err *e);
+	int (*addr_confirmed)(struct store *s, const char *address,
+	    int64_t now, struct err *e);
+	int (*addr_asked)(struct store *s, const char *address, int64_t now,
+	    struct err *e);
+	int (*addr_due)(struct store *s, int64_t verified_before, size_t max,
+	    struct store_addr **rows, size_t *n, struct err *e);
+	int (*addr_stale)(struct store *s, int64_t asked_before, size_t max,
+	    struct store_addr **rows, size_t *n, struct err *e);
+
+	int (*cert_del)(struct store *s, const char *fpr, struct err *e);
+	int (*cert_purge_unconfirmed)(struct store *s, int64_t before,
+	    size_t *n, struct err *e);
+	int (*token_purge)(struct store *s, int64_t now, size_t *n,
+	    struct err *e);
+	int (*nonce_use)(struct store *s, const char *nonce, int64_t until,
+	    struct err *e);
+	int (*nonce_purge)(struct store *s, int64_t now, struct err *e);
 
 	int (*token_put)(struct store *s, const struct store_token *t,
 	    struct err *e);
@@ -168,6 +197,29 @@ void store_cert_release(struct store_cert *c);
 void store_pub_release(struct store_pub *p);
 void store_mails_free(struct store_mail *rows, size_t n);
 void store_addrs_free(char **addrs, size_t n);
+void store_addr_rows_free(struct store_addr *rows, size_t n);
+
+/*
+ * Lifecycle calls (writer side, inside begin/commit):
+ *   addr_get        one published address with its schedule; 1 if none
+ *   addr_confirmed  the owner said yes: verified = now, asked = 0
+ *   addr_asked      a re-verification mail went out at now
+ *   addr_due        addresses with verified < verified_before and asked 0
+ *   addr_stale      addresses with 0 < asked < asked_before (unanswered)
+ *   cert_del        delete a key and everything stored with it (addresses,
+ *                   key ids, tokens, upload-session addresses); 1 if none
+ *   cert_purge_unconfirmed  delete keys uploaded before `before` that never
+ *                   had a published address; *n how many
+ *   token_purge     delete tokens whose expiry has passed; *n how many
+ *   nonce_use       record a removal nonce until `until`; 1 if it was
+ *                   already recorded (a replay)
+ *   nonce_purge     forget nonces whose `until` has passed
+ * addr_set also sets verified = now and asked = 0.  cert_put records when
+ * a key was first stored; addr_set marks its key as having had an address.
+ * outbox_due leases the rows it returns (next_attempt moves 10 minutes on)
+ * so two drains (keydird serve and keydird maintain) never send one row
+ * twice; outbox_retry or outbox_done then settle each row.
+ */
 
 /* Dispatch: each is s->ops->NAME(s, ...). */
 #define store_lookup(s, ...) ((s)->ops->lookup((s), __VA_ARGS__))
@@ -180,6 +232,18 @@ void store_addrs_free(char **addrs, size_t n);
 #define store_addr_list(s, ...) ((s)->ops->addr_list((s), __VA_ARGS__))
 #define store_addr_set(s, ...) ((s)->ops->addr_set((s), __VA_ARGS__))
 #define store_addr_del(s, ...) ((s)->ops->addr_del((s), __VA_ARGS__))
+#define store_addr_get(s, ...) ((s)->ops->addr_get((s), __VA_ARGS__))
+#define store_addr_confirmed(s, ...) \
+	((s)->ops->addr_confirmed((s), __VA_ARGS__))
+#define store_addr_asked(s, ...) ((s)->ops->addr_asked((s), __VA_ARGS__))
+#define store_addr_due(s, ...) ((s)->ops->addr_due((s), __VA_ARGS__))
+#define store_addr_stale(s, ...) ((s)->ops->addr_stale((s), __VA_ARGS__))
+#define store_cert_del(s, ...) ((s)->ops->cert_del((s), __VA_ARGS__))
+#define store_cert_purge_unconfirmed(s, ...) \
+	((s)->ops->cert_purge_unconfirmed((s), __VA_ARGS__))
+#define store_token_purge(s, ...) ((s)->ops->token_purge((s), __VA_ARGS__))
+#define store_nonce_use(s, ...) ((s)->ops->nonce_use((s), __VA_ARGS__))
+#define store_nonce_purge(s, ...) ((s)->ops->nonce_purge((s), __VA_ARGS__))
 #define store_token_put(s, ...) ((s)->ops->token_put((s), __VA_ARGS__))
 #define store_token_get(s, ...) ((s)->ops->token_get((s), __VA_ARGS__))
 #define store_token_use(s, ...) ((s)->ops->token_use((s), __VA_ARGS__))
