@@ -42,9 +42,10 @@ T_email :=
 T_str   :=
 T_token := token
 T_pgp   := pgp pgp_pkt
-T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail
+T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life
 T_mail  := mail_compose mail_dir
 T_config := config
+T_removal := removal
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 

@@ -44,6 +44,10 @@ static const struct cfg_key cfg_keys[] = {
 	{ "mail_rate", N(CFG_DURATION, mail_rate) },
 	{ "mail_retry_min", N(CFG_DURATION, mail_retry_min) },
 	{ "mail_retry_max", N(CFG_DURATION, mail_retry_max) },
+	{ "reverify_interval", N(CFG_DURATION, reverify_interval) },
+	{ "reverify_grace", N(CFG_DURATION, reverify_grace) },
+	{ "unconfirmed_ttl", N(CFG_DURATION, unconfirmed_ttl) },
+	{ "maintain_every", N(CFG_DURATION, maintain_every) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
 };
@@ -67,6 +71,10 @@ config_defaults(struct config *c)
 	c->mail_rate = 600;
 	c->mail_retry_min = 30;
 	c->mail_retry_max = 3600;
+	c->reverify_interval = 180 * 86400;
+	c->reverify_grace = 14 * 86400;
+	c->unconfirmed_ttl = 14 * 86400;
+	c->maintain_every = 600;
 	c->threads = 4;
 }
 

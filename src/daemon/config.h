@@ -30,6 +30,10 @@ struct config {
 	int64_t mail_rate;	/* one confirmation mail per address per this */
 	int64_t mail_retry_min;	/* first SMTP retry delay */
 	int64_t mail_retry_max;	/* backoff ceiling */
+	int64_t reverify_interval; /* ask each address again after this */
+	int64_t reverify_grace;	/* unpublish when no yes within this */
+	int64_t unconfirmed_ttl; /* keep never-confirmed keys this long */
+	int64_t maintain_every;	/* scheduler period inside serve */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */
 };
