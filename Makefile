@@ -41,7 +41,8 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 T_email :=
 T_str   :=
 T_token := token
-T_pgp   := pgp pgp_pkt
+T_pgp   := pgp pgp_pkt pgp_verify
+T_pgp_verify := pgp pgp_pkt pgp_verify
 T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life
 T_mail  := mail_compose mail_dir
 T_config := config

@@ -2,8 +2,8 @@
  * store_sqlite: the spine of the SQLite backend: creating the database
  * (mode 0600, WAL, synchronous=FULL), numbered schema migrations, the one
  * writer connection and its transactions.  Lookups live in
- * store_sqlite_read.c; the rest of the write side in store_sqlite_cert.c
- * and store_sqlite_mail.c.
+ * store_sqlite_read.c; the rest of the write side in store_sqlite_cert.c,
+ * store_sqlite_mail.c and store_sqlite_life.c (schedule, removal, purges).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -83,7 +83,27 @@ static const char *const sq_migrations[] = {
 	"CREATE TABLE token_addrs ("
 	" hash BLOB NOT NULL REFERENCES tokens(hash) ON DELETE CASCADE,"
 	" address TEXT NOT NULL,"
-	" PRIMARY KEY (hash, address));"
+	" PRIMARY KEY (hash, address));",
+	/*
+	 * 3: the key lifecycle.  verified is when the owner last confirmed an
+	 * address and asked when a re-verification mail went out (0: none
+	 * outstanding); first_stored and had_address let keys nobody ever
+	 * confirmed be purged; nonces stop a signed removal being replayed.
+	 */
+	"ALTER TABLE addresses ADD COLUMN verified INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE addresses ADD COLUMN asked INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE addresses SET verified = published;"
+	"ALTER TABLE certs ADD COLUMN first_stored INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE certs ADD COLUMN had_address INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE certs SET first_stored = updated, had_address = EXISTS "
+	" (SELECT 1 FROM addresses a WHERE a.fpr = certs.fpr);"
+	"CREATE INDEX addresses_schedule ON addresses(asked, verified);"
+	"CREATE INDEX certs_unconfirmed ON certs(had_address, first_stored);"
+	"CREATE INDEX tokens_expires ON tokens(expires);"
+	"CREATE TABLE nonces ("
+	" nonce TEXT PRIMARY KEY NOT NULL,"
+	" until INTEGER NOT NULL);"
+	"CREATE INDEX nonces_until ON nonces(until);"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -441,6 +461,16 @@ const struct store_ops store_sqlite_ops = {
 	.addr_list = sq_addr_list,
 	.addr_set = sq_addr_set,
 	.addr_del = sq_addr_del,
+	.addr_get = sq_addr_get,
+	.addr_confirmed = sq_addr_confirmed,
+	.addr_asked = sq_addr_asked,
+	.addr_due = sq_addr_due,
+	.addr_stale = sq_addr_stale,
+	.cert_del = sq_cert_del,
+	.cert_purge_unconfirmed = sq_cert_purge_unconfirmed,
+	.token_purge = sq_token_purge,
+	.nonce_use = sq_nonce_use,
+	.nonce_purge = sq_nonce_purge,
 	.token_put = sq_token_put,
 	.token_get = sq_token_get,
 	.token_use = sq_token_use,

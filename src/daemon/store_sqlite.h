@@ -34,6 +34,19 @@ enum sq_slot {
 	SQ_ADDR_LIST,
 	SQ_ADDR_SET,
 	SQ_ADDR_DEL,
+	SQ_ADDR_HAD,
+	SQ_ADDR_GET,
+	SQ_ADDR_CONFIRMED,
+	SQ_ADDR_ASKED,
+	SQ_ADDR_DUE,
+	SQ_ADDR_STALE,
+	SQ_CERT_DEL,
+	SQ_CERT_DEL_TOKENS,
+	SQ_PURGE_TOKENS,
+	SQ_PURGE_CERTS,
+	SQ_TOKEN_PURGE,
+	SQ_NONCE_USE,
+	SQ_NONCE_PURGE,
 	SQ_TOKEN_PUT,
 	SQ_TOKEN_GET,
 	SQ_TOKEN_USE,
@@ -44,6 +57,7 @@ enum sq_slot {
 	SQ_RATE_SET,
 	SQ_OUTBOX_ADD,
 	SQ_OUTBOX_DUE,
+	SQ_OUTBOX_LEASE,
 	SQ_OUTBOX_DONE,
 	SQ_OUTBOX_RETRY,
 	SQ_OUTBOX_NEXT,
@@ -97,6 +111,25 @@ int sq_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
 int sq_addr_set(struct store *s, const char *address, const char *fpr,
     int64_t now, struct err *e);
 int sq_addr_del(struct store *s, const char *address, struct err *e);
+
+/* store_sqlite_life.c */
+int sq_addr_get(struct store *s, const char *address, struct store_addr *out,
+    struct err *e);
+int sq_addr_confirmed(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int sq_addr_asked(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int sq_addr_due(struct store *s, int64_t verified_before, size_t max,
+    struct store_addr **rows, size_t *n, struct err *e);
+int sq_addr_stale(struct store *s, int64_t asked_before, size_t max,
+    struct store_addr **rows, size_t *n, struct err *e);
+int sq_cert_del(struct store *s, const char *fpr, struct err *e);
+int sq_cert_purge_unconfirmed(struct store *s, int64_t before, size_t *n,
+    struct err *e);
+int sq_token_purge(struct store *s, int64_t now, size_t *n, struct err *e);
+int sq_nonce_use(struct store *s, const char *nonce, int64_t until,
+    struct err *e);
+int sq_nonce_purge(struct store *s, int64_t now, struct err *e);
 
 /* store_sqlite_mail.c */
 int sq_token_put(struct store *s, const struct store_token *t,

@@ -133,7 +133,10 @@ sq_keyids_put(struct sq_conn *w, const struct store_cert *c, struct err *e)
 	return 0;
 }
 
-/* Insert or replace cert c and its key index. */
+/*
+ * Insert or replace cert c and its key index.  A new cert is first stored
+ * at c->updated; an update keeps first_stored and had_address.
+ */
 int
 sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 {
@@ -143,8 +146,9 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 
 	st = sq_prep(w, SQ_CERT_PUT, "INSERT INTO certs (fpr, keyid, algo, "
 	    "bits, created, expires, revoked, full, published, hkp_index, "
-	    "etag, updated) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-	    "?11, ?12) ON CONFLICT(fpr) DO UPDATE SET keyid = excluded.keyid, "
+	    "etag, updated, first_stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11, ?12, ?12) "
+	    "ON CONFLICT(fpr) DO UPDATE SET keyid = excluded.keyid, "
 	    "algo = excluded.algo, bits = excluded.bits, "
 	    "created = excluded.created, expires = excluded.expires, "
 	    "revoked = excluded.revoked, full = excluded.full, "
@@ -232,7 +236,10 @@ sq_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Publish address for fpr, taking it from any other key. */
+/*
+ * Publish address for fpr, taking it from any other key; it counts as
+ * confirmed at now, and fpr as a key that has had an address.
+ */
 int
 sq_addr_set(struct store *s, const char *address, const char *fpr,
     int64_t now, struct err *e)
@@ -242,13 +249,22 @@ sq_addr_set(struct store *s, const char *address, const char *fpr,
 	int rc;
 
 	st = sq_prep(w, SQ_ADDR_SET, "INSERT INTO addresses (address, fpr, "
-	    "published) VALUES (?1, ?2, ?3) ON CONFLICT(address) DO UPDATE "
-	    "SET fpr = excluded.fpr, published = excluded.published", e);
+	    "published, verified, asked) VALUES (?1, ?2, ?3, ?3, 0) "
+	    "ON CONFLICT(address) DO UPDATE SET fpr = excluded.fpr, "
+	    "published = excluded.published, verified = excluded.verified, "
+	    "asked = 0", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 2, fpr, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_int64(st, 3, now);
+	if (sq_run(w, st, rc, e) == -1)
+		return -1;
+	st = sq_prep(w, SQ_ADDR_HAD, "UPDATE certs SET had_address = 1 "
+	    "WHERE fpr = ?1 AND had_address = 0", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
 	return sq_run(w, st, rc, e);
 }
 

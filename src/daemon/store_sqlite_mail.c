@@ -10,6 +10,9 @@
 #include "store_sqlite.h"
 #include "xmalloc.h"
 
+/* How long outbox_due holds a row back from a second drain. */
+#define SQ_OUTBOX_LEASE_SECS 600
+
 /* The writer connection. */
 static struct sq_conn *
 sq_w(struct store *s)
@@ -244,7 +247,31 @@ sq_outbox_add(struct store *s, const char *rcpt, const char *data,
 	return sq_run(w, st, rc, e);
 }
 
-/* Up to max unsent messages due by now, oldest first. */
+/* Hold the rows outbox_due returns back from any other drain. */
+static int
+sq_outbox_lease(struct sq_conn *w, const struct store_mail *rows, size_t n,
+    int64_t now, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sq_prep(w, SQ_OUTBOX_LEASE, "UPDATE outbox "
+	    "SET next_attempt = ?2 WHERE id = ?1", e);
+	if (st == NULL)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		rc = sqlite3_bind_int64(st, 1, rows[i].id);
+		rc |= sqlite3_bind_int64(st, 2, now + SQ_OUTBOX_LEASE_SECS);
+		if (sq_run(w, st, rc, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Up to max unsent messages due by now, oldest first, each leased for
+ * SQ_OUTBOX_LEASE_SECS so a second drain does not send it too.
+ */
 int
 sq_outbox_due(struct store *s, int64_t now, size_t max,
     struct store_mail **rows, size_t *n, struct err *e)
@@ -277,14 +304,16 @@ sq_outbox_due(struct store *s, int64_t now, size_t max,
 		m->attempts = sqlite3_column_int(st, 3);
 		rc = SQLITE_OK;
 	}
-	if (rc != SQLITE_DONE) {
+	if (rc != SQLITE_DONE)
 		sq_err(w->db, rc, e);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE || sq_outbox_lease(w, *rows, *n, now, e) == -1) {
 		store_mails_free(*rows, *n);
 		*rows = NULL;
 		*n = 0;
+		return -1;
 	}
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
 /* Mark a message sent and drop its body, which carries a token; 1 if
