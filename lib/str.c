@@ -1,9 +1,11 @@
 /*
  * str: string helpers.
  */
+#define _XOPEN_SOURCE 700	/* strptime */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "str.h"
 #include "xmalloc.h"
@@ -147,4 +149,20 @@ str_has_ctl(const char *s, size_t n)
 		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
 			return true;
 	return false;
+}
+
+/* RFC 3339 UTC. */
+int64_t
+str_rfc3339(const char *s)
+{
+	struct tm tm;
+	const char *end;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != 20)
+		return -1;
+	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (end == NULL || *end != '\0')
+		return -1;
+	return (int64_t)timegm(&tm);
 }

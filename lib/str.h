@@ -37,4 +37,8 @@ bool str_ct_equal(const void *a, const void *b, size_t n);
 /* True if s has any byte < 0x20 or 0x7f (CR, LF, NUL included up to n). */
 bool str_has_ctl(const char *s, size_t n);
 
+/* Strict RFC 3339 UTC time ("2026-01-31T12:00:00Z") to unix time; -1
+ * when malformed. */
+int64_t str_rfc3339(const char *s);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "email.h"
 #include "err.h"
+#include "store.h"
 #include "token.h"
 
 struct daemon;
@@ -51,6 +52,28 @@ struct dir_verify {
 				 * unpublishes (one_address_per_key) */
 	size_t nothers;
 	int64_t expires;
+};
+
+/* A removal or re-verification link, as shown on its page. */
+struct dir_link {
+	char fpr[41];
+	char address[EMAIL_MAX + 1];
+	int64_t expires;
+};
+
+/* What a signed removal did. */
+struct dir_removed {
+	char fpr[41];
+	bool all;		/* the whole key was deleted */
+	size_t naddrs;		/* else: this many addresses unpublished */
+};
+
+/* What one maintenance pass did. */
+struct dir_maint {
+	size_t asked;		/* re-verification mails queued */
+	size_t expired;		/* addresses unpublished, no answer */
+	size_t tokens;		/* expired tokens deleted */
+	size_t certs;		/* never-confirmed keys deleted */
 };
 
 /* "unpublished", "pending", "published", "revoked". */
@@ -92,6 +115,54 @@ int dir_verify_reject(struct daemon *d, const char *token,
     struct dir_verify *out, struct err *e);
 void dir_verify_release(struct dir_verify *v);
 
+/*
+ * Removal by mail: mail a removal link to address if it is published
+ * (rate limited like confirmations).  Returns 0 whether or not a mail
+ * went out, so the answer tells nobody which addresses are published.
+ */
+int dir_manage_request(struct daemon *d, const char *address,
+    struct err *e);
+
+/* GET on a removal (TOKEN_MANAGE) or re-verification (TOKEN_REVERIFY)
+ * link: ERR_NOTFOUND, ERR_GONE as for confirmation links. */
+int dir_link_show(struct daemon *d, enum token_kind kind, const char *token,
+    struct dir_link *out, struct err *e);
+/* POST on such a link: removal unpublishes; re-verification keeps the
+ * address (yes) or unpublishes it (no). */
+int dir_link_act(struct daemon *d, enum token_kind kind, const char *token,
+    bool yes, struct dir_link *out, struct err *e);
+
+/*
+ * A removal request signed with the key (POST /api/v1/remove): msg is the
+ * armored clearsigned or inline-signed statement (removal.h).  Errors:
+ * ERR_INVALID for a malformed statement, wrong server or stale date,
+ * ERR_NOTFOUND for an unknown key, ERR_FORBIDDEN for a bad signature or
+ * one by another key, ERR_CONFLICT for a nonce already used.  Nothing
+ * changes on error.
+ */
+int dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
+    struct dir_removed *out, struct err *e);
+
+/*
+ * One pass of scheduled work as if at time now: unpublish addresses whose
+ * re-verification went unanswered past reverify_grace, ask the addresses
+ * due (reverify_interval after their last confirmation), delete expired
+ * tokens and nonces, and keys that never had a confirmed address after
+ * unconfirmed_ttl.  Mail goes to the outbox.
+ */
+int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
+    struct err *e);
+
+/* Internal: check a link token of kind (inside a transaction). */
+int dir_token(struct daemon *d, const char *token, enum token_kind kind,
+    int64_t now, struct store_token *t, struct err *e);
+/* Internal: reload key fpr and recompute its published form. */
+int dir_republish_fpr(struct daemon *d, const char *fpr, int64_t now,
+    struct err *e);
+/* Internal: unpublish address from fpr and republish fpr. */
+int dir_unpublish(struct daemon *d, const char *address, const char *fpr,
+    int64_t now, struct err *e);
+
 /* Internal to directory*.c: recompute and store key fpr's published form
  * from its parsed full cert c (inside a store transaction). */
 int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
@@ -102,6 +173,23 @@ int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
  * cannot carry, which stays unpublished), -1 on error. */
 int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *address, int64_t now, enum addr_status *st, struct err *e);
+
+/* Internal, directory_mail.c: compose and queue each kind of mail (inside
+ * a transaction).  The confirmation names and attaches the address's
+ * current key when another key has it. */
+struct store_cert;
+void dir_log_link(struct daemon *d, const char *what, const char *addr,
+    const char *fpr, const char *path, const char *tok);
+int dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
+    const char *addr, const char *tok, int64_t now, int64_t expires,
+    struct err *e);
+int dir_mail_replaced(struct daemon *d, const char *addr,
+    const char *new_fpr, const char *old_fpr, int64_t now, struct err *e);
+int dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
+    const char *tok, int64_t now, int64_t expires, struct err *e);
+int dir_mail_reverify(struct daemon *d, const char *addr,
+    const struct store_cert *c, const char *tok, int64_t now,
+    int64_t expires, struct err *e);
 
 /* Internal: load and parse the stored cert fpr (inside a transaction);
  * ERR_GONE when it is not there. */

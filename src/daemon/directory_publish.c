@@ -1,8 +1,8 @@
 /*
  * directory_publish: what gets served and what gets mailed.  The published
  * form, its HKP index and its ETag are computed here, once per change, so
- * that a lookup is one indexed read.  The confirmation mail carries the key
- * as it would be published with that one address.
+ * that a lookup is one indexed read.  Also the start of a confirmation:
+ * token, rate limit and the mail (directory_mail.c), in one transaction.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,91 +129,6 @@ out:
 	return rc;
 }
 
-/* Fingerprint in groups of four, as people compare them. */
-static void
-fpr_groups(const char *fpr, char *out, size_t sz)
-{
-	size_t i, o = 0;
-
-	for (i = 0; fpr[i] && o + 2 < sz; i++) {
-		if (i && i % 4 == 0)
-			out[o++] = ' ';
-		out[o++] = fpr[i];
-	}
-	out[o] = '\0';
-}
-
-/* The text of a confirmation mail. */
-static void
-confirm_body(struct daemon *d, const struct pgp_cert *c, const char *addr,
-    const char *tok, int64_t expires, struct buf *b)
-{
-	char groups[64], when[64];
-	time_t t = (time_t)expires;
-	struct tm tm;
-
-	fpr_groups(c->fpr, groups, sizeof(groups));
-	gmtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	buf_printf(b,
-	    "Hello,\n\n"
-	    "someone asked the key directory at %s\n"
-	    "to publish this OpenPGP key for the address %s:\n\n"
-	    "  %s\n\n"
-	    "The key is attached to this mail as it would be published\n"
-	    "(%s.asc).  If it is yours and you want people to\n"
-	    "find it by this address, open this link and press the button\n"
-	    "there:\n\n"
-	    "%s/verify/%s\n\n"
-	    "Nothing is published until you press the button.  The link\n"
-	    "works once and expires on %s.\n\n"
-	    "If this was not you, ignore this mail, or use the same page\n"
-	    "to discard the request.\n",
-	    d->cfg.base_url, addr, groups, c->keyid, d->cfg.base_url, tok,
-	    when);
-}
-
-/* Compose the mail for addr and put it in the outbox. */
-static int
-confirm_queue(struct daemon *d, const struct pgp_cert *c, const char *addr,
-    const char *tok, int64_t now, int64_t expires, struct err *e)
-{
-	const char *one[1] = { addr };
-	struct buf key, body, msg;
-	struct mail_att att;
-	struct mail_spec m;
-	char fname[64];
-	int rc = -1;
-
-	buf_init(&key, PUB_MAX);
-	buf_init(&body, 64 * 1024);
-	buf_init(&msg, 2 * PUB_MAX);
-	if (pgp_publish(c->full, c->full_len, one, 1, &key, e) == -1)
-		goto out;
-	confirm_body(d, c, addr, tok, expires, &body);
-	snprintf(fname, sizeof(fname), "%s.asc", c->keyid);
-	att.filename = fname;
-	att.content_type = "application/pgp-keys";
-	att.data = key.data;
-	att.len = key.len;
-	memset(&m, 0, sizeof(m));
-	m.from = d->cfg.mail_from;
-	m.to = addr;
-	m.subject = "Confirm your key for this address";
-	m.body = body.data;
-	m.atts = &att;
-	m.natts = 1;
-	m.date = now;
-	if (mail_compose(&m, &msg, e) == -1)
-		goto out;
-	rc = store_outbox_add(d->store, addr, msg.data, msg.len, now, e);
-out:
-	buf_release(&key);
-	buf_release(&body);
-	buf_release(&msg);
-	return rc;
-}
-
 /* True if addr is plain ASCII: SMTP without SMTPUTF8 can carry it. */
 static bool
 mailable(const char *addr)
@@ -256,16 +171,9 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	t.created = now;
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
-	    confirm_queue(d, c, address, tok, now, t.expires, e) == -1 ||
+	    dir_mail_confirm(d, c, address, tok, now, t.expires, e) == -1 ||
 	    store_rate_set(d->store, address, now, e) == -1)
 		return -1;
-	/* the link is logged only when mail stays on this machine (the
-	 * default Maildir set-up); with SMTP it exists only in the mail */
-	if (d->cfg.smtp_url[0] == '\0')
-		log_info("confirmation link for %s (key %s): %s/verify/%s",
-		    address, c->fpr, d->cfg.base_url, tok);
-	else
-		log_info("confirmation mail for %s (key %s) queued", address,
-		    c->fpr);
+	dir_log_link(d, "confirmation", address, c->fpr, "verify", tok);
 	return 1;
 }

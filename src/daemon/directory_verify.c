@@ -10,6 +10,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "log.h"
+#include "mail.h"
 #include "pgp.h"
 #include "store.h"
 #include "str.h"
@@ -31,27 +32,11 @@ static int
 verify_token(struct daemon *d, const char *token, int64_t now,
     struct store_token *t, struct dir_verify *v, struct err *e)
 {
-	uint8_t hash[TOKEN_HASH_LEN];
-	int rc;
-
-	if (token_hash(token, hash) == -1)
-		return err_set(e, ERR_NOTFOUND, "This confirmation link is "
-		    "not valid. Check that you copied all of it.");
-	rc = store_token_get(d->store, hash, t, e);
-	if (rc == -1)
+	if (dir_token(d, token, TOKEN_VERIFY, now, t, e) == -1)
 		return -1;
-	if (rc == 1 || t->kind != TOKEN_VERIFY ||
-	    !str_ct_equal(t->hash, hash, sizeof(hash)))
-		return err_set(e, ERR_NOTFOUND, "This confirmation link is "
-		    "not valid. Check that you copied all of it.");
 	str_lcpy(v->fpr, t->fpr, sizeof(v->fpr));
 	str_lcpy(v->address, t->address, sizeof(v->address));
 	v->expires = t->expires;
-	if (t->used)
-		return err_set(e, ERR_GONE, "This link was already used.");
-	if (t->expires <= now)
-		return err_set(e, ERR_GONE, "This link has expired. Upload "
-		    "your key again to get a new one.");
 	return 0;
 }
 
@@ -89,24 +74,17 @@ static int
 verify_publish(struct daemon *d, const struct pgp_cert *c,
     struct dir_verify *v, int64_t now, struct err *e)
 {
-	struct pgp_cert prev;
 	size_t i;
-	int rc;
 
 	for (i = 0; i < v->nothers; i++)
 		if (store_addr_del(d->store, v->others[i], e) == -1)
 			return -1;
 	if (store_addr_set(d->store, v->address, c->fpr, now, e) == -1)
 		return -1;
-	if (v->prev_fpr[0]) {
-		memset(&prev, 0, sizeof(prev));
-		if (dir_load(d, v->prev_fpr, &prev, e) == -1)
-			return -1;
-		rc = dir_republish(d, &prev, now, e);
-		pgp_cert_release(&prev);
-		if (rc == -1)
-			return -1;
-	}
+	if (v->prev_fpr[0] && (dir_republish_fpr(d, v->prev_fpr, now,
+	    e) == -1 || dir_mail_replaced(d, v->address, c->fpr, v->prev_fpr,
+	    now, e) == -1))
+		return -1;
 	return dir_republish(d, c, now, e);
 }
 
@@ -146,6 +124,8 @@ verify_act(struct daemon *d, enum verify_act act, const char *token,
 	if (rc == 0 && act == VERIFY_CONFIRM)
 		log_info("published %s for %s%s%s", v->address, v->fpr,
 		    v->prev_fpr[0] ? ", replacing " : "", v->prev_fpr);
+	if (rc == 0 && act == VERIFY_CONFIRM && v->prev_fpr[0] && d->mailer)
+		mailer_kick(d->mailer);
 	if (rc == 0 && act == VERIFY_REJECT)
 		log_info("request to publish %s for %s discarded", v->address,
 		    v->fpr);

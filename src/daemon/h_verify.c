@@ -13,31 +13,6 @@
 #include "handlers.h"
 #include "views.h"
 
-#define TOKEN_MAXLEN 128
-
-/* Copy the token out of the path rest; -1 if it is obviously not one. */
-static int
-path_token(const char *rest, char *tok, size_t sz, bool *reject)
-{
-	const char *slash = strchr(rest, '/');
-	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
-
-	*reject = slash && !strcmp(slash, "/reject");
-	if (n == 0 || n >= sz || (slash && !*reject))
-		return -1;
-	memcpy(tok, rest, n);
-	tok[n] = '\0';
-	return 0;
-}
-
-/* The error page for a bad link. */
-static void
-link_error(struct resp *w, const struct err *e)
-{
-	view_message(w, err_http_status(e->code),
-	    e->code == ERR_NOTFOUND || e->code == ERR_GONE ?
-	    "This link does not work" : "Something went wrong", e->msg);
-}
 
 /* The confirmation form. */
 static void
@@ -97,18 +72,18 @@ h_verify_get(struct daemon *d, struct req *r, struct resp *w,
 {
 	struct dir_verify v;
 	struct err e;
-	char tok[TOKEN_MAXLEN];
+	char tok[VIEW_TOKEN_MAX];
 	bool reject;
 
 	(void)r;
-	if (path_token(rest, tok, sizeof(tok), &reject) == -1) {
+	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
 		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
 		    "valid. Check that you copied all of it.");
-		link_error(w, &e);
+		view_link_error(w, &e);
 		return;
 	}
 	if (dir_verify_show(d, tok, &v, &e) == -1)
-		link_error(w, &e);
+		view_link_error(w, &e);
 	else
 		verify_page(d, tok, &v, w);
 	dir_verify_release(&v);
@@ -121,22 +96,22 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 {
 	struct dir_verify v;
 	struct err e;
-	char tok[TOKEN_MAXLEN], msg[600];
+	char tok[VIEW_TOKEN_MAX], msg[600];
 	bool reject;
 	int rc;
 
 	(void)r;
 	memset(&v, 0, sizeof(v));
-	if (path_token(rest, tok, sizeof(tok), &reject) == -1) {
+	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
 		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
 		    "valid. Check that you copied all of it.");
-		link_error(w, &e);
+		view_link_error(w, &e);
 		return;
 	}
 	rc = reject ? dir_verify_reject(d, tok, &v, &e) :
 	    dir_verify_confirm(d, tok, &v, &e);
 	if (rc == -1)
-		link_error(w, &e);
+		view_link_error(w, &e);
 	else if (reject) {
 		snprintf(msg, sizeof(msg), "The request to publish a key for "
 		    "%s was discarded. Nothing was published.", v.address);

@@ -29,4 +29,12 @@ void h_verify_post(struct daemon *, struct req *, struct resp *,
     const char *);
 void h_index(struct daemon *, struct req *, struct resp *, const char *);
 
+/* h_manage.c: removal and re-verification */
+void h_api_remove(struct daemon *, struct req *, struct resp *, const char *);
+void h_api_manage(struct daemon *, struct req *, struct resp *, const char *);
+void h_manage_link(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_reverify_link(struct daemon *, struct req *, struct resp *,
+    const char *);
+
 #endif

@@ -115,6 +115,20 @@ http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	return hr;
 }
 
+/* The path as logged: the tokens of link paths are secrets. */
+static const char *
+http_log_path(const char *path)
+{
+	static const char *const links[] = { "/verify/", "/manage/",
+	    "/reverify/" };
+	size_t i;
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (!strncmp(path, links[i], strlen(links[i])))
+			return links[i];
+	return path;
+}
+
 /* Log and free a finished request. */
 static void
 http_done_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -133,7 +147,7 @@ http_done_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	    (t1.tv_nsec - hr->t0.tv_nsec) / 1000;
 	/* confirmation tokens are secrets: never in the log */
 	log_info("http %s %.200s%s%.200s %d %zu %ldus%s", hr->method,
-	    strncmp(hr->r.path, "/verify/", 8) ? hr->r.path : "/verify/...",
+	    http_log_path(hr->r.path),
 	    *hr->r.query ? "?" : "", hr->r.query, hr->status, hr->sent, us,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
 	buf_release(&hr->r.body);

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -20,12 +21,16 @@
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
+#include "scheduler.h"
+#include "str.h"
+#include "directory.h"
 #include "store.h"
 
 static const char usage_text[] =
     "usage: keydird serve [--config FILE] [--listen ADDR:PORT]\n"
     "                     [--data-dir DIR] [--base-url URL] [--smtp URL]\n"
     "                     [--mail-from ADDR] [--set KEY=VALUE]...\n"
+    "       keydird maintain [the same options] [--now RFC3339]\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -42,11 +47,17 @@ static const char usage_text[] =
     "                     max_subkeys, token_ttl, upload_ttl, mail_rate,\n"
     "                     mail_retry_min, mail_retry_max,\n"
     "                     one_address_per_key, threads, smtp_user,\n"
-    "                     smtp_pass, smtp_starttls, database\n";
+    "                     smtp_pass, smtp_starttls, database,\n"
+    "                     reverify_interval, reverify_grace,\n"
+    "                     unconfirmed_ttl, maintain_every\n"
+    "\n"
+    "keydird maintain runs one pass of the scheduled work that serve runs\n"
+    "every maintain_every (re-verification, token expiry, clean-up) and\n"
+    "delivers the mail it queued, as if at --now (default: now).\n";
 
-/* Read the command line into c. */
+/* Read the command line into c; --now (maintain only) into *now. */
 static int
-parse_args(int argc, char **argv, struct config *c)
+parse_args(int argc, char **argv, struct config *c, int64_t *now)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -56,6 +67,7 @@ parse_args(int argc, char **argv, struct config *c)
 		{ "smtp", required_argument, NULL, 's' },
 		{ "mail-from", required_argument, NULL, 'f' },
 		{ "set", required_argument, NULL, 'S' },
+		{ "now", required_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *keys[128];
@@ -77,6 +89,12 @@ parse_args(int argc, char **argv, struct config *c)
 	for (optind = 1; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
 		if (ch == 'c')
 			continue;
+		if (ch == 'n') {
+			if (now == NULL || (*now = str_rfc3339(optarg)) == -1)
+				log_fatalx("--now wants an RFC 3339 UTC time, "
+				    "like 2026-01-31T12:00:00Z");
+			continue;
+		}
 		if (ch == 'S') {
 			if ((eq = strchr(optarg, '=')) == NULL)
 				log_fatalx("--set wants KEY=VALUE");
@@ -122,6 +140,7 @@ static int
 serve(struct daemon *d)
 {
 	struct mail_config mc;
+	struct scheduler *sched;
 	struct http *h;
 	struct err e;
 	char maildir[1100];
@@ -142,6 +161,8 @@ serve(struct daemon *d)
 	signal(SIGPIPE, SIG_IGN);
 	if (mailer_start(d->mailer, &e) == -1)
 		log_fatalx("%s", e.msg);
+	if ((sched = scheduler_start(d, &e)) == NULL)
+		log_fatalx("%s", e.msg);
 	h = http_start(d, d->cfg.listen, d->cfg.threads, d->cfg.max_body, &e);
 	if (h == NULL)
 		log_fatalx("%s", e.msg);
@@ -150,16 +171,48 @@ serve(struct daemon *d)
 	sigwait(&set, &sig);
 	log_info("signal %d: finishing requests in flight", sig);
 	http_stop(h, 10);
+	scheduler_stop(sched);
 	mailer_free(d->mailer);
 	store_close(d->store);
 	log_info("stopped");
 	return 0;
 }
 
+/* keydird maintain: one pass as if at now, then deliver what it queued. */
+static int
+maintain(struct daemon *d, int64_t now)
+{
+	struct mail_config mc;
+	struct dir_maint m;
+	struct err e;
+	char maildir[1100];
+	int sent, total = 0;
+
+	make_dirs(&d->cfg);
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
+	if ((d->mailer = mailer_new(d->store, &mc, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	if (dir_maintain(d, now, &m, &e) == -1)
+		log_fatalx("maintenance: %s", e.msg);
+	while ((sent = mailer_run_once(d->mailer, now, &e)) > 0)
+		total += sent;
+	if (sent == -1)
+		log_warnx("mail outbox: %s", e.msg);
+	printf("asked %zu, unpublished %zu, tokens deleted %zu, "
+	    "unconfirmed keys deleted %zu, mails sent %d\n", m.asked,
+	    m.expired, m.tokens, m.certs, total);
+	mailer_free(d->mailer);
+	store_close(d->store);
+	return sent == -1 ? 1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct daemon d;
+	int64_t now;
 
 	if (argc >= 2 && !strcmp(argv[1], "--help")) {
 		fputs(usage_text, stdout);
@@ -169,7 +222,8 @@ main(int argc, char **argv)
 		printf("keydird %s\n", KEYDIR_VERSION);
 		return 0;
 	}
-	if (argc < 2 || strcmp(argv[1], "serve") != 0) {
+	if (argc < 2 || (strcmp(argv[1], "serve") != 0 &&
+	    strcmp(argv[1], "maintain") != 0)) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
@@ -179,9 +233,11 @@ main(int argc, char **argv)
 	pgp_init();
 	memset(&d, 0, sizeof(d));
 	config_defaults(&d.cfg);
-	if (parse_args(argc - 1, argv + 1, &d.cfg) == -1) {
+	now = time(NULL);
+	if (parse_args(argc - 1, argv + 1, &d.cfg,
+	    !strcmp(argv[1], "maintain") ? &now : NULL) == -1) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	return serve(&d);
+	return !strcmp(argv[1], "serve") ? serve(&d) : maintain(&d, now);
 }

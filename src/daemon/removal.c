@@ -1,7 +1,6 @@
 /*
  * removal: parsing and checking the statement of a signed removal request.
  */
-#define _XOPEN_SOURCE 700	/* strptime */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,22 +23,6 @@ removal_release(struct removal *r)
 	free(r->addrs);
 	r->addrs = NULL;
 	r->naddrs = 0;
-}
-
-/* Strict RFC 3339 UTC ("...Z") to unix time; -1 when malformed. */
-static int64_t
-parse_date(const char *s)
-{
-	struct tm tm;
-	const char *end;
-
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 20)
-		return -1;
-	end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	if (end == NULL || *end != '\0')
-		return -1;
-	return (int64_t)timegm(&tm);
 }
 
 /* "all" or a comma-separated list of addresses. */
@@ -111,7 +94,7 @@ set_field(int f, const char *v, struct removal *r, struct err *e)
 		str_lcpy(r->nonce, v, sizeof(r->nonce));
 		return 0;
 	case F_DATE:
-		if ((r->date = parse_date(v)) == -1)
+		if ((r->date = str_rfc3339(v)) == -1)
 			return err_set(e, ERR_INVALID, "date: want RFC 3339 "
 			    "UTC, like 2026-01-31T12:00:00Z");
 		return 0;

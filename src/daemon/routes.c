@@ -26,6 +26,12 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
 	{ HTTP_GET, "/verify/", false, h_verify_get },
 	{ HTTP_POST, "/verify/", false, h_verify_post },
+	{ HTTP_POST, "/api/v1/remove", true, h_api_remove },
+	{ HTTP_POST, "/api/v1/manage", true, h_api_manage },
+	{ HTTP_GET, "/manage/", false, h_manage_link },
+	{ HTTP_POST, "/manage/", false, h_manage_link },
+	{ HTTP_GET, "/reverify/", false, h_reverify_link },
+	{ HTTP_POST, "/reverify/", false, h_reverify_link },
 	{ HTTP_GET, "/", true, h_index },
 };
 

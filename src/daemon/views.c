@@ -133,3 +133,28 @@ view_key(struct resp *w, const struct req *r, const struct store_pub *p)
 	buf_reset(&w->body);
 	buf_add(&w->body, p->published, p->published_len);
 }
+
+/* The token of a link path. */
+int
+view_link_token(const char *rest, const char *suffix, char *tok, size_t sz,
+    bool *suffixed)
+{
+	const char *slash = strchr(rest, '/');
+	size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+
+	*suffixed = slash && !strcmp(slash + 1, suffix);
+	if (n == 0 || n >= sz || (slash && !*suffixed))
+		return -1;
+	memcpy(tok, rest, n);
+	tok[n] = '\0';
+	return 0;
+}
+
+/* A link that does not work. */
+void
+view_link_error(struct resp *w, const struct err *e)
+{
+	view_message(w, err_http_status(e->code),
+	    e->code == ERR_NOTFOUND || e->code == ERR_GONE ?
+	    "This link does not work" : "Something went wrong", e->msg);
+}

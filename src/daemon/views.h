@@ -5,6 +5,9 @@
 #ifndef KEYDIR_VIEWS_H
 #define KEYDIR_VIEWS_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "buf.h"
 #include "err.h"
 #include "http.h"
@@ -26,6 +29,16 @@ struct json_t;
 void view_json(struct resp *w, int status, struct json_t *v);
 /* Plain-text error with status. */
 void view_text(struct resp *w, int status, const char *text);
+#define VIEW_TOKEN_MAX 128
+
+/*
+ * The token in the path rest of a link route ("TOKEN" or "TOKEN/suffix")
+ * into tok; *suffixed says which.  -1 when it cannot be a token.
+ */
+int view_link_token(const char *rest, const char *suffix, char *tok,
+    size_t sz, bool *suffixed);
+/* The page for a link that does not work (404, 410) or failed. */
+void view_link_error(struct resp *w, const struct err *e);
 /* Serve a key: armored body, ETag, CORS, If-None-Match → 304. */
 void view_key(struct resp *w, const struct req *r,
     const struct store_pub *p);

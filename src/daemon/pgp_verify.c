@@ -1,0 +1,322 @@
+/*
+ * pgp_verify: signed statements (removal requests), cleartext-signed or
+ * inline-signed.  Each call runs librnp's verifier in a fresh ffi holding
+ * at most the one cert that must have signed, and keeps what rnp wrote
+ * only when the message is accepted: rnp writes the text even for a bad
+ * signature.  No detached signatures, nothing encrypted.
+ */
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <rnp/rnp.h>
+#include <rnp/rnp_err.h>
+
+#include "pgp.h"
+
+#define TEXT_MAX	(64u << 10)	/* cap on the signed text */
+#define E_NOTSIGNED	"not a signed message"
+#define E_BADSIG	"the signature is not good"
+#define E_NOTBY		"not signed by this key"
+
+/* One run of rnp's verifier over a message. */
+struct vrun {
+	rnp_ffi_t ffi;
+	rnp_input_t in;
+	rnp_output_t out;
+	rnp_op_verify_t op;
+	rnp_result_t res;	/* what execute returned */
+};
+
+/* What one signature comes to, worst first for the error we report. */
+enum sig_verdict {
+	SIG_OTHER,	/* by some other (or unknown) key */
+	SIG_BAD,	/* by the cert, but not good */
+	SIG_GOOD	/* good, by the cert */
+};
+
+/* Free what r holds. */
+static void
+vrun_release(struct vrun *r)
+{
+	rnp_op_verify_destroy(r->op);
+	rnp_output_destroy(r->out);
+	rnp_input_destroy(r->in);
+	rnp_ffi_destroy(r->ffi);
+	memset(r, 0, sizeof(*r));
+}
+
+/* Start r with a fresh, empty ffi. */
+static int
+vrun_init(struct vrun *r, struct err *e)
+{
+	memset(r, 0, sizeof(*r));
+	if (rnp_ffi_create(&r->ffi, RNP_KEYSTORE_GPG, RNP_KEYSTORE_GPG) != 0)
+		return err_set(e, ERR_INTERNAL, "rnp ffi creation failed");
+	return 0;
+}
+
+/* Whether the finished run saw a signed message that is not encrypted. */
+static bool
+vrun_signed(struct vrun *r)
+{
+	char *mode = NULL, *cipher = NULL;
+	size_t n = 0;
+	bool valid = false, plain;
+
+	if (rnp_op_verify_get_protection_info(r->op, &mode, &cipher,
+	    &valid) != RNP_SUCCESS)
+		return false;
+	plain = mode != NULL && strcmp(mode, "none") == 0;
+	rnp_buffer_destroy(mode);
+	rnp_buffer_destroy(cipher);
+	return plain && rnp_op_verify_get_signature_count(r->op, &n) ==
+	    RNP_SUCCESS && n > 0;
+}
+
+/*
+ * Run the verifier over msg with the keys already in r->ffi.  Fails
+ * (ERR_INVALID) unless msg is a signed, unencrypted message that rnp read
+ * to its end; whether any signature is good is left to the caller.
+ */
+static int
+vrun_exec(struct vrun *r, const uint8_t *msg, size_t len, struct err *e)
+{
+	if (len == 0)
+		return err_set(e, ERR_INVALID, E_NOTSIGNED);
+	if (rnp_input_from_memory(&r->in, msg, len, false) != RNP_SUCCESS ||
+	    rnp_output_to_memory(&r->out, TEXT_MAX) != RNP_SUCCESS ||
+	    rnp_op_verify_create(&r->op, r->ffi, r->in, r->out) !=
+	    RNP_SUCCESS)
+		return err_set(e, ERR_INTERNAL, "rnp verify setup failed");
+	r->res = rnp_op_verify_execute(r->op);
+	if (r->res == RNP_ERROR_WRITE)
+		return err_set(e, ERR_TOOBIG, "signed text over %u KiB",
+		    TEXT_MAX >> 10);
+	/* an unknown signer or a bad signature is "invalid signature" */
+	if ((r->res != RNP_SUCCESS && r->res != RNP_ERROR_SIGNATURE_INVALID) ||
+	    !vrun_signed(r))
+		return err_set(e, ERR_INVALID, E_NOTSIGNED);
+	return 0;
+}
+
+/*
+ * Append what the run wrote to text, CRLF turned into LF: a cleartext or
+ * text-mode signature covers the lines, not their endings (gpg --textmode
+ * and pasted Windows text give CRLF).  A NUL byte is refused so that the
+ * text can be read as a C string without losing a signed part.
+ */
+static int
+vrun_text(struct vrun *r, struct buf *text, struct err *e)
+{
+	struct buf t;
+	uint8_t *p = NULL;
+	size_t i, n = 0;
+	int rc = -1;
+
+	if (rnp_output_memory_get_buf(r->out, &p, &n, false) != RNP_SUCCESS)
+		return err_set(e, ERR_INTERNAL, "rnp output lost");
+	if (n > 0 && memchr(p, '\0', n) != NULL)
+		return err_set(e, ERR_INVALID, "the signed text is not text");
+	buf_init(&t, TEXT_MAX);
+	for (i = 0; i < n; i++)
+		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
+			buf_addch(&t, p[i]);
+	if (buf_add(text, t.data, t.len) == -1)
+		err_set(e, ERR_TOOBIG, "signed text too large");
+	else
+		rc = 0;
+	buf_release(&t);
+	return rc;
+}
+
+/* Signature types whose removal unrevokes a key: rnp_key_signatures_cb. */
+static void
+drop_revocation(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
+    uint32_t *action)
+{
+	char *type = NULL;
+
+	(void)ffi;
+	(void)ctx;
+	if (rnp_signature_get_type(sig, &type) == RNP_SUCCESS && type &&
+	    (strcmp(type, "key revocation") == 0 ||
+	    strcmp(type, "subkey revocation") == 0))
+		*action = RNP_KEY_SIGNATURE_REMOVE;
+	rnp_buffer_destroy(type);
+}
+
+/* The fingerprint of the only primary key in ffi into fpr. */
+static int
+only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
+{
+	rnp_identifier_iterator_t it = NULL;
+	rnp_key_handle_t k;
+	const char *id;
+	size_t n = 0;
+	bool prim;
+
+	if (rnp_identifier_iterator_create(ffi, &it, "fingerprint") != 0)
+		return -1;
+	while (rnp_identifier_iterator_next(it, &id) == 0 && id != NULL) {
+		k = NULL;
+		prim = false;
+		if (rnp_locate_key(ffi, "fingerprint", id, &k) == 0 && k &&
+		    rnp_key_is_primary(k, &prim) == 0 && prim && n++ == 0 &&
+		    strlen(id) == PGP_FPR_LEN)
+			memcpy(fpr, id, PGP_FPR_LEN + 1);
+		rnp_key_handle_destroy(k);
+	}
+	rnp_identifier_iterator_destroy(it);
+	return n == 1 && fpr[0] != '\0' ? 0 : -1;
+}
+
+/*
+ * Import the stored cert full into ffi, without its key and subkey
+ * revocations: rnp refuses every signature of a revoked key, but a key
+ * may sign its own removal.  Expiry stays (it lives in self-signatures),
+ * so rnp takes an expired key's signatures made while it was valid and
+ * not later ones.  fpr gets the primary fingerprint.
+ */
+static int
+cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
+    char fpr[PGP_FPR_LEN + 1], struct err *e)
+{
+	rnp_input_t in = NULL;
+	rnp_key_handle_t key = NULL;
+	rnp_result_t r = RNP_ERROR_BAD_PARAMETERS;
+	int rc = -1;
+
+	fpr[0] = '\0';
+	if (len > 0 && rnp_input_from_memory(&in, full, len, false) == 0)
+		r = rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS, NULL);
+	rnp_input_destroy(in);
+	if (r != RNP_SUCCESS || only_primary(ffi, fpr) == -1)
+		return err_set(e, ERR_INTERNAL, "stored key unreadable");
+	if (rnp_locate_key(ffi, "fingerprint", fpr, &key) != RNP_SUCCESS ||
+	    key == NULL)
+		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
+	if (rnp_key_remove_signatures(key, 0, drop_revocation, NULL) !=
+	    RNP_SUCCESS)
+		err_set(e, ERR_INTERNAL, "cannot prepare the stored key");
+	else
+		rc = 0;
+	rnp_key_handle_destroy(key);
+	return rc;
+}
+
+/* Whether k is the primary fpr, or a subkey of it that may sign. */
+static bool
+key_of(rnp_key_handle_t k, const char *fpr)
+{
+	char *f = NULL;
+	bool sub = false, sign = false, ok;
+
+	if (rnp_key_is_sub(k, &sub) != RNP_SUCCESS)
+		return false;
+	if (sub && (rnp_key_allows_usage(k, "sign", &sign) != RNP_SUCCESS ||
+	    !sign))
+		return false;
+	ok = (sub ? rnp_key_get_primary_fprint(k, &f) :
+	    rnp_key_get_fprint(k, &f)) == RNP_SUCCESS && f != NULL &&
+	    strcasecmp(f, fpr) == 0;
+	rnp_buffer_destroy(f);
+	return ok;
+}
+
+/*
+ * What signature s comes to against the primary fpr.  rnp calls a good
+ * signature "expired" when it is dated in the future (a fast clock: the
+ * statement's own date is the caller's to judge) or past an expiry the
+ * signer gave it (honoured).
+ */
+static enum sig_verdict
+sig_check(rnp_op_verify_signature_t s, const char *fpr)
+{
+	rnp_key_handle_t k = NULL;
+	rnp_result_t st;
+	uint32_t made = 0, life = 0;
+	bool mine;
+
+	if (rnp_op_verify_signature_get_key(s, &k) != RNP_SUCCESS || !k)
+		return SIG_OTHER;
+	mine = key_of(k, fpr);
+	rnp_key_handle_destroy(k);
+	if (!mine)
+		return SIG_OTHER;
+	st = rnp_op_verify_signature_get_status(s);
+	if (st == RNP_SUCCESS)
+		return SIG_GOOD;
+	if (st != RNP_ERROR_SIGNATURE_EXPIRED ||
+	    rnp_op_verify_signature_get_times(s, &made, &life) != 0)
+		return SIG_BAD;
+	if (life != 0 && (int64_t)made + life < (int64_t)time(NULL))
+		return SIG_BAD;
+	return SIG_GOOD;
+}
+
+/* The best verdict over all signatures of a finished run. */
+static enum sig_verdict
+vrun_verdict(struct vrun *r, const char *fpr)
+{
+	rnp_op_verify_signature_t s;
+	enum sig_verdict v, best = SIG_OTHER;
+	size_t i, n = 0;
+
+	rnp_op_verify_get_signature_count(r->op, &n);
+	for (i = 0; i < n && best != SIG_GOOD; i++) {
+		s = NULL;
+		if (rnp_op_verify_get_signature_at(r->op, i, &s) != 0)
+			continue;
+		if ((v = sig_check(s, fpr)) > best)
+			best = v;
+	}
+	return best;
+}
+
+/* The text of a signed message, unverified. */
+int
+pgp_signed_text(const uint8_t *msg, size_t len, struct buf *text,
+    struct err *e)
+{
+	struct vrun r;
+	int rc = -1;
+
+	if (vrun_init(&r, e) == -1)
+		return -1;
+	/* with no keys every signature is "unknown signer": read anyway */
+	if (vrun_exec(&r, msg, len, e) == 0)
+		rc = vrun_text(&r, text, e);
+	vrun_release(&r);
+	return rc;
+}
+
+/* Verify a signed message against the stored cert full. */
+int
+pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
+    size_t full_len, struct buf *text, struct err *e)
+{
+	struct vrun r;
+	char fpr[PGP_FPR_LEN + 1];
+	int rc = -1;
+
+	if (vrun_init(&r, e) == -1)
+		return -1;
+	if (cert_load(r.ffi, full, full_len, fpr, e) == -1 ||
+	    vrun_exec(&r, msg, len, e) == -1)
+		goto out;
+	switch (vrun_verdict(&r, fpr)) {
+	case SIG_GOOD:
+		rc = vrun_text(&r, text, e);
+		break;
+	case SIG_BAD:
+		err_set(e, ERR_FORBIDDEN, E_BADSIG);
+		break;
+	case SIG_OTHER:
+		err_set(e, ERR_FORBIDDEN, E_NOTBY);
+		break;
+	}
+out:
+	vrun_release(&r);
+	return rc;
+}
