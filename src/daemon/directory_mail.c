@@ -78,8 +78,11 @@ queue(struct daemon *d, const char *to, const char *subject,
 	m.atts = atts;
 	m.natts = natts;
 	m.date = now;
+	/* `keydird maintain --now` may run ahead of the clock: the mail
+	 * itself is due now, not then */
 	if (mail_compose(&m, &msg, e) == 0)
-		rc = store_outbox_add(d->store, to, msg.data, msg.len, now, e);
+		rc = store_outbox_add(d->store, to, msg.data, msg.len,
+		    now < time(NULL) ? now : (int64_t)time(NULL), e);
 	buf_release(&msg);
 	return rc;
 }

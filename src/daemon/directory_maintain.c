@@ -8,10 +8,12 @@
 #include "daemon.h"
 #include "directory.h"
 #include "log.h"
+#include "mail.h"
 #include "store.h"
 #include "str.h"
 
 #define BATCH 100
+#define BATCHES 10	/* per kind per pass: the rest waits for the next */
 
 /* Unpublish addresses whose re-verification went unanswered. */
 static int
@@ -19,7 +21,7 @@ maint_stale(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e)
 {
 	struct store_addr *rows = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, k = 0;
 	int rc;
 
 	do {
@@ -43,7 +45,7 @@ maint_stale(struct daemon *d, int64_t now, struct dir_maint *out,
 		if (rc == -1)
 			return -1;
 		out->expired += n;
-	} while (n == BATCH);
+	} while (n == BATCH && ++k < BATCHES);
 	return 0;
 }
 
@@ -57,6 +59,12 @@ maint_ask(struct daemon *d, const struct store_addr *a, int64_t now,
 	struct store_cert c;
 	int rc;
 
+	if (!mail_addr_ok(a->address)) {
+		/* cannot be asked: it lapses after the grace period */
+		log_warnx("cannot mail %s to re-verify it", a->address);
+		return store_addr_asked(d->store, a->address, now, e) == 0 ?
+		    0 : -1;
+	}
 	memset(&c, 0, sizeof(c));
 	if ((rc = store_cert_get(d->store, a->fpr, &c, e)) != 0)
 		return rc == 1 ? err_set(e, ERR_INTERNAL, "address %s points "
@@ -85,7 +93,7 @@ maint_due(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e)
 {
 	struct store_addr *rows = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, k = 0;
 	int rc;
 
 	do {
@@ -103,7 +111,7 @@ maint_due(struct daemon *d, int64_t now, struct dir_maint *out,
 		if (rc == -1)
 			return -1;
 		out->asked += n;
-	} while (n == BATCH);
+	} while (n == BATCH && ++k < BATCHES);
 	return 0;
 }
 

@@ -3,6 +3,7 @@
  * mail (for an owner who lost the key) and the answers to periodic
  * re-verification.  GET shows (dir_link_show); POST acts (dir_link_act).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -71,8 +72,8 @@ dir_unpublish(struct daemon *d, const char *address, const char *fpr,
 
 /* Queue the removal link for published address a (in a transaction). */
 static int
-manage_queue(struct daemon *d, const struct store_addr *a, int64_t now,
-    struct err *e)
+manage_queue(struct daemon *d, const struct store_addr *a,
+    const char *bucket, int64_t now, struct err *e)
 {
 	char tok[TOKEN_LEN + 1];
 	struct store_token t;
@@ -86,7 +87,7 @@ manage_queue(struct daemon *d, const struct store_addr *a, int64_t now,
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
 	    dir_mail_manage(d, a->address, a->fpr, tok, now, t.expires,
-	    e) == -1 || store_rate_set(d->store, a->address, now, e) == -1)
+	    e) == -1 || store_rate_set(d->store, bucket, now, e) == -1)
 		return -1;
 	return 0;
 }
@@ -99,7 +100,7 @@ manage_queue(struct daemon *d, const struct store_addr *a, int64_t now,
 int
 dir_manage_request(struct daemon *d, const char *address, struct err *e)
 {
-	char norm[EMAIL_MAX + 1];
+	char norm[EMAIL_MAX + 1], bucket[EMAIL_MAX + 8];
 	struct store_addr a;
 	int64_t now = time(NULL), last = 0;
 	int rc;
@@ -109,11 +110,14 @@ dir_manage_request(struct daemon *d, const char *address, struct err *e)
 		return -1;
 	if (store_begin(d->store, e) == -1)
 		return -1;
+	/* its own rate bucket: confirmations and removal links must not
+	 * starve each other */
+	snprintf(bucket, sizeof(bucket), "manage %s", norm);
 	rc = store_addr_get(d->store, norm, &a, e);
-	if (rc == 0 && (rc = store_rate_get(d->store, norm, &last, e)) != -1)
+	if (rc == 0 && (rc = store_rate_get(d->store, bucket, &last, e)) != -1)
 		mail = rc == 1 || now - last >= d->cfg.mail_rate;
 	if (rc != -1 && mail)
-		rc = manage_queue(d, &a, now, e);
+		rc = manage_queue(d, &a, bucket, now, e);
 	if (rc == -1) {
 		store_rollback(d->store);
 		return -1;

@@ -129,16 +129,6 @@ out:
 	return rc;
 }
 
-/* True if addr is plain ASCII: SMTP without SMTPUTF8 can carry it. */
-static bool
-mailable(const char *addr)
-{
-	for (; *addr; addr++)
-		if ((unsigned char)*addr >= 0x80)
-			return false;
-	return true;
-}
-
 /* Queue a confirmation for addr unless one went out within mail_rate;
  * 1 when a mail was queued, 0 when not. */
 int
@@ -150,9 +140,9 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	int64_t last = 0;
 	int rc;
 
-	if (!mailable(address)) {
-		log_warnx("no mail to %s: internationalised local parts are "
-		    "not supported", address);
+	if (!mail_addr_ok(address)) {
+		log_warnx("no mail to %s: the address cannot be mailed "
+		    "(non-ASCII or special characters)", address);
 		return 0;
 	}
 	rc = store_rate_get(d->store, address, &last, e);

@@ -39,22 +39,41 @@ claimed_fpr(const uint8_t *msg, size_t len, char fpr[41], struct err *e)
 	return rc;
 }
 
-/* Verify msg with the stored key fpr and parse what it signed. */
+/* A copy of the stored key fpr, read in a short transaction. */
+static int
+load_cert(struct daemon *d, const char *fpr, struct store_cert *sc,
+    struct err *e)
+{
+	int rc;
+
+	if (store_begin(d->store, e) == -1)
+		return -1;
+	rc = store_cert_get(d->store, fpr, sc, e);
+	store_rollback(d->store);
+	if (rc == 1)
+		return err_set(e, ERR_NOTFOUND, "No key found for fingerprint "
+		    "%s", fpr);
+	return rc;
+}
+
+/*
+ * Verify msg with the stored key fpr and parse what it signed.  The
+ * signature check runs outside any transaction (it is the costly part);
+ * *etag says which version of the key checked it.
+ */
 static int
 verified_statement(struct daemon *d, const uint8_t *msg, size_t len,
-    const char *fpr, struct removal *r, struct err *e)
+    const char *fpr, struct removal *r, char etag[STORE_ETAG_LEN + 1],
+    struct err *e)
 {
 	struct store_cert sc;
 	struct buf text;
 	int rc;
 
 	memset(&sc, 0, sizeof(sc));
-	rc = store_cert_get(d->store, fpr, &sc, e);
-	if (rc == 1)
-		return err_set(e, ERR_NOTFOUND, "No key found for fingerprint "
-		    "%s", fpr);
-	if (rc == -1)
+	if (load_cert(d, fpr, &sc, e) == -1)
 		return -1;
+	str_lcpy(etag, sc.etag, STORE_ETAG_LEN + 1);
 	buf_init(&text, TEXT_MAX);
 	rc = pgp_verify_signed(msg, len, sc.full, sc.full_len, &text, e);
 	if (rc == 0)
@@ -64,6 +83,27 @@ verified_statement(struct daemon *d, const uint8_t *msg, size_t len,
 		rc = err_set(e, ERR_FORBIDDEN, "not signed by this key");
 	}
 	buf_release(&text);
+	store_cert_release(&sc);
+	return rc;
+}
+
+/* Inside the transaction: the key is still the version that checked the
+ * signature. */
+static int
+still_same(struct daemon *d, const char *fpr, const char *etag,
+    struct err *e)
+{
+	struct store_cert sc;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	rc = store_cert_get(d->store, fpr, &sc, e);
+	if (rc == 0 && strcmp(sc.etag, etag) != 0)
+		rc = err_set(e, ERR_UNAVAIL, "The key changed meanwhile. "
+		    "Send the request again.");
+	else if (rc == 1)
+		rc = err_set(e, ERR_NOTFOUND, "No key found for fingerprint "
+		    "%s", fpr);
 	store_cert_release(&sc);
 	return rc;
 }
@@ -117,7 +157,7 @@ int
 dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
     struct dir_removed *out, struct err *e)
 {
-	char fpr[41], auth[256];
+	char fpr[41], auth[256], etag[STORE_ETAG_LEN + 1];
 	struct removal r;
 	int64_t now = time(NULL);
 	int rc;
@@ -126,13 +166,15 @@ dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
 	memset(&r, 0, sizeof(r));
 	if (removal_authority(d->cfg.base_url, auth, sizeof(auth)) == -1)
 		return err_set(e, ERR_INTERNAL, "bad base_url");
-	if (claimed_fpr(msg, len, fpr, e) == -1)
+	if (claimed_fpr(msg, len, fpr, e) == -1 ||
+	    verified_statement(d, msg, len, fpr, &r, etag, e) == -1)
 		return -1;
-	if (store_begin(d->store, e) == -1)
+	if (removal_check(&r, auth, now, e) == -1 ||
+	    store_begin(d->store, e) == -1) {
+		removal_release(&r);
 		return -1;
-	rc = verified_statement(d, msg, len, fpr, &r, e);
-	if (rc == 0)
-		rc = removal_check(&r, auth, now, e);
+	}
+	rc = still_same(d, fpr, etag, e);
 	if (rc == 0)
 		rc = remove_apply(d, &r, now, out, e);
 	if (rc == 0)

@@ -9,6 +9,7 @@
 #ifndef KEYDIR_MAIL_H
 #define KEYDIR_MAIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,8 @@ struct mail_spec {
  * byte; out is then unchanged.
  */
 int mail_compose(const struct mail_spec *m, struct buf *out, struct err *e);
+/* True when a can be a recipient: plain ASCII, one '@', no specials. */
+bool mail_addr_ok(const char *a);
 
 struct mail_config {
 	const char *smtp_url;	/* smtp://, smtps://; NULL or "" = Maildir */

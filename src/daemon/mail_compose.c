@@ -23,8 +23,8 @@
 #define B64_LINE_IN	57	/* 57 bytes make one 76-char base64 line */
 
 /* True for a bare address: one '@', no space, control or specials. */
-static bool
-addr_ok(const char *a)
+bool
+mail_addr_ok(const char *a)
 {
 	const char *at = NULL, *p;
 
@@ -124,9 +124,9 @@ spec_check(const struct mail_spec *m, struct err *e)
 {
 	size_t i;
 
-	if (!addr_ok(m->from))
+	if (!mail_addr_ok(m->from))
 		return err_set(e, ERR_INVALID, "malformed sender address");
-	if (!addr_ok(m->to))
+	if (!mail_addr_ok(m->to))
 		return err_set(e, ERR_INVALID, "malformed e-mail address");
 	if (m->subject == NULL ||
 	    str_has_ctl(m->subject, strlen(m->subject)) ||

@@ -19,7 +19,8 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define MAILER_BATCH	32	/* rows per pass */
+#define MAILER_BATCH	8	/* rows per pass: 8 sends of at most 70 s
+				 * fit in the store's 600 s lease */
 #define MAILER_POLL	30	/* seconds between passes when idle */
 
 struct mailer {

@@ -196,7 +196,9 @@ maintain(struct daemon *d, int64_t now)
 		log_fatalx("%s", e.msg);
 	if (dir_maintain(d, now, &m, &e) == -1)
 		log_fatalx("maintenance: %s", e.msg);
-	while ((sent = mailer_run_once(d->mailer, now, &e)) > 0)
+	/* mail is sent as of the real clock: rows a running serve has
+	 * leased stay its own */
+	while ((sent = mailer_run_once(d->mailer, time(NULL), &e)) > 0)
 		total += sent;
 	if (sent == -1)
 		log_warnx("mail outbox: %s", e.msg);

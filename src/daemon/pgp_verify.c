@@ -56,6 +56,8 @@ vrun_init(struct vrun *r, struct err *e)
 	return 0;
 }
 
+#define PGP_VERIFY_MAX_SIGS 8
+
 /* Whether the finished run saw a signed message that is not encrypted. */
 static bool
 vrun_signed(struct vrun *r)
@@ -70,8 +72,9 @@ vrun_signed(struct vrun *r)
 	plain = mode != NULL && strcmp(mode, "none") == 0;
 	rnp_buffer_destroy(mode);
 	rnp_buffer_destroy(cipher);
+	/* a handful at most: each one costs a verification */
 	return plain && rnp_op_verify_get_signature_count(r->op, &n) ==
-	    RNP_SUCCESS && n > 0;
+	    RNP_SUCCESS && n > 0 && n <= PGP_VERIFY_MAX_SIGS;
 }
 
 /*

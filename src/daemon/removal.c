@@ -25,6 +25,18 @@ removal_release(struct removal *r)
 	r->naddrs = 0;
 }
 
+/* True if address is already among the first naddrs of r. */
+static bool
+seen_before(const struct removal *r, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < r->naddrs; i++)
+		if (!strcmp(r->addrs[i], address))
+			return true;
+	return false;
+}
+
 /* "all" or a comma-separated list of addresses. */
 static int
 parse_addrs(const char *v, struct removal *r, struct err *e)
@@ -50,7 +62,8 @@ parse_addrs(const char *v, struct removal *r, struct err *e)
 			    "e-mail address");
 			break;
 		}
-		r->naddrs++;
+		if (!seen_before(r, r->addrs[r->naddrs]))
+			r->naddrs++;
 	}
 	free(copy);
 	if (rc == 0 && r->naddrs == 0)

@@ -12,12 +12,14 @@
 #include "xmalloc.h"
 
 /*
- * Keys nobody ever confirmed an address for, stored before ?1.  The
- * address test only guards rows written behind addr_set's back.
+ * Keys nobody ever confirmed an address for, stored before ?1 and not
+ * uploaded or mailed about since (no token made since ?1).  The address
+ * test only guards rows written behind addr_set's back.
  */
 #define SQ_UNCONFIRMED \
 	"had_address = 0 AND first_stored < ?1 AND NOT EXISTS " \
-	"(SELECT 1 FROM addresses a WHERE a.fpr = certs.fpr)"
+	"(SELECT 1 FROM addresses a WHERE a.fpr = certs.fpr) AND NOT EXISTS " \
+	"(SELECT 1 FROM tokens t WHERE t.fpr = certs.fpr AND t.created >= ?1)"
 
 /* The writer connection. */
 static struct sq_conn *
@@ -301,7 +303,7 @@ sq_nonce_purge(struct store *s, int64_t now, struct err *e)
 	sqlite3_stmt *st;
 	int rc;
 
-	st = sq_prep(w, SQ_NONCE_PURGE, "DELETE FROM nonces WHERE until <= ?1",
+	st = sq_prep(w, SQ_NONCE_PURGE, "DELETE FROM nonces WHERE until < ?1",
 	    e);
 	if (st == NULL)
 		return -1;

@@ -91,6 +91,14 @@ main(void)
 	removal_release(&r);
 	free(t);
 
+	t = strdup("keydir-request: remove\nserver: s\nfingerprint: " FPR
+	    "\naddresses: a@example.org, A@Example.org\n"
+	    "nonce: 0123456789abcdef\ndate: " NOWS "\n");
+	ok(removal_parse(t, &r, &e) == 0 && r.naddrs == 1,
+	    "an address named twice counts once");
+	removal_release(&r);
+	free(t);
+
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		err_clear(&e);
 		ok(removal_parse(bads[i].text, &r, &e) == -1 &&

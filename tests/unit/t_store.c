@@ -489,7 +489,7 @@ t_upgrade(const char *dir)
 	ok(db_int(path, "SELECT first_stored * 10 + had_address FROM certs "
 	    "WHERE fpr = '" FPR_A "'") == 20001, "addressed cert: had_address");
 	ok(db_int(path, "SELECT first_stored * 10 + had_address FROM certs "
-	    "WHERE fpr = '" FPR_D "'") == 30000, "bare cert: first_stored");
+	    "WHERE fpr = '" FPR_D "'") == 30001, "bare cert: first_stored, counted as confirmed");
 	ok(db_int(path, "SELECT count(*) FROM nonces") == 0, "nonces table");
 	store_begin(s, &e);
 	ok(store_addr_get(s, ADDR, &a, &e) == 0 && a.verified == 123 &&
@@ -710,7 +710,7 @@ t_nonce(struct store *s)
 	ok(store_nonce_use(s, "n1", 100, &e) == 0, "nonce_use");
 	ok(store_nonce_use(s, "n1", 500, &e) == 1, "replay: 1");
 	ok(store_nonce_use(s, "n2", 200, &e) == 0, "second nonce");
-	ok(store_nonce_purge(s, 100, &e) == 0, "nonce_purge");
+	ok(store_nonce_purge(s, 101, &e) == 0, "nonce_purge");
 	ok(store_nonce_use(s, "n1", 150, &e) == 0, "purged nonce usable");
 	ok(store_nonce_use(s, "n2", 1, &e) == 1, "live nonce still a replay");
 	ok(store_commit(s, &e) == 0, "commit nonces");
