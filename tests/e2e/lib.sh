@@ -230,8 +230,9 @@ has_more_mails() {
 	[ "$(mails_to "$1" "$2")" -gt "$3" ]
 }
 
-# mail_part FILE to|from|subject|body|atttype|attname|att: one piece of a
-# mail, decoded (quoted-printable, base64, RFC 2047).
+# mail_part FILE to|from|subject|body|atttype|attname|att|att=NAME: one
+# piece of a mail, decoded (quoted-printable, base64, RFC 2047); att is the
+# first attachment, att=NAME the one with that file name.
 mail_part() {
 	"$PY" - "$1" "$2" <<'EOF'
 import email, email.policy, sys
@@ -252,6 +253,10 @@ elif what == "attname":
 elif what == "att":
     if atts:
         sys.stdout.buffer.write(atts[0].get_payload(decode=True))
+elif what.startswith("att="):
+    for a in atts:
+        if a.get_filename() == what[4:]:
+            sys.stdout.buffer.write(a.get_payload(decode=True))
 EOF
 }
 
@@ -259,6 +264,13 @@ EOF
 link_of() {
 	mail_part "$1" body | grep -Eo 'https?://[^ ]*/verify/[A-Za-z0-9_-]{43}' |
 	    head -1
+}
+
+# mail_link FILE KIND: the first BASE/KIND/TOKEN link in a mail (KIND is
+# verify, manage or reverify).
+mail_link() {
+	mail_part "$1" body |
+	    grep -Eo "https?://[^ ]*/$2/[A-Za-z0-9_-]{43}" | head -1
 }
 
 # link_in_log LOG ADDR: the newest confirmation link logged for ADDR.
@@ -302,6 +314,19 @@ fpr_of() {
 	    awk -F: '/^fpr/ {print $10; exit}'
 }
 
+# key_fprs HOME FILE: the primary fingerprints of the keys in FILE (not
+# imported).
+key_fprs() {
+	g "$1" --with-colons --import-options show-only --import <"$2" \
+	    2>/dev/null | awk -F: '$1 == "pub" {p = 1} $1 == "fpr" && p {print $10; p = 0}'
+}
+
+# key_uids HOME FILE: the user IDs (packets) in the key FILE, one a line.
+key_uids() {
+	g "$1" --list-packets <"$2" 2>/dev/null |
+	    sed -n 's/^:user ID packet: "\(.*\)"$/\1/p'
+}
+
 # --- HTTP --------------------------------------------------------------------
 
 # http METHOD URL [CURL ARGS...]: body to $T_DIR/body, headers to
@@ -343,6 +368,52 @@ vks_request() {
 # confirm LINK: POST to a confirmation link; prints the status.
 confirm() {
 	http POST "$1"
+}
+
+# publish URL MAILDIR KEYFILE ADDR...: upload the key, request
+# verification of every ADDR, confirm each with the link of the mail that
+# arrives for it; 0 when every ADDR is then found by email.
+publish() {
+	local u=$1 md=$2 f=$3 a tok
+	local -A before=()
+	shift 3
+	for a; do before[$a]=$(mails_to "$md" "$a"); done
+	[ "$(vks_upload "$u" "$f")" = 200 ] || return 1
+	tok=$(jq -r .token "$T_DIR/body")
+	[ "$(vks_request "$u" "$tok" "$@")" = 200 ] || return 1
+	for a; do
+		wait_until 20 has_more_mails "$md" "$a" "${before[$a]}" ||
+		    return 1
+		[ "$(confirm "$(link_of "$(mail_to "$md" "$a")")")" = 200 ] ||
+		    return 1
+		[ "$(http GET "$u/vks/v1/by-email/$a")" = 200 ] || return 1
+	done
+}
+
+# rfc3339 [SECONDS]: now plus SECONDS (default 0) as 2026-01-31T12:00:00Z.
+rfc3339() {
+	date -u -d "@$(($(date +%s) + ${1:-0}))" +%Y-%m-%dT%H:%M:%SZ
+}
+
+# past_second T: wait (bounded, 3 s) until the clock is past the unix second
+# T; with `--set mail_rate=1s` a second mail to an address asked for at T
+# then goes out.  The wait is for the server's rate limit, not an assertion.
+past_second() {
+	wait_for 3 "[ \"\$(date +%s)\" -gt $1 ]"
+}
+
+# kd_maintain NOW ARGS...: `keydird maintain --now NOW ARGS...` (ARGS: the
+# server's --data-dir, --base-url, --smtp, --set ...).  Its summary line
+# goes to MAINT_OUT; stderr to $T_DIR/maintain.log, checked for sanitizer
+# reports at the end.  Returns maintain's exit status.
+kd_maintain() {
+	local now=$1 rc
+	shift
+	T_KD_LOGS+=("$T_DIR/maintain.log")
+	MAINT_OUT=$("$KEYDIRD" maintain --now "$now" "$@" \
+	    2>>"$T_DIR/maintain.log")
+	rc=$?
+	return "$rc"
 }
 
 # sql DATADIR SQL: run SQL on the server's database while it runs (WAL).
