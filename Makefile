@@ -43,14 +43,14 @@ T_str   :=
 T_token := token
 T_pgp   := pgp pgp_pkt pgp_verify
 T_pgp_verify := pgp pgp_pkt pgp_verify
-T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life
+T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer
 T_mail  := mail_compose mail_dir
 T_config := config
 T_removal := removal
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck
+.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench
 all: $(BUILD)/keydird
 
 $(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
@@ -86,6 +86,11 @@ check: deps-test
 	$(MAKE) unit e2e
 	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined unit e2e
+
+# make bench: keydird against nginx and librnp (docs/PERFORMANCE.md).
+bench: deps
+	$(MAKE) all
+	BENCH_NO_BUILD=1 bench/run.sh
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|strncpy)\(' \

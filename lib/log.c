@@ -24,13 +24,19 @@ log_set_quiet(int quiet)
 static void
 log_vline(const char *level, int saved_errno, const char *fmt, va_list ap)
 {
-	char line[2048], ts[32];
+	/* formatted once a second per thread: gmtime_r takes a global lock */
+	static _Thread_local time_t last;
+	static _Thread_local char ts[32];
+	char line[2048];
 	struct tm tm;
 	time_t now = time(NULL);
 	int n;
 
-	gmtime_r(&now, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (now != last) {
+		gmtime_r(&now, &tm);
+		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		last = now;
+	}
 	n = snprintf(line, sizeof(line), "%s keydird %s: ", ts, level);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return;

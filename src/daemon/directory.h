@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "email.h"
 #include "err.h"
 #include "store.h"
@@ -162,6 +163,22 @@ int dir_republish_fpr(struct daemon *d, const char *fpr, int64_t now,
 /* Internal: unpublish address from fpr and republish fpr. */
 int dir_unpublish(struct daemon *d, const char *address, const char *fpr,
     int64_t now, struct err *e);
+
+/*
+ * The published form of c with the published addresses addrs[0..n), no
+ * store access (any thread): fills every field of *out that cert_put
+ * stores except updated, which the caller sets.  out->full borrows
+ * c->full; free the rest with dir_publish_release.  Errors as
+ * pgp_publish.
+ */
+int dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct store_cert *out, struct err *e);
+/* The same from a published form already made (pgp_parse_publish):
+ * takes pub's contents, leaving it empty. */
+void dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct buf *pub, struct store_cert *out);
+/* Free what dir_publish_build allocated (not full). */
+void dir_publish_release(struct store_cert *sc);
 
 /* Internal to directory*.c: recompute and store key fpr's published form
  * from its parsed full cert c (inside a store transaction). */

@@ -38,7 +38,8 @@ hkp_uid_escape(struct buf *b, const char *s)
 
 /* The HKP machine-readable index for c with its published addresses. */
 static void
-hkp_index(const struct pgp_cert *c, char **addrs, size_t n, struct buf *b)
+hkp_index(const struct pgp_cert *c, const char *const *addrs, size_t n,
+    struct buf *b)
 {
 	size_t i, j;
 
@@ -75,57 +76,102 @@ dir_etag(const char *p, size_t len, char out[STORE_ETAG_LEN + 1])
 	out[34] = '\0';
 }
 
+/* Copy c's key fields and its lookup subkeys into out. */
+static void
+dir_publish_ids(const struct pgp_cert *c, struct store_cert *out)
+{
+	size_t i;
+
+	str_lcpy(out->fpr, c->fpr, sizeof(out->fpr));
+	str_lcpy(out->keyid, c->keyid, sizeof(out->keyid));
+	out->algo = c->algo;
+	out->bits = c->bits;
+	out->created = c->created;
+	out->expires = c->expires;
+	out->revoked = c->revoked;
+	out->full = c->full;
+	out->full_len = c->full_len;
+	/* only subkeys no other key can claim are found by their ids (as
+	 * Hagrid does): anyone may bind someone's encryption subkey */
+	out->subs = xcalloc(c->nsubs ? c->nsubs : 1, sizeof(*out->subs));
+	for (i = 0; i < c->nsubs; i++) {
+		if (!c->subs[i].can_sign)
+			continue;
+		str_lcpy(out->subs[out->nsubs].fpr, c->subs[i].fpr,
+		    STORE_FPR_LEN + 1);
+		str_lcpy(out->subs[out->nsubs].keyid, c->subs[i].keyid,
+		    STORE_KEYID_LEN + 1);
+		out->nsubs++;
+	}
+}
+
+/* Fill out for c from its published form pub, which it takes. */
+void
+dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct buf *pub, struct store_cert *out)
+{
+	struct buf idx;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&idx, PUB_MAX);
+	hkp_index(c, addrs, n, &idx);
+	dir_publish_ids(c, out);
+	dir_etag(pub->data, pub->len, out->etag);
+	out->published = buf_detach(pub, &out->published_len);
+	out->hkp_index = buf_detach(&idx, NULL);
+	buf_release(&idx);
+}
+
+/* Build c's published form for addrs; see directory.h. */
+int
+dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct store_cert *out, struct err *e)
+{
+	struct buf pub;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&pub, PUB_MAX);
+	if (pgp_publish(c->full, c->full_len, addrs, n, &pub, e) == 0) {
+		dir_publish_fill(c, addrs, n, &pub, out);
+		rc = 0;
+	}
+	buf_release(&pub);
+	return rc;
+}
+
+/* Free what dir_publish_build made; full stays the pgp_cert's. */
+void
+dir_publish_release(struct store_cert *sc)
+{
+	free(sc->published);
+	free(sc->hkp_index);
+	free(sc->subs);
+	sc->published = sc->hkp_index = NULL;
+	sc->subs = NULL;
+	sc->published_len = sc->nsubs = 0;
+	sc->full = NULL;
+	sc->full_len = 0;
+}
+
 /* Recompute and store c's published form. */
 int
 dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
     struct err *e)
 {
 	struct store_cert sc;
-	struct buf pub, idx;
 	char **addrs = NULL;
-	size_t n = 0, i;
+	size_t n = 0;
 	int rc = -1;
 
-	buf_init(&pub, PUB_MAX);
-	buf_init(&idx, PUB_MAX);
-	memset(&sc, 0, sizeof(sc));
 	if (store_addr_list(d->store, c->fpr, &addrs, &n, e) == -1)
-		goto out;
-	if (pgp_publish(c->full, c->full_len, (const char *const *)addrs, n,
-	    &pub, e) == -1)
-		goto out;
-	hkp_index(c, addrs, n, &idx);
-	str_lcpy(sc.fpr, c->fpr, sizeof(sc.fpr));
-	str_lcpy(sc.keyid, c->keyid, sizeof(sc.keyid));
-	sc.algo = c->algo;
-	sc.bits = c->bits;
-	sc.created = c->created;
-	sc.expires = c->expires;
-	sc.revoked = c->revoked;
-	sc.full = c->full;
-	sc.full_len = c->full_len;
-	sc.published = pub.data;
-	sc.published_len = pub.len;
-	sc.hkp_index = idx.data;
-	dir_etag(pub.data, pub.len, sc.etag);
-	sc.updated = now;
-	/* only subkeys no other key can claim are found by their ids (as
-	 * Hagrid does): anyone may bind someone's encryption subkey */
-	sc.subs = xcalloc(c->nsubs, sizeof(*sc.subs));
-	for (i = 0; i < c->nsubs; i++) {
-		if (!c->subs[i].can_sign)
-			continue;
-		str_lcpy(sc.subs[sc.nsubs].fpr, c->subs[i].fpr, STORE_FPR_LEN + 1);
-		str_lcpy(sc.subs[sc.nsubs].keyid, c->subs[i].keyid,
-		    STORE_KEYID_LEN + 1);
-		sc.nsubs++;
+		return -1;
+	if (dir_publish_build(c, (const char *const *)addrs, n, &sc, e) == 0) {
+		sc.updated = now;
+		rc = store_cert_put(d->store, &sc, e);
+		dir_publish_release(&sc);
 	}
-	rc = store_cert_put(d->store, &sc, e);
-	free(sc.subs);
-out:
 	store_addrs_free(addrs, n);
-	buf_release(&pub);
-	buf_release(&idx);
 	return rc;
 }
 

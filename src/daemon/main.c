@@ -25,12 +25,15 @@
 #include "str.h"
 #include "directory.h"
 #include "store.h"
+#include "xfer.h"
 
 static const char usage_text[] =
     "usage: keydird serve [--config FILE] [--listen ADDR:PORT]\n"
     "                     [--data-dir DIR] [--base-url URL] [--smtp URL]\n"
     "                     [--mail-from ADDR] [--set KEY=VALUE]...\n"
     "       keydird maintain [the same options] [--now RFC3339]\n"
+    "       keydird export [the same options] > FILE\n"
+    "       keydird import [the same options] [FILE | -]\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -53,11 +56,20 @@ static const char usage_text[] =
     "\n"
     "keydird maintain runs one pass of the scheduled work that serve runs\n"
     "every maintain_every (re-verification, token expiry, clean-up) and\n"
-    "delivers the mail it queued, as if at --now (default: now).\n";
+    "delivers the mail it queued, as if at --now (default: now).\n"
+    "\n"
+    "keydird export writes every key with its confirmed addresses and\n"
+    "their dates to stdout (docs/EXPORT.md); keydird import reads such a\n"
+    "file (stdin without FILE or with -) into the data directory, empty or\n"
+    "not, and prints what it stored.  Both may run while serve does.\n";
 
-/* Read the command line into c; --now (maintain only) into *now. */
+/*
+ * Read the command line into c; --now (maintain only) into *now; with
+ * file (import only), at most one operand into *file.
+ */
 static int
-parse_args(int argc, char **argv, struct config *c, int64_t *now)
+parse_args(int argc, char **argv, struct config *c, int64_t *now,
+    const char **file)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -107,6 +119,8 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now)
 	}
 	if (config_finish(c, &e) == -1)
 		log_fatalx("%s", e.msg);
+	if (file != NULL && optind + 1 == argc)
+		*file = argv[optind++];
 	return optind == argc ? 0 : -1;
 }
 
@@ -210,11 +224,84 @@ maintain(struct daemon *d, int64_t now)
 	return sent == -1 ? 1 : 0;
 }
 
+/* keydird export: the whole directory to stdout. */
+static int
+export(struct daemon *d)
+{
+	struct stat sb;
+	struct err e;
+
+	/* a mistyped --data-dir must not make an empty backup */
+	if (stat(d->cfg.data_dir, &sb) == -1)
+		log_fatal("data directory '%s'", d->cfg.data_dir);
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	if (xfer_export(d, stdout, &e) == -1) {
+		log_warnx("export failed: %s", e.msg);
+		store_close(d->store);
+		return 1;
+	}
+	store_close(d->store);
+	return 0;
+}
+
+/* keydird import [FILE]: an export into the directory. */
+static int
+import(struct daemon *d, const char *file)
+{
+	struct xfer_report r;
+	struct err e;
+	FILE *in = stdin;
+	int rc;
+
+	if (file != NULL && strcmp(file, "-") != 0 &&
+	    (in = fopen(file, "r")) == NULL)
+		log_fatal("cannot open '%s'", file);
+	make_dirs(&d->cfg);
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	rc = xfer_import(d, in, &r, &e);
+	if (rc == -1) {
+		log_warnx("import failed: %s", e.msg);
+		log_warnx("%zu keys were stored before the error (in committed "
+		    "batches); importing the file again after fixing it is "
+		    "safe", r.committed);
+	} else {
+		printf("imported %zu keys, %zu addresses in %.1f s\n", r.keys,
+		    r.addrs, r.seconds);
+		if (r.merged > 0)
+			log_info("%zu of the keys were already in the "
+			    "directory and were merged", r.merged);
+	}
+	store_close(d->store);
+	if (in != stdin)
+		fclose(in);
+	return rc == -1 ? 1 : 0;
+}
+
+/* Run the command cmd with the parsed options. */
+static int
+run(struct daemon *d, const char *cmd, int64_t now, const char *file)
+{
+	if (!strcmp(cmd, "serve"))
+		return serve(d);
+	if (!strcmp(cmd, "maintain"))
+		return maintain(d, now);
+	if (!strcmp(cmd, "export"))
+		return export(d);
+	return import(d, file);
+}
+
 int
 main(int argc, char **argv)
 {
+	static const char *const cmds[] = { "serve", "maintain", "export",
+	    "import" };
 	struct daemon d;
+	const char *file = NULL;
 	int64_t now;
+	size_t i;
 
 	if (argc >= 2 && !strcmp(argv[1], "--help")) {
 		fputs(usage_text, stdout);
@@ -224,8 +311,10 @@ main(int argc, char **argv)
 		printf("keydird %s\n", KEYDIR_VERSION);
 		return 0;
 	}
-	if (argc < 2 || (strcmp(argv[1], "serve") != 0 &&
-	    strcmp(argv[1], "maintain") != 0)) {
+	for (i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i]))
+			break;
+	if (argc < 2 || i == sizeof(cmds) / sizeof(cmds[0])) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
@@ -237,9 +326,10 @@ main(int argc, char **argv)
 	config_defaults(&d.cfg);
 	now = time(NULL);
 	if (parse_args(argc - 1, argv + 1, &d.cfg,
-	    !strcmp(argv[1], "maintain") ? &now : NULL) == -1) {
+	    !strcmp(argv[1], "maintain") ? &now : NULL,
+	    !strcmp(argv[1], "import") ? &file : NULL) == -1) {
 		fputs(usage_text, stderr);
 		return 2;
 	}
-	return !strcmp(argv[1], "serve") ? serve(&d) : maintain(&d, now);
+	return run(&d, argv[1], now, file);
 }

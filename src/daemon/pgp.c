@@ -563,6 +563,45 @@ out:
 	return rc;
 }
 
+/* Parse one cert and publish it for emails, both in one ffi. */
+int
+pgp_parse_publish(const uint8_t *in, size_t len, const struct pgp_limits *lim,
+    const char *const *emails, size_t nemails, struct pgp_cert *out,
+    struct buf *pub, struct err *e)
+{
+	static const char *const none[1] = { NULL };
+	rnp_key_handle_t key;
+	rnp_ffi_t ffi;
+	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	uint8_t *p = NULL;
+	size_t plen = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((ffi = ffi_new(e)) == NULL)
+		return -1;
+	if ((key = load_one(ffi, in, len, lim, e)) == NULL)
+		goto out;
+	key_ids(key, fpr, keyid);
+	if (cert_make(ffi, fpr, out, e) == -1)
+		goto out;
+	/* the full form is exported: strip further to the published one */
+	if (strip(key, keyid, emails ? emails : none, nemails) == -1 ||
+	    key_export_mem(key, true, &p, &plen) == -1)
+		err_set(e, ERR_INTERNAL, "cannot build the published key");
+	else if (buf_add(pub, p, plen) == -1)
+		err_set(e, ERR_TOOBIG, "published key too large");
+	else
+		rc = 0;
+	if (rc == -1)
+		pgp_cert_release(out);
+out:
+	free(p);
+	rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
 /* Free what a cert owns. */
 void
 pgp_cert_release(struct pgp_cert *c)

@@ -102,6 +102,18 @@ int pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
     size_t nemails, struct buf *out, struct err *e);
 
 /*
+ * pgp_parse of an input that holds exactly one cert, then pgp_publish of
+ * its full form for emails, in one librnp pass (each key is loaded and
+ * its signatures checked once, not twice): *out as pgp_parse fills it
+ * (release with pgp_cert_release) and the armored published form, the
+ * same bytes pgp_publish(out->full, ...) gives, appended to pub.  Errors
+ * as the two calls; "more than one key" for several certs.
+ */
+int pgp_parse_publish(const uint8_t *in, size_t len,
+    const struct pgp_limits *lim, const char *const *emails, size_t nemails,
+    struct pgp_cert *out, struct buf *pub, struct err *e);
+
+/*
  * The text of a signed message (cleartext-signed, or an inline-signed
  * PGP MESSAGE, armored or binary) appended to text, WITHOUT checking any
  * signature: only to learn which key to check it with.  ERR_INVALID

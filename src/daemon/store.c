@@ -90,6 +90,9 @@ store_cert_release(struct store_cert *c)
 	free(c->published);
 	free(c->hkp_index);
 	free(c->subs);
+	free(c->addrs);
+	c->addrs = NULL;
+	c->naddrs = 0;
 	c->full = NULL;
 	c->published = NULL;
 	c->hkp_index = NULL;
@@ -133,5 +136,16 @@ void
 store_addr_rows_free(struct store_addr *rows, size_t n)
 {
 	(void)n;
+	free(rows);
+}
+
+/* Release n certs from certs_scan and free the array. */
+void
+store_certs_free(struct store_cert *rows, size_t n)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		store_cert_release(&rows[i]);
 	free(rows);
 }

@@ -50,6 +50,10 @@ struct store_cert {
 	int64_t updated;	/* when the published form last changed */
 	struct store_subkey *subs;	/* indexed for lookup by subkey */
 	size_t nsubs;
+	int64_t first_stored;	/* cert_get, certs_scan; not cert_put */
+	bool had_address;	/* cert_get, certs_scan; not cert_put */
+	struct store_addr *addrs; /* certs_scan only: published addresses */
+	size_t naddrs;
 };
 
 /* What a lookup returns: the bytes to serve, nothing else. */
@@ -82,6 +86,8 @@ struct store_addr {
 	char fpr[STORE_FPR_LEN + 1];
 	int64_t verified;	/* last confirmed (publication or yes) */
 	int64_t asked;		/* re-verification mail sent; 0 if not */
+	int64_t published;	/* first published for fpr (certs_scan,
+				 * addr_restore; 0 elsewhere) */
 };
 
 struct store_token {
@@ -176,6 +182,14 @@ struct store_ops {
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,
 	    int64_t next, const char *why, struct err *e);
 	int (*outbox_next)(struct store *s, int64_t *when, struct err *e);
+
+	int (*begin_read)(struct store *s, struct err *e);
+	int (*certs_scan)(struct store *s, const char *after, size_t max,
+	    struct store_cert **rows, size_t *n, struct err *e);
+	int (*addr_restore)(struct store *s, const struct store_addr *a,
+	    struct err *e);
+	int (*cert_restore_meta)(struct store *s, const char *fpr,
+	    int64_t first_stored, bool had_address, struct err *e);
 };
 
 struct store {
@@ -198,6 +212,7 @@ void store_pub_release(struct store_pub *p);
 void store_mails_free(struct store_mail *rows, size_t n);
 void store_addrs_free(char **addrs, size_t n);
 void store_addr_rows_free(struct store_addr *rows, size_t n);
+void store_certs_free(struct store_cert *rows, size_t n);
 
 /*
  * Lifecycle calls (writer side, inside begin/commit):
@@ -216,6 +231,22 @@ void store_addr_rows_free(struct store_addr *rows, size_t n);
  *   nonce_purge     forget nonces whose `until` has passed
  * addr_set also sets verified = now and asked = 0.  cert_put records when
  * a key was first stored; addr_set marks its key as having had an address.
+ *
+ * Export and import (keydird export / import):
+ *   begin_read      a read-only transaction: one snapshot of the whole
+ *                   database that does not hold other writers up (WAL);
+ *                   end it with commit or rollback
+ *   certs_scan      up to max certs with fpr > after ("" for the first),
+ *                   in fpr order, with fpr, keyid, full, etag, updated,
+ *                   first_stored, had_address and addrs (sorted, with
+ *                   published, verified, asked) filled; *n < max at the
+ *                   end.  Free with store_certs_free.  Inside begin_read
+ *                   or begin.
+ *   addr_restore    publish a->address for a->fpr with a's exact dates,
+ *                   taking it from any other key; marks a->fpr as having
+ *                   had an address
+ *   cert_restore_meta  set first_stored and had_address of fpr exactly;
+ *                   1 if there is no such cert
  * outbox_due leases the rows it returns (next_attempt moves 10 minutes on)
  * so two drains (keydird serve and keydird maintain) never send one row
  * twice; outbox_retry or outbox_done then settle each row.
@@ -260,6 +291,12 @@ void store_addr_rows_free(struct store_addr *rows, size_t n);
 #define store_outbox_done(s, ...) ((s)->ops->outbox_done((s), __VA_ARGS__))
 #define store_outbox_retry(s, ...) \
 	((s)->ops->outbox_retry((s), __VA_ARGS__))
+#define store_begin_read(s, e) ((s)->ops->begin_read((s), (e)))
+#define store_certs_scan(s, ...) ((s)->ops->certs_scan((s), __VA_ARGS__))
+#define store_addr_restore(s, ...) \
+	((s)->ops->addr_restore((s), __VA_ARGS__))
+#define store_cert_restore_meta(s, ...) \
+	((s)->ops->cert_restore_meta((s), __VA_ARGS__))
 /* When the earliest unsent mail is due; 1 when none is waiting. */
 #define store_outbox_next(s, ...) ((s)->ops->outbox_next((s), __VA_ARGS__))
 

@@ -106,6 +106,20 @@ static const char *const sq_migrations[] = {
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
+/*
+ * Process-wide settings, before SQLite's first use: no memory statistics
+ * (they take a global mutex on every allocation, which lookups on several
+ * threads would fight over); connections are each used by one thread at a
+ * time, so multi-thread mode is enough.
+ */
+static void
+sq_global_init(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_config(SQLITE_CONFIG_MULTITHREAD);
+	sqlite3_initialize();
+}
+
 /* Map a SQLite result to e: busy means try later, the rest is ours. */
 int
 sq_err(sqlite3 *db, int rc, struct err *e)
@@ -364,8 +378,10 @@ sq_close(struct store *s)
 static int
 sq_open(struct store *s, const char *path, struct err *e)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct sq *q;
 
+	pthread_once(&once, sq_global_init);
 	if (*path == '\0')
 		return err_set(e, ERR_INVALID, "database: empty path");
 	q = xcalloc(1, sizeof(*q));
@@ -483,4 +499,8 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_done = sq_outbox_done,
 	.outbox_retry = sq_outbox_retry,
 	.outbox_next = sq_outbox_next,
+	.begin_read = sq_begin_read,
+	.certs_scan = sq_certs_scan,
+	.addr_restore = sq_addr_restore,
+	.cert_restore_meta = sq_cert_restore_meta,
 };

@@ -61,6 +61,11 @@ enum sq_slot {
 	SQ_OUTBOX_DONE,
 	SQ_OUTBOX_RETRY,
 	SQ_OUTBOX_NEXT,
+	SQ_BEGIN_READ,
+	SQ_CERTS_SCAN,
+	SQ_SCAN_ADDRS,
+	SQ_ADDR_RESTORE,
+	SQ_CERT_META,
 	SQ_NSLOT
 };
 
@@ -79,7 +84,10 @@ struct sq {
 	pthread_mutex_t plock;	/* guards the reader pool below */
 	pthread_cond_t pcond;
 	struct sq_conn *idle;
+	struct sq_conn *held;	/* readers kept by a thread */
 	size_t nreaders;	/* open readers, idle or in use */
+	unsigned long gen;	/* tells this store from an earlier one at
+				 * the same address (thread-local binding) */
 };
 
 /* store_sqlite.c */
@@ -130,6 +138,15 @@ int sq_token_purge(struct store *s, int64_t now, size_t *n, struct err *e);
 int sq_nonce_use(struct store *s, const char *nonce, int64_t until,
     struct err *e);
 int sq_nonce_purge(struct store *s, int64_t now, struct err *e);
+
+/* store_sqlite_xfer.c */
+int sq_begin_read(struct store *s, struct err *e);
+int sq_certs_scan(struct store *s, const char *after, size_t max,
+    struct store_cert **rows, size_t *n, struct err *e);
+int sq_addr_restore(struct store *s, const struct store_addr *a,
+    struct err *e);
+int sq_cert_restore_meta(struct store *s, const char *fpr,
+    int64_t first_stored, bool had_address, struct err *e);
 
 /* store_sqlite_mail.c */
 int sq_token_put(struct store *s, const struct store_token *t,

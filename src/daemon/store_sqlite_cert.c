@@ -60,7 +60,8 @@ sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 	memset(out, 0, sizeof(*out));
 	st = sq_prep(w, SQ_CERT_GET, "SELECT fpr, keyid, algo, bits, "
 	    "created, expires, revoked, full, published, hkp_index, etag, "
-	    "updated FROM certs WHERE fpr = ?1", e);
+	    "updated, first_stored, had_address FROM certs WHERE fpr = ?1",
+	    e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
@@ -79,6 +80,8 @@ sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 		out->hkp_index = sq_col_dup(st, 9, NULL);
 		sq_col_cpy(st, 10, out->etag, sizeof(out->etag));
 		out->updated = sqlite3_column_int64(st, 11);
+		out->first_stored = sqlite3_column_int64(st, 12);
+		out->had_address = sqlite3_column_int(st, 13) != 0;
 		ret = 0;
 	} else if (rc == SQLITE_DONE)
 		ret = 1;

@@ -1,8 +1,11 @@
 /*
  * store_sqlite_read: lookups, the hot path of the server.  A pool of
  * read-only connections, each keeping its prepared statements, serves any
- * number of threads; under WAL they never wait for the writer.
+ * number of threads; under WAL they never wait for the writer.  A thread
+ * that looks up keeps its connection (a thread-local binding), so the
+ * HTTP workers take no lock at all once warm.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -77,6 +80,39 @@ sq_reader_get(struct sq *q, struct err *e)
 	return c;
 }
 
+/* The calling thread's own reader, valid while tl_gen matches. */
+static _Thread_local const struct sq *tl_owner;
+static _Thread_local unsigned long tl_gen;
+static _Thread_local struct sq_conn *tl_conn;
+static atomic_ulong sq_generation;
+
+/*
+ * A reader for this thread to keep.  NULL (nothing set in e) when the pool
+ * is at its cap: the caller then borrows one per lookup instead.
+ */
+static struct sq_conn *
+sq_reader_bind(struct sq *q, struct err *e)
+{
+	struct sq_conn *c;
+
+	pthread_mutex_lock(&q->plock);
+	if (q->idle == NULL && q->nreaders >= SQ_MAX_READERS / 2) {
+		pthread_mutex_unlock(&q->plock);
+		return NULL;
+	}
+	pthread_mutex_unlock(&q->plock);
+	if ((c = sq_reader_get(q, e)) == NULL)
+		return NULL;
+	pthread_mutex_lock(&q->plock);
+	c->next = q->held;
+	q->held = c;
+	pthread_mutex_unlock(&q->plock);
+	tl_owner = q;
+	tl_gen = q->gen;
+	tl_conn = c;
+	return c;
+}
+
 /* Give a reader back to the pool. */
 static void
 sq_reader_put(struct sq *q, struct sq_conn *c)
@@ -94,20 +130,25 @@ sq_readers_init(struct sq *q, struct err *e)
 {
 	struct sq_conn *c;
 
+	q->gen = atomic_fetch_add(&sq_generation, 1) + 1;
 	if ((c = sq_reader_get(q, e)) == NULL)
 		return -1;
 	sq_reader_put(q, c);
 	return 0;
 }
 
-/* Close every idle reader; the caller guarantees none is in use. */
+/* Close every reader, idle or kept by a thread; the caller guarantees
+ * none is in use. */
 void
 sq_readers_close(struct sq *q)
 {
 	struct sq_conn *c;
 
-	while ((c = q->idle) != NULL) {
-		q->idle = c->next;
+	while ((c = q->idle) != NULL || (c = q->held) != NULL) {
+		if (c == q->idle)
+			q->idle = c->next;
+		else
+			q->held = c->next;
 		sq_conn_close(c);
 		free(c);
 		q->nreaders--;
@@ -123,6 +164,7 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 	struct sq_conn *c;
 	sqlite3_stmt *st;
 	enum sq_slot slot;
+	bool borrowed = false;
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -140,8 +182,13 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
 		    (int)by);
 	}
-	if ((c = sq_reader_get(q, e)) == NULL)
-		return -1;
+	if (tl_owner == q && tl_gen == q->gen)
+		c = tl_conn;
+	else if ((c = sq_reader_bind(q, e)) == NULL) {
+		if ((c = sq_reader_get(q, e)) == NULL)
+			return -1;
+		borrowed = true;
+	}
 	st = c->st[slot];
 	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
@@ -160,6 +207,7 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		sq_err(c->db, rc, e);
 	/* Reset now: a pending statement would pin its WAL snapshot. */
 	sqlite3_reset(st);
-	sq_reader_put(q, c);
+	if (borrowed)
+		sq_reader_put(q, c);
 	return ret;
 }

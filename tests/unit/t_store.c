@@ -2,7 +2,8 @@
  * t_store: the SQLite store end to end in a temporary directory: lookups
  * by every key, one key per address enforced by the database itself,
  * tokens, rate limits, the outbox, transactions, reopening, lookups
- * racing a writer, the upgrade to schema 3 and the key lifecycle calls.
+ * racing a writer, the upgrade to schema 3, the key lifecycle calls and
+ * the export/import calls (snapshot scan, exact restores).
  */
 #include <sys/stat.h>
 
@@ -796,6 +797,118 @@ t_life(const char *dir)
 	store_close(s);
 }
 
+/* Scan fpr order from after; the fingerprints seen, joined by ','. */
+static size_t
+scan(struct store *s, const char *after, size_t max, char *seen, size_t sz)
+{
+	struct store_cert *rows;
+	struct err e;
+	size_t n = 0;
+
+	seen[0] = '\0';
+	if (store_certs_scan(s, after, max, &rows, &n, &e) == -1)
+		return (size_t)-1;
+	for (size_t i = 0; i < n; i++) {
+		strncat(seen, rows[i].fpr, sz - strlen(seen) - 1);
+		strncat(seen, ",", sz - strlen(seen) - 1);
+	}
+	store_certs_free(rows, n);
+	return n;
+}
+
+/* The rows for export, in a snapshot that writers do not wait for. */
+static void
+t_scan(struct store *s, const char *url)
+{
+	struct store_cert *rows = NULL, c;
+	struct store *w;
+	struct err e;
+	char seen[256];
+	size_t n = 0;
+
+	ok(store_begin_read(s, &e) == 0, "begin_read");
+	ok(store_certs_scan(s, "", 2, &rows, &n, &e) == 0 && n == 2 &&
+	    !strcmp(rows[0].fpr, FPR_A) && !strcmp(rows[1].fpr, FPR_B),
+	    "certs_scan: the first 2 in fpr order");
+	ok(n == 2 && rows[0].naddrs == 2 &&
+	    !strcmp(rows[0].addrs[0].address, "a2@example.org") &&
+	    !strcmp(rows[0].addrs[1].address, ADDR) &&
+	    rows[0].addrs[1].published == 100 &&
+	    rows[0].addrs[1].verified == 200 && rows[0].addrs[1].asked == 300,
+	    "certs_scan: addresses sorted, with their dates");
+	ok(n == 2 && rows[0].first_stored == 50 && rows[0].had_address &&
+	    rows[0].full_len == 5 && rows[0].full[0] == 0x99 &&
+	    rows[1].naddrs == 0 && rows[1].first_stored == 2000 &&
+	    !rows[1].had_address, "certs_scan: full, first_stored, had_address");
+	store_certs_free(rows, n);
+	w = store_open(url, &e);
+	cert_make(&c, FPR_D, PUB_D, NULL, 0);
+	ok(w != NULL && put(w, &c) == 0,
+	    "a writer elsewhere commits during the snapshot");
+	ok(scan(s, FPR_B, 2, seen, sizeof(seen)) == 1 &&
+	    !strcmp(seen, FPR_C ","), "certs_scan after B: C, not the new D");
+	ok(scan(s, FPR_C, 2, seen, sizeof(seen)) == 0, "certs_scan: the end");
+	ok(store_commit(s, &e) == 0, "end the snapshot");
+	store_close(w);
+	ok(store_begin_read(s, &e) == 0 &&
+	    scan(s, FPR_C, 5, seen, sizeof(seen)) == 1 &&
+	    store_commit(s, &e) == 0, "a new snapshot sees D");
+}
+
+/* Restoring addresses and lifecycle marks with their exact values. */
+static void
+t_xfer(const char *dir)
+{
+	struct store_addr a;
+	struct store_cert c;
+	struct store *s;
+	struct err e;
+	char path[600], url[620], fpr[STORE_FPR_LEN + 1];
+
+	snprintf(path, sizeof(path), "%s/xfer.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	if ((s = store_open(url, &e)) == NULL) {
+		ok(0, "xfer store (%s)", e.msg);
+		return;
+	}
+	cert_make(&c, FPR_C, PUB_A, NULL, 0);
+	put(s, &c);
+	cert_make(&c, FPR_B, PUB_A, NULL, 0);
+	put(s, &c);
+	cert_make(&c, FPR_A, PUB_A, NULL, 0);
+	put(s, &c);
+	memset(&a, 0, sizeof(a));
+	str_lcpy(a.address, ADDR, sizeof(a.address));
+	str_lcpy(a.fpr, FPR_B, sizeof(a.fpr));
+	a.published = 1;
+	store_begin(s, &e);
+	ok(store_addr_restore(s, &a, &e) == 0, "addr_restore for B");
+	a.published = 100;
+	a.verified = 200;
+	a.asked = 300;
+	str_lcpy(a.fpr, FPR_A, sizeof(a.fpr));
+	ok(store_addr_restore(s, &a, &e) == 0 &&
+	    store_addr_owner(s, ADDR, fpr, &e) == 0 && !strcmp(fpr, FPR_A),
+	    "addr_restore moves the address from B to A");
+	str_lcpy(a.address, "a2@example.org", sizeof(a.address));
+	ok(store_addr_restore(s, &a, &e) == 0, "a second address for A");
+	ok(store_cert_restore_meta(s, FPR_A, 50, true, &e) == 0,
+	    "cert_restore_meta");
+	ok(store_cert_restore_meta(s, FPR_B, 2000, false, &e) == 0 &&
+	    store_cert_restore_meta(s, FPR_X, 1, true, &e) == 1,
+	    "cert_restore_meta: exact values; 1 for an unknown key");
+	ok(store_commit(s, &e) == 0, "commit");
+	ok(db_int(path, "SELECT verified * 1000 + asked FROM addresses WHERE "
+	    "address = '" ADDR "'") == 200300, "addr_restore keeps the dates");
+	store_begin(s, &e);
+	ok(store_cert_get(s, FPR_A, &c, &e) == 0 && c.first_stored == 50 &&
+	    c.had_address, "cert_get has first_stored and had_address");
+	store_cert_release(&c);
+	store_rollback(s);
+	t_scan(s, url);
+	store_close(s);
+}
+
 /* URL schemes. */
 static void
 t_urls(const char *dir)
@@ -823,7 +936,8 @@ t_urls(const char *dir)
 static void
 cleanup(const char *dir)
 {
-	const char *names[] = { "k.db", "bare.db", "life.db", "v2.db" };
+	const char *names[] = { "k.db", "bare.db", "life.db", "v2.db",
+	    "xfer.db" };
 	const char *sfx[] = { "", "-wal", "-shm" };
 	char path[600];
 
@@ -872,6 +986,7 @@ main(void)
 	t_urls(dir);
 	t_upgrade(dir);
 	t_life(dir);
+	t_xfer(dir);
 	cleanup(dir);
 	return tap_done();
 }
