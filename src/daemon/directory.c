@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "directory.h"
+#include "buf.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
@@ -197,13 +198,17 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
 	return 0;
 }
 
-/* Merge c with the stored version (if any) and store the result; on
- * return *c is the merged cert. */
+/*
+ * Merge c with the stored version (if any) and store the result; on
+ * return *c is the merged cert.  pub, when not empty, is c's published
+ * form without addresses, made before the transaction: a new key is then
+ * stored without calling librnp under the writer lock.
+ */
 static int
-dir_store_cert(struct daemon *d, struct pgp_cert *c, int64_t now,
-    struct err *e)
+dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
+    int64_t now, struct err *e)
 {
-	struct store_cert old;
+	struct store_cert old, sc;
 	struct pgp_cert merged;
 	struct pgp_limits lim = dir_limits(d);
 	int rc;
@@ -212,6 +217,13 @@ dir_store_cert(struct daemon *d, struct pgp_cert *c, int64_t now,
 	rc = store_cert_get(d->store, c->fpr, &old, e);
 	if (rc == -1)
 		return -1;
+	if (rc == 1 && pub != NULL && pub->len > 0) {
+		dir_publish_fill(c, NULL, 0, pub, &sc);
+		sc.updated = now;
+		rc = store_cert_put(d->store, &sc, e);
+		dir_publish_release(&sc);
+		return rc;
+	}
 	if (rc == 0) {
 		memset(&merged, 0, sizeof(merged));
 		rc = pgp_merge(old.full, old.full_len, c->full, c->full_len,
@@ -259,7 +271,7 @@ dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
 
 	out->fprs = xcalloc(n, sizeof(*out->fprs));
 	for (i = 0; i < n; i++) {
-		if (dir_store_cert(d, &certs[i], now, e) == -1)
+		if (dir_store_cert(d, &certs[i], NULL, now, e) == -1)
 			return -1;
 		str_lcpy(out->fprs[i], certs[i].fpr, sizeof(out->fprs[i]));
 	}
@@ -283,6 +295,29 @@ dir_check_uids(const struct pgp_cert *certs, size_t n, struct err *e)
 	return 0;
 }
 
+/*
+ * Parse an upload.  One cert (the usual case) is parsed and published
+ * without addresses in one librnp pass, outside any transaction; several
+ * certs go through pgp_parse.
+ */
+static int
+dir_parse(const uint8_t *data, size_t len, const struct pgp_limits *lim,
+    struct pgp_cert **certs, size_t *n, struct buf *pub, struct err *e)
+{
+	struct pgp_cert one;
+
+	if (pgp_parse_publish(data, len, lim, NULL, 0, &one, pub, e) == 0) {
+		*certs = xmalloc(sizeof(**certs));
+		**certs = one;
+		*n = 1;
+		return 0;
+	}
+	if (strcmp(e->msg, PGP_E_SEVERAL) != 0)
+		return -1;
+	buf_reset(pub);
+	return pgp_parse(data, len, lim, certs, n, e);
+}
+
 /* Take an upload. */
 int
 dir_upload(struct daemon *d, const uint8_t *data, size_t len,
@@ -290,13 +325,17 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 {
 	struct pgp_limits lim = dir_limits(d);
 	struct pgp_cert *certs = NULL;
+	struct buf pub;
 	size_t n = 0;
 	int64_t now = time(NULL);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	if (pgp_parse(data, len, &lim, &certs, &n, e) == -1)
+	buf_init(&pub, PGP_PUB_MAX);
+	if (dir_parse(data, len, &lim, &certs, &n, &pub, e) == -1) {
+		buf_release(&pub);
 		return -1;
+	}
 	if (dir_check_uids(certs, n, e) == -1 ||
 	    store_begin(d->store, e) == -1)
 		goto out;
@@ -305,7 +344,7 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 	else {
 		/* the upload's own addresses, before merging adds others */
 		dir_add_uids(&certs[0], out);
-		rc = dir_store_cert(d, &certs[0], now, e);
+		rc = dir_store_cert(d, &certs[0], &pub, now, e);
 	}
 	if (n == 1 && rc == 0) {
 		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
@@ -329,6 +368,7 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 		    out->nmails);
 out:
 	pgp_certs_free(certs, n);
+	buf_release(&pub);
 	if (rc == -1)
 		dir_upload_release(out);
 	return rc;

@@ -450,7 +450,7 @@ load_one(rnp_ffi_t ffi, const uint8_t *in, size_t len,
 		return NULL;
 	fprs = primaries(ffi, 2, &nf);
 	if (nf != 1)
-		err_set(e, ERR_INVALID, nf ? "more than one key" : E_NOKEY);
+		err_set(e, ERR_INVALID, nf ? PGP_E_SEVERAL : E_NOKEY);
 	else if (rnp_locate_key(ffi, "fingerprint", fprs[0], &key) != 0)
 		err_set(e, ERR_INTERNAL, "key vanished from keyring");
 	strv_free(fprs, nf);

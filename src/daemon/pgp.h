@@ -18,6 +18,7 @@
 
 #define PGP_FPR_LEN 40
 #define PGP_KEYID_LEN 16
+#define PGP_PUB_MAX (4 * 1024 * 1024)	/* cap on a published form */
 
 struct pgp_limits {
 	size_t max_uids;	/* user ID and user attribute packets per cert */
@@ -109,6 +110,7 @@ int pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
  * same bytes pgp_publish(out->full, ...) gives, appended to pub.  Errors
  * as the two calls; "more than one key" for several certs.
  */
+#define PGP_E_SEVERAL "more than one key"
 int pgp_parse_publish(const uint8_t *in, size_t len,
     const struct pgp_limits *lim, const char *const *emails, size_t nemails,
     struct pgp_cert *out, struct buf *pub, struct err *e);

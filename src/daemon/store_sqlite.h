@@ -86,6 +86,13 @@ struct sq {
 	struct sq_conn *idle;
 	struct sq_conn *held;	/* readers kept by a thread */
 	size_t nreaders;	/* open readers, idle or in use */
+	int walfd;		/* group commit (store_sqlite_sync.c) */
+	pthread_mutex_t smu;
+	pthread_cond_t scv;
+	uint64_t committed;	/* COMMITs done; smu */
+	uint64_t synced;	/* of those, durable on disk; smu */
+	bool syncing;		/* an fdatasync is running; smu */
+	int64_t changes;	/* total_changes at begin */
 	unsigned long gen;	/* tells this store from an earlier one at
 				 * the same address (thread-local binding) */
 };
@@ -101,6 +108,12 @@ int sq_run(struct sq_conn *c, sqlite3_stmt *st, int bindrc, struct err *e);
 int sq_bind_bytes(sqlite3_stmt *st, int i, const void *p, size_t n);
 void sq_col_cpy(sqlite3_stmt *st, int i, char *dst, size_t sz);
 char *sq_col_dup(sqlite3_stmt *st, int i, size_t *len);
+
+/* store_sqlite_sync.c */
+void sq_sync_init(struct sq *q);
+void sq_sync_close(struct sq *q);
+uint64_t sq_sync_note(struct sq *q);
+int sq_sync_wait(struct sq *q, uint64_t seq, struct err *e);
 
 /* store_sqlite_read.c */
 int sq_readers_init(struct sq *q, struct err *e);
