@@ -5,7 +5,10 @@
 #ifndef KEYDIR_DAEMON_H
 #define KEYDIR_DAEMON_H
 
+#include <stdint.h>
+
 #include "config.h"
+#include "seal.h"
 
 struct store;
 struct mailer;
@@ -14,6 +17,7 @@ struct daemon {
 	struct config cfg;
 	struct store *store;
 	struct mailer *mailer;
+	uint8_t seal_key[SEAL_KEY_LEN];	/* upload sessions */
 };
 
 #endif

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "daemon.h"
 #include "directory.h"
 #include "buf.h"
@@ -38,6 +40,7 @@ addr_status_str(enum addr_status s)
 void
 dir_upload_release(struct dir_upload *out)
 {
+	free(out->token);
 	free(out->addrs);
 	free(out->fprs);
 	memset(out, 0, sizeof(*out));
@@ -239,29 +242,6 @@ dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
 	return dir_republish(d, c, now, e);
 }
 
-/* Open a VKS upload session for fpr, for the addresses now in out. */
-static int
-dir_new_session(struct daemon *d, const char *fpr, int64_t now,
-    struct dir_upload *out, struct err *e)
-{
-	struct store_token t;
-	size_t i;
-
-	memset(&t, 0, sizeof(t));
-	token_new(out->token, t.hash);
-	t.kind = TOKEN_UPLOAD;
-	str_lcpy(t.fpr, fpr, sizeof(t.fpr));
-	t.created = now;
-	t.expires = now + d->cfg.upload_ttl;
-	if (store_token_put(d->store, &t, e) == -1)
-		return -1;
-	for (i = 0; i < out->naddrs; i++)
-		if (store_token_addr_add(d->store, t.hash,
-		    out->addrs[i].address, e) == -1)
-			return -1;
-	return 0;
-}
-
 /* Store several certs from one upload: no session, no mail. */
 static int
 dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
@@ -295,6 +275,50 @@ dir_check_uids(const struct pgp_cert *certs, size_t n, struct err *e)
 	return 0;
 }
 
+/* The addresses of an upload as upload_mark keeps them: "+addr" for a
+ * live user ID, "-addr" for a revoked one. */
+static void
+dir_upload_lines(const struct pgp_cert *c, struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (c->uids[i].email[0] != '\0')
+			buf_printf(b, "%c%s\n", dir_uid_live(c,
+			    c->uids[i].email) ? '+' : '-', c->uids[i].email);
+}
+
+/*
+ * The same bytes as the key's last upload: answer from the store without
+ * parsing or writing anything.  1 when these bytes are new.
+ */
+static int
+dir_upload_again(struct daemon *d, const uint8_t *hash, int64_t now,
+    struct dir_upload *out, struct err *e)
+{
+	static const enum addr_status map[] = { ADDR_UNPUBLISHED,
+	    ADDR_PENDING, ADDR_PUBLISHED, ADDR_REVOKED };
+	struct store_upload_view v;
+	size_t i;
+	int rc;
+
+	rc = store_upload_view(d->store, hash, now, now - d->cfg.mail_rate,
+	    &v, e);
+	if (rc != 0)
+		return rc;
+	str_lcpy(out->fpr, v.fpr, sizeof(out->fpr));
+	out->revoked = v.revoked;
+	for (i = 0; i < v.naddrs && !v.revoked; i++)
+		dir_add_addr(out, v.addrs[i].address)->status =
+		    map[v.addrs[i].status];
+	store_upload_view_release(&v);
+	if (dir_session_seal(d, out->fpr, now, out, e) == -1) {
+		dir_upload_release(out);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Parse an upload.  One cert (the usual case) is parsed and published
  * without addresses in one librnp pass, outside any transaction; several
@@ -325,15 +349,21 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 {
 	struct pgp_limits lim = dir_limits(d);
 	struct pgp_cert *certs = NULL;
-	struct buf pub;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	struct buf pub, lines;
 	size_t n = 0;
 	int64_t now = time(NULL);
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
+	crypto_hash_sha256(hash, data, len);
+	if (!request_all && (rc = dir_upload_again(d, hash, now, out, e)) != 1)
+		return rc;
 	buf_init(&pub, PGP_PUB_MAX);
+	buf_init(&lines, 64 * 1024);
 	if (dir_parse(data, len, &lim, &certs, &n, &pub, e) == -1) {
 		buf_release(&pub);
+		buf_release(&lines);
 		return -1;
 	}
 	if (dir_check_uids(certs, n, e) == -1 ||
@@ -344,17 +374,21 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 	else {
 		/* the upload's own addresses, before merging adds others */
 		dir_add_uids(&certs[0], out);
+		dir_upload_lines(&certs[0], &lines);
 		rc = dir_store_cert(d, &certs[0], &pub, now, e);
 	}
 	if (n == 1 && rc == 0) {
 		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
 		out->revoked = certs[0].revoked;
-		rc = dir_new_session(d, out->fpr, now, out, e);
+		rc = dir_session_seal(d, out->fpr, now, out, e);
 		if (rc == 0)
 			rc = dir_add_published(d, out->fpr, out, e);
 		if (rc == 0)
 			rc = dir_statuses(d, &certs[0], request_all, now, out,
 			    e);
+		if (rc == 0)
+			rc = store_upload_mark(d->store, out->fpr, hash,
+			    lines.data, e);
 	}
 	if (rc == 0)
 		rc = store_commit(d->store, e);
@@ -369,6 +403,7 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 out:
 	pgp_certs_free(certs, n);
 	buf_release(&pub);
+	buf_release(&lines);
 	if (rc == -1)
 		dir_upload_release(out);
 	return rc;
@@ -403,22 +438,17 @@ dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
 
 /* Add the requested addresses, each one the session allows. */
 static int
-dir_add_requested(struct daemon *d, const uint8_t *hash,
-    const char *const *addresses, size_t n, struct dir_upload *out,
-    struct err *e)
+dir_add_requested(struct daemon *d, const char *token,
+    const char *const *addresses, size_t n, int64_t now,
+    struct dir_upload *out, struct err *e)
 {
-	char norm[EMAIL_MAX + 1];
-	bool has;
+	char norm[EMAIL_MAX + 1], fpr[41];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (email_normalize(addresses[i], norm, sizeof(norm), e) == -1)
+		if (email_normalize(addresses[i], norm, sizeof(norm), e) == -1 ||
+		    dir_session_open(d, token, now, fpr, norm, e) == -1)
 			return -1;
-		if (store_token_addr_has(d->store, hash, norm, &has, e) == -1)
-			return -1;
-		if (!has)
-			return err_set(e, ERR_INVALID, "%s is not an address "
-			    "of the uploaded key.", norm);
 		dir_add_addr(out, norm);
 	}
 	return 0;
@@ -430,35 +460,27 @@ dir_request_verify(struct daemon *d, const char *token,
     const char *const *addresses, size_t n, struct dir_upload *out,
     struct err *e)
 {
-	uint8_t hash[TOKEN_HASH_LEN];
-	struct store_token t;
 	struct pgp_cert c;
+	char fpr[41];
 	int64_t now = time(NULL);
 	int rc;
 
 	memset(out, 0, sizeof(*out));
 	memset(&c, 0, sizeof(c));
-	if (token_hash(token, hash) == -1)
-		return err_set(e, ERR_INVALID, "Upload session expired. "
-		    "Please try again.");
+	if (dir_session_open(d, token, now, fpr, NULL, e) == -1)
+		return -1;
 	if (store_begin(d->store, e) == -1)
 		return -1;
-	rc = store_token_get(d->store, hash, &t, e);
-	if (rc == 1 || (rc == 0 && (t.kind != TOKEN_UPLOAD ||
-	    !str_ct_equal(t.hash, hash, sizeof(hash)) || t.expires <= now)))
-		rc = err_set(e, ERR_INVALID, "Upload session expired. Please "
-		    "try again.");
-	if (rc == 0)
-		rc = dir_load(d, t.fpr, &c, e);
+	rc = dir_load(d, fpr, &c, e);
 	if (rc == 0) {
 		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
-		str_lcpy(out->token, token, sizeof(out->token));
+		out->token = xstrdup(token);
 		out->revoked = c.revoked;
 		if (c.revoked)
 			rc = err_set(e, ERR_INVALID, "This key is revoked.");
 	}
 	if (rc == 0)
-		rc = dir_add_requested(d, hash, addresses, n, out, e);
+		rc = dir_add_requested(d, token, addresses, n, now, out, e);
 	if (rc == 0)
 		rc = dir_add_published(d, c.fpr, out, e);
 	if (rc == 0)

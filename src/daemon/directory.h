@@ -35,7 +35,7 @@ struct dir_addr {
 /* The outcome of an upload or a verification request. */
 struct dir_upload {
 	char fpr[41];
-	char token[TOKEN_LEN + 1];	/* VKS upload session */
+	char *token;		/* VKS upload session (sealed) */
 	bool revoked;			/* the key is revoked */
 	struct dir_addr *addrs;
 	size_t naddrs;
@@ -157,6 +157,14 @@ int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
 /* Internal: check a link token of kind (inside a transaction). */
 int dir_token(struct daemon *d, const char *token, enum token_kind kind,
     int64_t now, struct store_token *t, struct err *e);
+/* Internal, directory_session.c: seal an upload session over the
+ * addresses in out (into out->token); open one, checking it allows
+ * address (NULL: only that it is valid). */
+int dir_session_seal(struct daemon *d, const char *fpr, int64_t now,
+    struct dir_upload *out, struct err *e);
+int dir_session_open(struct daemon *d, const char *token, int64_t now,
+    char fpr[41], const char *address, struct err *e);
+
 /* Internal: reload key fpr and recompute its published form. */
 int dir_republish_fpr(struct daemon *d, const char *fpr, int64_t now,
     struct err *e);

@@ -157,11 +157,14 @@ serve(struct daemon *d)
 	struct scheduler *sched;
 	struct http *h;
 	struct err e;
-	char maildir[1100];
+	char maildir[1100], keyfile[1100];
 	sigset_t set;
 	int sig = 0;
 
 	make_dirs(&d->cfg);
+	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
+	if (seal_key_load(keyfile, d->seal_key, &e) == -1)
+		log_fatalx("%s", e.msg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
@@ -188,6 +191,7 @@ serve(struct daemon *d)
 	scheduler_stop(sched);
 	mailer_free(d->mailer);
 	store_close(d->store);
+	sodium_memzero(d->seal_key, sizeof(d->seal_key));
 	log_info("stopped");
 	return 0;
 }

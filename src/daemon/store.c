@@ -131,6 +131,15 @@ store_addrs_free(char **addrs, size_t n)
 	free(addrs);
 }
 
+/* Free what an upload view owns. */
+void
+store_upload_view_release(struct store_upload_view *v)
+{
+	free(v->addrs);
+	v->addrs = NULL;
+	v->naddrs = 0;
+}
+
 /* Free an array of address schedule rows; they own nothing else. */
 void
 store_addr_rows_free(struct store_addr *rows, size_t n)

@@ -108,6 +108,25 @@ struct store_mail {
 	int attempts;
 };
 
+/*
+ * What a repeated upload of the same bytes sees, without parsing them
+ * (upload_view, a read on any thread): the key and the status of each
+ * address of that upload and of each address published for the key.
+ */
+enum store_addr_status {
+	STORE_UNPUBLISHED, STORE_PENDING, STORE_PUBLISHED, STORE_REVOKED
+};
+
+struct store_upload_view {
+	char fpr[STORE_FPR_LEN + 1];
+	bool revoked;
+	struct {
+		char address[256];
+		enum store_addr_status status;
+	} *addrs;
+	size_t naddrs;
+};
+
 struct store_ops {
 	const char *name;
 	int (*open)(struct store *s, const char *path, struct err *e);
@@ -161,12 +180,12 @@ struct store_ops {
 	int (*token_pending)(struct store *s, const char *fpr,
 	    const char *address, int64_t now, bool *pending, struct err *e);
 
-	int (*token_addr_add)(struct store *s,
-	    const uint8_t hash[STORE_HASH_LEN], const char *address,
+	int (*upload_mark)(struct store *s, const char *fpr,
+	    const uint8_t hash[STORE_HASH_LEN], const char *addrs,
 	    struct err *e);
-	int (*token_addr_has)(struct store *s,
-	    const uint8_t hash[STORE_HASH_LEN], const char *address,
-	    bool *has, struct err *e);
+	int (*upload_view)(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+	    int64_t now, int64_t rate_since, struct store_upload_view *out,
+	    struct err *e);
 
 	int (*rate_get)(struct store *s, const char *address,
 	    int64_t *last, struct err *e);
@@ -212,6 +231,7 @@ void store_pub_release(struct store_pub *p);
 void store_mails_free(struct store_mail *rows, size_t n);
 void store_addrs_free(char **addrs, size_t n);
 void store_addr_rows_free(struct store_addr *rows, size_t n);
+void store_upload_view_release(struct store_upload_view *v);
 void store_certs_free(struct store_cert *rows, size_t n);
 
 /*
@@ -229,6 +249,12 @@ void store_certs_free(struct store_cert *rows, size_t n);
  *   nonce_use       record a removal nonce until `until`; 1 if it was
  *                   already recorded (a replay)
  *   nonce_purge     forget nonces whose `until` has passed
+ *   upload_mark     remember the SHA-256 of the bytes of fpr's last upload
+ *                   and that upload's addresses, one a line, each after
+ *                   '+' (live) or '-' (revoked)
+ * upload_view (read side, any thread): for bytes uploaded before, the
+ * statuses the upload would report; pending means a live confirmation
+ * token and a mail sent after rate_since.  1 for unknown bytes.
  * addr_set also sets verified = now and asked = 0.  cert_put records when
  * a key was first stored; addr_set marks its key as having had an address.
  *
@@ -280,10 +306,8 @@ void store_certs_free(struct store_cert *rows, size_t n);
 #define store_token_use(s, ...) ((s)->ops->token_use((s), __VA_ARGS__))
 #define store_token_pending(s, ...) \
 	((s)->ops->token_pending((s), __VA_ARGS__))
-#define store_token_addr_add(s, ...) \
-	((s)->ops->token_addr_add((s), __VA_ARGS__))
-#define store_token_addr_has(s, ...) \
-	((s)->ops->token_addr_has((s), __VA_ARGS__))
+#define store_upload_mark(s, ...) ((s)->ops->upload_mark((s), __VA_ARGS__))
+#define store_upload_view(s, ...) ((s)->ops->upload_view((s), __VA_ARGS__))
 #define store_rate_get(s, ...) ((s)->ops->rate_get((s), __VA_ARGS__))
 #define store_rate_set(s, ...) ((s)->ops->rate_set((s), __VA_ARGS__))
 #define store_outbox_add(s, ...) ((s)->ops->outbox_add((s), __VA_ARGS__))

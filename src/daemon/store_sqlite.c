@@ -102,7 +102,15 @@ static const char *const sq_migrations[] = {
 	"CREATE TABLE nonces ("
 	" nonce TEXT PRIMARY KEY NOT NULL,"
 	" until INTEGER NOT NULL);"
-	"CREATE INDEX nonces_until ON nonces(until);"
+	"CREATE INDEX nonces_until ON nonces(until);",
+	/*
+	 * 4: upload sessions are sealed tokens now (no token_addrs); a
+	 * repeated upload of the same bytes is recognised by their hash.
+	 */
+	"DROP TABLE token_addrs;"
+	"ALTER TABLE certs ADD COLUMN upload_hash BLOB;"
+	"ALTER TABLE certs ADD COLUMN upload_addrs TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX certs_upload_hash ON certs(upload_hash);"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -500,8 +508,8 @@ const struct store_ops store_sqlite_ops = {
 	.token_get = sq_token_get,
 	.token_use = sq_token_use,
 	.token_pending = sq_token_pending,
-	.token_addr_add = sq_token_addr_add,
-	.token_addr_has = sq_token_addr_has,
+	.upload_mark = sq_upload_mark,
+	.upload_view = sq_upload_view,
 	.rate_get = sq_rate_get,
 	.rate_set = sq_rate_set,
 	.outbox_add = sq_outbox_add,

@@ -21,6 +21,9 @@ enum sq_slot {
 	SQ_BY_FPR,
 	SQ_BY_KEYID,
 	SQ_BY_EMAIL,
+	SQ_BY_UPLOAD,
+	SQ_ADDR_STATUS,
+	SQ_PUB_ADDRS,
 	SQ_NREAD,
 	SQ_BEGIN = SQ_NREAD,
 	SQ_COMMIT,
@@ -51,8 +54,7 @@ enum sq_slot {
 	SQ_TOKEN_GET,
 	SQ_TOKEN_USE,
 	SQ_TOKEN_PENDING,
-	SQ_TADDR_ADD,
-	SQ_TADDR_HAS,
+	SQ_UPLOAD_MARK,
 	SQ_RATE_GET,
 	SQ_RATE_SET,
 	SQ_OUTBOX_ADD,
@@ -118,6 +120,9 @@ int sq_sync_wait(struct sq *q, uint64_t seq, struct err *e);
 /* store_sqlite_read.c */
 int sq_readers_init(struct sq *q, struct err *e);
 void sq_readers_close(struct sq *q);
+int sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t rate_since, struct store_upload_view *out,
+    struct err *e);
 int sq_lookup(struct store *s, enum store_by by, const char *key,
     struct store_pub *out, struct err *e);
 
@@ -170,10 +175,8 @@ int sq_token_use(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t now, struct err *e);
 int sq_token_pending(struct store *s, const char *fpr, const char *address,
     int64_t now, bool *pending, struct err *e);
-int sq_token_addr_add(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    const char *address, struct err *e);
-int sq_token_addr_has(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    const char *address, bool *has, struct err *e);
+int sq_upload_mark(struct store *s, const char *fpr,
+    const uint8_t hash[STORE_HASH_LEN], const char *addrs, struct err *e);
 int sq_rate_get(struct store *s, const char *address, int64_t *last,
     struct err *e);
 int sq_rate_set(struct store *s, const char *address, int64_t now,

@@ -286,3 +286,22 @@ sq_addr_del(struct store *s, const char *address, struct err *e)
 	rc = sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
 	return sq_run(w, st, rc, e);
 }
+
+/* Remember the hash and the addresses of fpr's last upload. */
+int
+sq_upload_mark(struct store *s, const char *fpr,
+    const uint8_t hash[STORE_HASH_LEN], const char *addrs, struct err *e)
+{
+	struct sq_conn *w = &((struct sq *)s->impl)->w;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sq_prep(w, SQ_UPLOAD_MARK, "UPDATE certs SET upload_hash = ?2, "
+	    "upload_addrs = ?3 WHERE fpr = ?1", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+	rc |= sq_bind_bytes(st, 2, hash, STORE_HASH_LEN);
+	rc |= sqlite3_bind_text(st, 3, addrs, -1, SQLITE_STATIC);
+	return sq_run(w, st, rc, e);
+}

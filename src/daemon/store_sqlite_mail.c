@@ -135,52 +135,6 @@ sq_token_pending(struct store *s, const char *fpr, const char *address,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Allow an upload session (its token hash) to verify address. */
-int
-sq_token_addr_add(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    const char *address, struct err *e)
-{
-	struct sq_conn *w = sq_w(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	st = sq_prep(w, SQ_TADDR_ADD, "INSERT OR IGNORE INTO token_addrs "
-	    "(hash, address) VALUES (?1, ?2)", e);
-	if (st == NULL)
-		return -1;
-	rc = sq_bind_bytes(st, 1, hash, STORE_HASH_LEN);
-	rc |= sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-	return sq_run(w, st, rc, e);
-}
-
-/* Whether the upload session may verify address. */
-int
-sq_token_addr_has(struct store *s, const uint8_t hash[STORE_HASH_LEN],
-    const char *address, bool *has, struct err *e)
-{
-	struct sq_conn *w = sq_w(s);
-	sqlite3_stmt *st;
-	int rc;
-
-	*has = false;
-	st = sq_prep(w, SQ_TADDR_HAS, "SELECT 1 FROM token_addrs "
-	    "WHERE hash = ?1 AND address = ?2", e);
-	if (st == NULL)
-		return -1;
-	rc = sq_bind_bytes(st, 1, hash, STORE_HASH_LEN);
-	rc |= sqlite3_bind_text(st, 2, address, -1, SQLITE_STATIC);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		*has = true;
-		rc = SQLITE_DONE;
-	}
-	if (rc != SQLITE_DONE)
-		sq_err(w->db, rc, e);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 /* When mail last went to address; 1 if never. */
 int
 sq_rate_get(struct store *s, const char *address, int64_t *last,

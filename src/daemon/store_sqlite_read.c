@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "store_sqlite.h"
+#include "str.h"
 #include "xmalloc.h"
 
 /* More threads than this wait for a free connection. */
@@ -33,6 +34,15 @@ static const char *const sq_lookup_sql[SQ_NREAD] = {
 	[SQ_BY_EMAIL] = SQ_PUB_COLS
 	    "FROM addresses a JOIN certs c ON c.fpr = a.fpr "
 	    "WHERE a.address = ?1",
+	[SQ_BY_UPLOAD] = "SELECT fpr, revoked, upload_addrs FROM certs "
+	    "WHERE upload_hash = ?1 LIMIT 1",
+	[SQ_ADDR_STATUS] = "SELECT CASE WHEN EXISTS (SELECT 1 FROM addresses "
+	    "WHERE address = ?2 AND fpr = ?1) THEN 2 WHEN EXISTS (SELECT 1 "
+	    "FROM tokens WHERE fpr = ?1 AND address = ?2 AND kind = 2 AND "
+	    "used = 0 AND expires > ?3) AND EXISTS (SELECT 1 FROM mail_rate "
+	    "WHERE address = ?2 AND last > ?4) THEN 1 ELSE 0 END",
+	[SQ_PUB_ADDRS] = "SELECT address FROM addresses WHERE fpr = ?1 "
+	    "ORDER BY address",
 };
 
 /* A new reader with its lookup statements prepared. */
@@ -113,6 +123,21 @@ sq_reader_bind(struct sq *q, struct err *e)
 	return c;
 }
 
+/* This thread's reader, or a borrowed one (*borrowed) to put back. */
+static struct sq_conn *
+sq_reader_take(struct sq *q, bool *borrowed, struct err *e)
+{
+	struct sq_conn *c;
+
+	*borrowed = false;
+	if (tl_owner == q && tl_gen == q->gen)
+		return tl_conn;
+	if ((c = sq_reader_bind(q, e)) != NULL)
+		return c;
+	*borrowed = true;
+	return sq_reader_get(q, e);
+}
+
 /* Give a reader back to the pool. */
 static void
 sq_reader_put(struct sq *q, struct sq_conn *c)
@@ -182,13 +207,8 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
 		    (int)by);
 	}
-	if (tl_owner == q && tl_gen == q->gen)
-		c = tl_conn;
-	else if ((c = sq_reader_bind(q, e)) == NULL) {
-		if ((c = sq_reader_get(q, e)) == NULL)
-			return -1;
-		borrowed = true;
-	}
+	if ((c = sq_reader_take(q, &borrowed, e)) == NULL)
+		return -1;
 	st = c->st[slot];
 	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
@@ -207,6 +227,125 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		sq_err(c->db, rc, e);
 	/* Reset now: a pending statement would pin its WAL snapshot. */
 	sqlite3_reset(st);
+	if (borrowed)
+		sq_reader_put(q, c);
+	return ret;
+}
+
+/* Status of address for fpr, as the upload answer reports it. */
+static int
+sq_addr_status(struct sq_conn *c, const char *fpr, const char *address,
+    int64_t now, int64_t rate_since, enum store_addr_status *st,
+    struct err *e)
+{
+	sqlite3_stmt *q = c->st[SQ_ADDR_STATUS];
+	int rc;
+
+	rc = sqlite3_bind_text(q, 1, fpr, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_text(q, 2, address, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(q, 3, now);
+	rc |= sqlite3_bind_int64(q, 4, rate_since);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(q);
+	if (rc == SQLITE_ROW)
+		*st = (enum store_addr_status)sqlite3_column_int(q, 0);
+	else
+		sq_err(c->db, rc, e);
+	sqlite3_reset(q);
+	return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Add address to v once, with its status. */
+static int
+sq_view_add(struct sq_conn *c, struct store_upload_view *v,
+    const char *address, bool revoked, int64_t now, int64_t rate_since,
+    struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < v->naddrs; i++)
+		if (!strcmp(v->addrs[i].address, address))
+			return 0;
+	v->addrs = xrealloc(v->addrs, (v->naddrs + 1) * sizeof(*v->addrs));
+	str_lcpy(v->addrs[v->naddrs].address, address,
+	    sizeof(v->addrs[0].address));
+	v->addrs[v->naddrs].status = STORE_REVOKED;
+	if (!revoked && sq_addr_status(c, v->fpr, address, now, rate_since,
+	    &v->addrs[v->naddrs].status, e) == -1)
+		return -1;
+	v->naddrs++;
+	return 0;
+}
+
+/* The upload's own addresses ("+addr" / "-addr" lines), then the
+ * published ones. */
+static int
+sq_view_fill(struct sq_conn *c, struct store_upload_view *v,
+    const char *lines, int64_t now, int64_t rate_since, struct err *e)
+{
+	sqlite3_stmt *q = c->st[SQ_PUB_ADDRS];
+	const char *p, *nl;
+	char addr[256];
+	int rc = 0;
+
+	for (p = lines; rc == 0 && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		if ((size_t)(nl ? nl - p : (long)strlen(p)) < 2)
+			continue;
+		str_lcpy(addr, p + 1, sizeof(addr));
+		addr[strcspn(addr, "\n")] = '\0';
+		rc = sq_view_add(c, v, addr, *p == '-', now, rate_since, e);
+	}
+	if (rc == -1 || v->revoked)
+		return rc;
+	if (sqlite3_bind_text(q, 1, v->fpr, -1, SQLITE_STATIC) != SQLITE_OK)
+		return sq_err(c->db, SQLITE_ERROR, e);
+	while (rc == 0 && (rc = sqlite3_step(q)) == SQLITE_ROW)
+		rc = sq_view_add(c, v, (const char *)sqlite3_column_text(q, 0),
+		    false, now, rate_since, e);
+	if (rc != SQLITE_DONE && rc != 0)
+		rc = rc == -1 ? -1 : sq_err(c->db, rc, e);
+	else
+		rc = 0;
+	sqlite3_reset(q);
+	return rc;
+}
+
+/* What an upload of these bytes would answer; 1 for unknown bytes. */
+int
+sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t rate_since, struct store_upload_view *out,
+    struct err *e)
+{
+	struct sq *q = s->impl;
+	struct sq_conn *c;
+	sqlite3_stmt *st;
+	bool borrowed = false;
+	char *lines = NULL;
+	int rc, ret = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((c = sq_reader_take(q, &borrowed, e)) == NULL)
+		return -1;
+	st = c->st[SQ_BY_UPLOAD];
+	rc = sq_bind_bytes(st, 1, hash, STORE_HASH_LEN);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		sq_col_cpy(st, 0, out->fpr, sizeof(out->fpr));
+		out->revoked = sqlite3_column_int(st, 1) != 0;
+		lines = sq_col_dup(st, 2, NULL);
+		ret = 0;
+	} else if (rc == SQLITE_DONE)
+		ret = 1;
+	else
+		sq_err(c->db, rc, e);
+	sqlite3_reset(st);
+	if (ret == 0 && sq_view_fill(c, out, lines, now, rate_since, e) == -1)
+		ret = -1;
+	free(lines);
+	if (ret == -1)
+		store_upload_view_release(out);
 	if (borrowed)
 		sq_reader_put(q, c);
 	return ret;

@@ -20,6 +20,7 @@
 #include "str.h"
 #include "tap.h"
 
+#define FPR_U "EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE"
 #define FPR_A "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"
 #define FPR_B "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB2"
 #define FPR_C "CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC3"
@@ -222,8 +223,12 @@ static void
 t_tokens(struct store *s)
 {
 	struct store_token t, g;
+	struct store_upload_view v;
+	struct store_cert ca;
 	struct err e;
 	bool pend;
+
+	cert_make(&ca, FPR_U, PUB_A, NULL, 0);
 
 	memset(&t, 0, sizeof(t));
 	memset(t.hash, 0x42, sizeof(t.hash));
@@ -250,20 +255,21 @@ t_tokens(struct store *s)
 	t.hash[0] = 0;
 	ok(store_token_get(s, t.hash, &g, &e) == 1, "unknown token: 1");
 	ok(store_token_use(s, t.hash, 1, &e) == 1, "use unknown token: 1");
-	/* the addresses an upload session may verify */
-	t.kind = TOKEN_UPLOAD;
-	t.address[0] = '\0';
-	ok(store_token_put(s, &t, &e) == 0, "upload session put");
-	ok(store_token_addr_add(s, t.hash, ADDR, &e) == 0 &&
-	    store_token_addr_add(s, t.hash, ADDR, &e) == 0,
-	    "token_addr_add, twice");
-	ok(store_token_addr_has(s, t.hash, ADDR, &pend, &e) == 0 && pend,
-	    "session allows its address");
-	ok(store_token_addr_has(s, t.hash, "other@example.org", &pend,
-	    &e) == 0 && !pend, "session refuses another address");
-	t.hash[1] = 0;
-	ok(store_token_addr_add(s, t.hash, ADDR, &e) == -1,
-	    "no addresses for an unknown session");
+	/* a repeated upload: its hash, addresses and their statuses */
+	ok(store_cert_put(s, &ca, &e) == 0 && store_upload_mark(s, FPR_U,
+	    t.hash, "+" ADDR "\n-old@example.org\n", &e) == 0,
+	    "upload_mark");
+	store_commit(s, &e);
+	ok(store_upload_view(s, t.hash, 150, 0, &v, &e) == 0 &&
+	    !strcmp(v.fpr, FPR_U) && v.naddrs == 2 &&
+	    !strcmp(v.addrs[0].address, ADDR) &&
+	    v.addrs[0].status == STORE_UNPUBLISHED &&
+	    v.addrs[1].status == STORE_REVOKED, "upload_view");
+	store_upload_view_release(&v);
+	t.hash[2] = 7;
+	ok(store_upload_view(s, t.hash, 150, 0, &v, &e) == 1,
+	    "upload_view of other bytes: 1");
+	store_begin(s, &e);
 	store_commit(s, &e);
 }
 
@@ -483,7 +489,7 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 3, "upgraded to 3");
+	ok(db_int(path, "PRAGMA user_version") == 4, "upgraded to 4");
 	ok(db_int(path, "SELECT verified FROM addresses") == 123 &&
 	    db_int(path, "SELECT asked FROM addresses") == 0,
 	    "verified = published, asked 0");
@@ -617,7 +623,6 @@ t_cert_del(struct store *s, const char *path)
 	struct err e;
 	uint8_t hash[STORE_HASH_LEN];
 	char kid[STORE_KEYID_LEN + 1];
-	bool has;
 
 	str_lcpy(sub.fpr, FPR_B, sizeof(sub.fpr));
 	keyid_of(FPR_B, sub.keyid);
@@ -628,7 +633,6 @@ t_cert_del(struct store *s, const char *path)
 	    store_addr_set(s, "dave@x.org", FPR_C, 10, &e) == 0 &&
 	    tok_put(s, 0x11, TOKEN_VERIFY, FPR_C, 9000) == 0 &&
 	    tok_put(s, 0x12, TOKEN_UPLOAD, FPR_C, 9000) == 0 &&
-	    store_token_addr_add(s, hash, "dave@x.org", &e) == 0 &&
 	    tok_put(s, 0x13, TOKEN_VERIFY, FPR_A, 9000) == 0 &&
 	    store_commit(s, &e) == 0, "cert with address, subkey, tokens");
 	ok(finds(s, STORE_BY_FPR, FPR_B, FPR_C, PUB_A), "found before");
@@ -637,8 +641,6 @@ t_cert_del(struct store *s, const char *path)
 	ok(store_cert_del(s, FPR_C, &e) == 1, "cert_del again: 1");
 	ok(tok_get(s, 0x11) == 1 && tok_get(s, 0x12) == 1,
 	    "its tokens are gone");
-	ok(store_token_addr_has(s, hash, "dave@x.org", &has, &e) == 0 && !has,
-	    "its session addresses are gone");
 	ok(tok_get(s, 0x13) == 0, "another key's token stays");
 	ok(store_commit(s, &e) == 0, "commit cert_del");
 	keyid_of(FPR_B, kid);
@@ -648,8 +650,7 @@ t_cert_del(struct store *s, const char *path)
 	    store_lookup(s, STORE_BY_EMAIL, "dave@x.org", &p, &e) == 1,
 	    "no lookup finds it");
 	ok(db_int(path, "SELECT count(*) FROM keyids WHERE cert = '" FPR_C
-	    "'") == 0 && db_int(path, "SELECT count(*) FROM token_addrs") == 0,
-	    "no keyids or token_addrs rows left");
+	    "'") == 0, "no keyids rows left");
 }
 
 /* Purging unconfirmed keys and expired tokens. */
@@ -967,7 +968,7 @@ main(void)
 	if (s == NULL)
 		return tap_done();
 	t_modes();
-	ok(user_version() == 3, "schema version 3");
+	ok(user_version() == 4, "schema version 4");
 	t_lookup(s);
 	t_addr(s);
 	t_tokens(s);
@@ -977,7 +978,7 @@ main(void)
 
 	s = store_open(url, &e);
 	ok(s != NULL, "reopen");
-	ok(user_version() == 3, "reopen keeps the schema version");
+	ok(user_version() == 4, "reopen keeps the schema version");
 	ok(finds(s, STORE_BY_FPR, FPR_B, FPR_A, PUB_A) &&
 	    finds(s, STORE_BY_EMAIL, ADDR, FPR_D, PUB_D), "data kept");
 	t_threads(s);
