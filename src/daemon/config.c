@@ -75,7 +75,7 @@ config_defaults(struct config *c)
 	c->reverify_grace = 14 * 86400;
 	c->unconfirmed_ttl = 14 * 86400;
 	c->maintain_every = 600;
-	c->threads = 4;
+	c->threads = 8;
 }
 
 /* Seconds from "N[smhd]". */
