@@ -263,6 +263,9 @@ row() { ROWS="$ROWS$*"$'\n'; }
 lookups() {
 	local tag=$1 base=$2 k
 	for k in fpr email hkp; do
+		# the same 2 s warm-up for every server: caches hold the sample
+		wrk -t2 -c"$CONNS" -d2s -s bench/paths.lua "$base" -- \
+			"$WORK/$k.paths" >/dev/null 2>&1 || true
 		log "wrk $tag $k"
 		printf -v "R_$k" '%s' "$(run_wrk "$tag-$k" "$base" bench/paths.lua \
 			"$WORK/$k.paths")"
@@ -328,6 +331,8 @@ main() {
 	log "large directory: $N_LARGE keys"
 	populate "$WORK/large" "$body_l"
 	imp_l=$IMPORT_MS how_l=$IMPORT_HOW
+	# the import's writes reach the disk before anything is measured
+	sync
 
 	# --- small: keydird and nginx, same sample, same bytes
 	sample "$body_s"
