@@ -24,61 +24,7 @@ static char tmp[] = "/tmp/t_pgp_verify.XXXXXX";
 static char afpr[PGP_FPR_LEN + 1], stmt[512];
 static const struct pgp_limits lim = { 100, 100, 10 };
 
-/* Run a shell command built printf-style; its exit status. */
-static int __attribute__((format(printf, 1, 2)))
-sh(const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	int st;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* First line a shell command prints, into out. */
-static void __attribute__((format(printf, 3, 4)))
-sh_line(char *out, size_t sz, const char *fmt, ...)
-{
-	char cmd[4096];
-	va_list ap;
-	FILE *f;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	out[0] = '\0';
-	if ((f = popen(cmd, "r")) == NULL)
-		return;
-	if (fgets(out, (int)sz, f) != NULL)
-		out[strcspn(out, "\n")] = '\0';
-	pclose(f);
-}
-
-/* Contents of tmp/name; *len gets the size.  NULL when missing. */
-static uint8_t *
-slurp(const char *name, size_t *len)
-{
-	char path[256];
-	uint8_t *p;
-	long n;
-	FILE *f;
-
-	*len = 0;
-	snprintf(path, sizeof(path), "%s/%s", tmp, name);
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	p = malloc((size_t)n + 1);
-	*len = fread(p, 1, (size_t)n, f);
-	fclose(f);
-	return p;
-}
+#include "shtest.h"
 
 /* Fingerprint of the key gpg knows by id, into fpr. */
 static void
