@@ -275,17 +275,18 @@ dir_check_uids(const struct pgp_cert *certs, size_t n, struct err *e)
 	return 0;
 }
 
-/* The addresses of an upload as upload_mark keeps them: "+addr" for a
- * live user ID, "-addr" for a revoked one. */
+/* The addresses of an upload (those in out) as upload_mark keeps them:
+ * "+addr" while the merged key c carries it alive, "-addr" if revoked. */
 static void
-dir_upload_lines(const struct pgp_cert *c, struct buf *b)
+dir_upload_lines(const struct pgp_cert *c, const struct dir_upload *out,
+    struct buf *b)
 {
 	size_t i;
 
-	for (i = 0; i < c->nuids; i++)
-		if (c->uids[i].email[0] != '\0')
-			buf_printf(b, "%c%s\n", dir_uid_live(c,
-			    c->uids[i].email) ? '+' : '-', c->uids[i].email);
+	for (i = 0; i < out->naddrs; i++)
+		buf_printf(b, "%c%s\n", !c->revoked &&
+		    dir_uid_live(c, out->addrs[i].address) ? '+' : '-',
+		    out->addrs[i].address);
 }
 
 /*
@@ -308,15 +309,18 @@ dir_upload_again(struct daemon *d, const uint8_t *hash, int64_t now,
 		return rc;
 	str_lcpy(out->fpr, v.fpr, sizeof(out->fpr));
 	out->revoked = v.revoked;
-	for (i = 0; i < v.naddrs && !v.revoked; i++)
+	/* the session covers the upload's own addresses, as on first upload */
+	for (i = 0; i < v.nupload && !v.revoked; i++)
+		dir_add_addr(out, v.addrs[i].address)->status =
+		    map[v.addrs[i].status];
+	rc = dir_session_seal(d, out->fpr, now, out, e);
+	for (i = v.nupload; i < v.naddrs && !v.revoked; i++)
 		dir_add_addr(out, v.addrs[i].address)->status =
 		    map[v.addrs[i].status];
 	store_upload_view_release(&v);
-	if (dir_session_seal(d, out->fpr, now, out, e) == -1) {
+	if (rc == -1)
 		dir_upload_release(out);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /*
@@ -374,12 +378,14 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 	else {
 		/* the upload's own addresses, before merging adds others */
 		dir_add_uids(&certs[0], out);
-		dir_upload_lines(&certs[0], &lines);
 		rc = dir_store_cert(d, &certs[0], &pub, now, e);
 	}
 	if (n == 1 && rc == 0) {
 		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
 		out->revoked = certs[0].revoked;
+		/* out holds the upload's own addresses until published ones
+		 * are added: the session and the mark cover just those */
+		dir_upload_lines(&certs[0], out, &lines);
 		rc = dir_session_seal(d, out->fpr, now, out, e);
 		if (rc == 0)
 			rc = dir_add_published(d, out->fpr, out, e);

@@ -125,6 +125,7 @@ struct store_upload_view {
 		enum store_addr_status status;
 	} *addrs;
 	size_t naddrs;
+	size_t nupload;		/* the first nupload are the upload's own */
 };
 
 struct store_ops {

@@ -459,6 +459,8 @@ sq_commit(struct store *s, struct err *e)
 		sq_abort(q);
 	else if (sqlite3_total_changes64(q->w.db) != q->changes)
 		seq = sq_sync_note(q);
+	else
+		seq = sq_sync_last(q);
 	q->in_tx = false;
 	pthread_mutex_unlock(&q->wlock);
 	/* acknowledged only once on disk; others may commit meanwhile */

@@ -87,6 +87,7 @@ struct sq {
 	pthread_cond_t pcond;
 	struct sq_conn *idle;
 	struct sq_conn *held;	/* readers kept by a thread */
+	size_t nbound;		/* how many (plock) */
 	size_t nreaders;	/* open readers, idle or in use */
 	int walfd;		/* group commit (store_sqlite_sync.c) */
 	pthread_mutex_t smu;
@@ -94,6 +95,7 @@ struct sq {
 	uint64_t committed;	/* COMMITs done; smu */
 	uint64_t synced;	/* of those, durable on disk; smu */
 	bool syncing;		/* an fdatasync is running; smu */
+	bool sync_failed;	/* one failed: acknowledge nothing more */
 	int64_t changes;	/* total_changes at begin */
 	unsigned long gen;	/* tells this store from an earlier one at
 				 * the same address (thread-local binding) */
@@ -115,6 +117,7 @@ char *sq_col_dup(sqlite3_stmt *st, int i, size_t *len);
 void sq_sync_init(struct sq *q);
 void sq_sync_close(struct sq *q);
 uint64_t sq_sync_note(struct sq *q);
+uint64_t sq_sync_last(struct sq *q);
 int sq_sync_wait(struct sq *q, uint64_t seq, struct err *e);
 
 /* store_sqlite_read.c */

@@ -156,7 +156,11 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 	    "created = excluded.created, expires = excluded.expires, "
 	    "revoked = excluded.revoked, full = excluded.full, "
 	    "published = excluded.published, hkp_index = excluded.hkp_index, "
-	    "etag = excluded.etag, updated = excluded.updated", e);
+	    "etag = excluded.etag, updated = excluded.updated, "
+	    /* other bytes than the last upload's: that upload's answer no
+	     * longer holds */
+	    "upload_hash = CASE WHEN certs.full = excluded.full "
+	    "THEN certs.upload_hash ELSE NULL END", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, c->fpr, -1, SQLITE_STATIC);

@@ -113,14 +113,21 @@ sq_reader_bind(struct sq *q, struct err *e)
 {
 	struct sq_conn *c;
 
+	/* at most half the pool is bound, so threads beyond that always
+	 * find a reader to borrow */
 	pthread_mutex_lock(&q->plock);
-	if (q->idle == NULL && q->nreaders >= SQ_MAX_READERS / 2) {
+	if (q->nbound >= SQ_MAX_READERS / 2) {
 		pthread_mutex_unlock(&q->plock);
 		return NULL;
 	}
+	q->nbound++;
 	pthread_mutex_unlock(&q->plock);
-	if ((c = sq_reader_get(q, e)) == NULL)
+	if ((c = sq_reader_get(q, e)) == NULL) {
+		pthread_mutex_lock(&q->plock);
+		q->nbound--;
+		pthread_mutex_unlock(&q->plock);
 		return NULL;
+	}
 	pthread_mutex_lock(&q->plock);
 	c->next = q->held;
 	q->held = c;
@@ -304,6 +311,7 @@ sq_view_fill(struct sq_conn *c, struct store_upload_view *v,
 		addr[strcspn(addr, "\n")] = '\0';
 		rc = sq_view_add(c, v, addr, *p == '-', now, rate_since, e);
 	}
+	v->nupload = v->naddrs;
 	if (rc == -1 || v->revoked)
 		return rc;
 	if (sqlite3_bind_text(q, 1, v->fpr, -1, SQLITE_STATIC) != SQLITE_OK)

@@ -21,6 +21,7 @@ sq_sync_init(struct sq *q)
 	q->walfd = -1;
 	q->committed = q->synced = 0;
 	q->syncing = false;
+	q->sync_failed = false;
 	pthread_mutex_init(&q->smu, NULL);
 	pthread_cond_init(&q->scv, NULL);
 }
@@ -34,6 +35,19 @@ sq_sync_close(struct sq *q)
 	q->walfd = -1;
 	pthread_cond_destroy(&q->scv);
 	pthread_mutex_destroy(&q->smu);
+}
+
+/* The last COMMIT noted: a transaction that wrote nothing still waits
+ * for it, since it may have read what is not on disk yet. */
+uint64_t
+sq_sync_last(struct sq *q)
+{
+	uint64_t seq;
+
+	pthread_mutex_lock(&q->smu);
+	seq = q->committed;
+	pthread_mutex_unlock(&q->smu);
+	return seq;
 }
 
 /* Note a finished COMMIT (called with the writer lock held); returns its
@@ -75,6 +89,11 @@ sq_sync_wait(struct sq *q, uint64_t seq, struct err *e)
 	int rc = 0;
 
 	pthread_mutex_lock(&q->smu);
+	/* a failed fdatasync may have lost pages that a retry would not
+	 * report again (Linux): nothing is acknowledged after one */
+	if (q->sync_failed)
+		rc = err_set(e, ERR_UNAVAIL, "database: an earlier write to "
+		    "disk failed; restart keydird");
 	while (rc == 0 && q->synced < seq) {
 		if (q->syncing) {
 			pthread_cond_wait(&q->scv, &q->smu);
@@ -88,6 +107,8 @@ sq_sync_wait(struct sq *q, uint64_t seq, struct err *e)
 		q->syncing = false;
 		if (rc == 0)
 			q->synced = target;
+		else
+			q->sync_failed = true;
 		pthread_cond_broadcast(&q->scv);
 	}
 	pthread_mutex_unlock(&q->smu);

@@ -158,6 +158,13 @@ xres_build(struct ximp *x, const struct xjob *j, struct xres *res)
 		    "fingerprint of the key in \"full\" (%s)", it->c.fpr);
 		goto out;
 	}
+	/* as an upload would: only live user IDs of a live key */
+	for (i = 0; i < it->k.naddrs; i++)
+		if (it->c.revoked || !dir_uid_live(&it->c, addrs[i])) {
+			err_set(&res->err, ERR_INVALID, "%s is not a live user "
+			    "ID of this key", addrs[i]);
+			goto out;
+		}
 	dir_publish_fill(&it->c, addrs, it->k.naddrs, &pub, &it->sc);
 	it->sc.updated = xres_updated(&it->k);
 	rc = 0;

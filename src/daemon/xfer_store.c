@@ -9,6 +9,7 @@
 
 #include "daemon.h"
 #include "directory.h"
+#include "log.h"
 #include "pgp.h"
 #include "store.h"
 #include "xfer.h"
@@ -19,7 +20,7 @@
  */
 static int
 xfer_put_addrs(const struct xfer_ctx *x, const struct xfer_item *it,
-    struct err *e)
+    const struct pgp_cert *live, struct err *e)
 {
 	struct store *s = x->d->store;
 	char owner[STORE_FPR_LEN + 1];
@@ -28,6 +29,12 @@ xfer_put_addrs(const struct xfer_ctx *x, const struct xfer_item *it,
 	for (size_t i = 0; i < it->k.naddrs; i++) {
 		const struct store_addr *a = &it->k.addrs[i];
 
+		if (live->revoked || !dir_uid_live(live, a->address)) {
+			/* revoked since the export was made */
+			log_warnx("import: %s not restored: no longer a live "
+			    "user ID of %s", a->address, live->fpr);
+			continue;
+		}
 		if ((rc = store_addr_owner(s, a->address, owner, e)) == -1 ||
 		    store_addr_restore(s, a, e) == -1)
 			return -1;
@@ -111,14 +118,14 @@ xfer_merge(const struct xfer_ctx *x, const struct xfer_item *it,
 
 	if (old->full_len == it->c.full_len &&
 	    memcmp(old->full, it->c.full, old->full_len) == 0) {
-		if (xfer_put_addrs(x, it, e) == -1)
+		if (xfer_put_addrs(x, it, &it->c, e) == -1)
 			return -1;
 		return xfer_republish(x, &it->c, it, old, e);
 	}
 	if (pgp_merge(old->full, old->full_len, it->c.full, it->c.full_len,
 	    &x->lim, &m, e) == -1)
 		return -1;
-	rc = xfer_put_addrs(x, it, e);
+	rc = xfer_put_addrs(x, it, &m, e);
 	if (rc == 0)
 		rc = xfer_republish(x, &m, it, old, e);
 	pgp_cert_release(&m);
@@ -144,7 +151,7 @@ xfer_store(const struct xfer_ctx *x, const struct xfer_item *it,
 		return rc;
 	}
 	if (store_cert_put(s, &it->sc, e) == -1 ||
-	    xfer_put_addrs(x, it, e) == -1)
+	    xfer_put_addrs(x, it, &it->c, e) == -1)
 		return -1;
 	return store_cert_restore_meta(s, it->c.fpr, it->k.first_stored,
 	    it->k.had_address || it->k.naddrs > 0, e) == -1 ? -1 : 0;

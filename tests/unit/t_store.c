@@ -269,6 +269,14 @@ t_tokens(struct store *s)
 	t.hash[2] = 7;
 	ok(store_upload_view(s, t.hash, 150, 0, &v, &e) == 1,
 	    "upload_view of other bytes: 1");
+	t.hash[2] = 0x42;
+	/* the key changes (a merge): that upload's answer no longer holds */
+	ca.full_len = 4;
+	store_begin(s, &e);
+	ok(store_cert_put(s, &ca, &e) == 0, "cert_put with other bytes");
+	store_commit(s, &e);
+	ok(store_upload_view(s, t.hash, 150, 0, &v, &e) == 1,
+	    "upload_view after the key changed: 1");
 	store_begin(s, &e);
 	store_commit(s, &e);
 }
