@@ -44,6 +44,7 @@ T_token := token
 T_pgp   := pgp pgp_pkt pgp_verify
 T_pgp_verify := pgp pgp_pkt pgp_verify
 T_store := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync
+T_store_life := store store_sqlite store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync
 T_mail  := mail_compose mail_dir
 T_config := config
 T_removal := removal

@@ -15,7 +15,7 @@ static int tap_n, tap_fail;
 #define is_str(got, want, ...) \
 	tap_is_str((got), (want), __FILE__, __LINE__, __VA_ARGS__)
 
-static void __attribute__((format(printf, 4, 5)))
+static void __attribute__((format(printf, 4, 5), unused))
 tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 {
 	va_list ap;
@@ -33,7 +33,7 @@ tap_ok(int pass, const char *file, int line, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static void __attribute__((format(printf, 5, 6)))
+static void __attribute__((format(printf, 5, 6), unused))
 tap_is_str(const char *got, const char *want, const char *file, int line,
     const char *fmt, ...)
 {
