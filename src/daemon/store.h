@@ -74,7 +74,8 @@ enum store_by {
 };
 
 enum token_kind {
-	TOKEN_UPLOAD = 1,	/* VKS upload session: may request verification */
+	TOKEN_UPLOAD = 1,	/* old stored upload sessions (before schema 4;
+				 * sessions are sealed now, seal.c) */
 	TOKEN_VERIFY = 2,	/* confirm ADDRESS for FPR */
 	TOKEN_MANAGE = 3,	/* unpublish ADDRESS (removal by mail) */
 	TOKEN_REVERIFY = 4	/* is FPR still the key for ADDRESS? */
@@ -243,7 +244,7 @@ void store_certs_free(struct store_cert *rows, size_t n);
  *   addr_due        addresses with verified < verified_before and asked 0
  *   addr_stale      addresses with 0 < asked < asked_before (unanswered)
  *   cert_del        delete a key and everything stored with it (addresses,
- *                   key ids, tokens, upload-session addresses); 1 if none
+ *                   key ids, tokens); 1 if none
  *   cert_purge_unconfirmed  delete keys uploaded before `before` that never
  *                   had a published address; *n how many
  *   token_purge     delete tokens whose expiry has passed; *n how many

@@ -191,7 +191,7 @@ sq_addr_stale(struct store *s, int64_t asked_before, size_t max,
 
 /*
  * Delete the key fpr: its addresses and key ids go by cascade, its tokens
- * (and their session addresses) here, even when the cert is already
+ * here, even when the cert is already
  * gone.  1 if there was no such cert.
  */
 int
