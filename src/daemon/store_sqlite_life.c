@@ -191,8 +191,7 @@ sq_addr_stale(struct store *s, int64_t asked_before, size_t max,
 
 /*
  * Delete the key fpr: its addresses and key ids go by cascade, its tokens
- * here, even when the cert is already
- * gone.  1 if there was no such cert.
+ * here, even when the cert is already gone.  1 if there was no such cert.
  */
 int
 sq_cert_del(struct store *s, const char *fpr, struct err *e)
