@@ -1,7 +1,7 @@
 /*
  * store_sqlite: the spine of the SQLite backend: creating the database
- * (mode 0600, WAL, synchronous=FULL), numbered schema migrations, the one
- * writer connection and its transactions.  Lookups live in
+ * (mode 0600, WAL, synchronous=NORMAL plus group commit), numbered schema
+ * migrations, the one writer connection and its transactions.  Lookups live in
  * store_sqlite_read.c; the rest of the write side in store_sqlite_cert.c,
  * store_sqlite_mail.c and store_sqlite_life.c (schedule, removal, purges).
  */
@@ -110,7 +110,74 @@ static const char *const sq_migrations[] = {
 	"DROP TABLE token_addrs;"
 	"ALTER TABLE certs ADD COLUMN upload_hash BLOB;"
 	"ALTER TABLE certs ADD COLUMN upload_addrs TEXT NOT NULL DEFAULT '';"
+	"CREATE INDEX certs_upload_hash ON certs(upload_hash);",
+	/*
+	 * 5: lookups touch fewer B-trees.  certs gets an INTEGER PRIMARY KEY
+	 * (id), which addresses and keyids carry as cid, so a lookup by
+	 * address or key id goes from its row straight to the cert's row
+	 * instead of through the index on certs.fpr.  addresses and keyids
+	 * are WITHOUT ROWID tables, whose rows sit in their primary-key
+	 * B-tree itself.  keyids.pos keeps the subkey order rowid gave.
+	 * Runs with foreign keys off, as every migration does (dropping the
+	 * old certs would cascade); sq_migrate checks them before COMMIT.
+	 */
+	"CREATE TABLE certs5 ("
+	" id INTEGER PRIMARY KEY,"
+	" fpr TEXT UNIQUE NOT NULL,"
+	" keyid TEXT NOT NULL,"
+	" algo INTEGER NOT NULL,"
+	" bits INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" expires INTEGER NOT NULL,"
+	" revoked INTEGER NOT NULL,"
+	" full BLOB NOT NULL,"
+	" published BLOB NOT NULL,"
+	" hkp_index TEXT NOT NULL,"
+	" etag TEXT NOT NULL,"
+	" updated INTEGER NOT NULL,"
+	" first_stored INTEGER NOT NULL DEFAULT 0,"
+	" had_address INTEGER NOT NULL DEFAULT 0,"
+	" upload_hash BLOB,"
+	" upload_addrs TEXT NOT NULL DEFAULT '');"
+	"INSERT INTO certs5 (id, fpr, keyid, algo, bits, created, expires,"
+	" revoked, full, published, hkp_index, etag, updated, first_stored,"
+	" had_address, upload_hash, upload_addrs)"
+	" SELECT rowid, fpr, keyid, algo, bits, created, expires, revoked,"
+	" full, published, hkp_index, etag, updated, first_stored,"
+	" had_address, upload_hash, upload_addrs FROM certs ORDER BY rowid;"
+	"CREATE TABLE addresses5 ("
+	" address TEXT PRIMARY KEY NOT NULL,"
+	" fpr TEXT NOT NULL REFERENCES certs(fpr) ON DELETE CASCADE,"
+	" cid INTEGER NOT NULL,"
+	" published INTEGER NOT NULL,"
+	" verified INTEGER NOT NULL DEFAULT 0,"
+	" asked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+	"INSERT INTO addresses5 (address, fpr, cid, published, verified, asked)"
+	" SELECT a.address, a.fpr, c.id, a.published, a.verified, a.asked"
+	" FROM addresses a JOIN certs5 c ON c.fpr = a.fpr;"
+	"CREATE TABLE keyids5 ("
+	" fpr TEXT NOT NULL,"
+	" keyid TEXT NOT NULL,"
+	" cert TEXT NOT NULL REFERENCES certs(fpr) ON DELETE CASCADE,"
+	" cid INTEGER NOT NULL,"
+	" pos INTEGER NOT NULL,"
+	" PRIMARY KEY (fpr, cert)) WITHOUT ROWID;"
+	"INSERT INTO keyids5 (fpr, keyid, cert, cid, pos)"
+	" SELECT k.fpr, k.keyid, k.cert, c.id, k.rowid"
+	" FROM keyids k JOIN certs5 c ON c.fpr = k.cert;"
+	"DROP TABLE keyids;"
+	"DROP TABLE addresses;"
+	"DROP TABLE certs;"
+	"ALTER TABLE certs5 RENAME TO certs;"
+	"ALTER TABLE addresses5 RENAME TO addresses;"
+	"ALTER TABLE keyids5 RENAME TO keyids;"
+	"CREATE INDEX certs_unconfirmed ON certs(had_address, first_stored);"
 	"CREATE INDEX certs_upload_hash ON certs(upload_hash);"
+	"CREATE INDEX addresses_fpr ON addresses(fpr);"
+	"CREATE INDEX addresses_schedule ON addresses(asked, verified);"
+	/* with cid, a lookup by key id reads only this index, then certs */
+	"CREATE INDEX keyids_keyid ON keyids(keyid, cid);"
+	"CREATE INDEX keyids_cert ON keyids(cert);"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
@@ -330,9 +397,29 @@ sq_writer_setup(struct sq_conn *c, struct err *e)
 	return sq_script(c->db, "PRAGMA synchronous = NORMAL", e);
 }
 
-/* Apply the migrations the database lacks, one transaction each. */
+/* Fail unless every foreign key of the database holds. */
 static int
-sq_migrate(struct sq_conn *c, struct err *e)
+sq_fk_check(struct sq_conn *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA foreign_key_check", -1, &st,
+	    NULL) != SQLITE_OK)
+		return sq_err(c->db, SQLITE_ERROR, e);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		err_set(e, ERR_INTERNAL, "database: migration broke a "
+		    "foreign key (table %s)", sqlite3_column_text(st, 0));
+	else if (rc != SQLITE_DONE)
+		sq_err(c->db, rc, e);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* The migrations the database lacks, one transaction each. */
+static int
+sq_migrate_all(struct sq_conn *c, struct err *e)
 {
 	char sql[64];
 	int v;
@@ -353,6 +440,7 @@ sq_migrate(struct sq_conn *c, struct err *e)
 			break;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
 		if (sq_script(c->db, sq_migrations[v], e) == -1 ||
+		    sq_fk_check(c, e) == -1 ||
 		    sq_script(c->db, sql, e) == -1 ||
 		    sq_script(c->db, "COMMIT", e) == -1)
 			goto fail;
@@ -363,6 +451,25 @@ fail:
 	if (!sqlite3_get_autocommit(c->db))
 		sq_script(c->db, "ROLLBACK", NULL);
 	return -1;
+}
+
+/*
+ * Apply the migrations the database lacks, one transaction each, with
+ * foreign keys off: a migration that rebuilds a table must not cascade
+ * into its children.  Each is checked with foreign_key_check instead.
+ */
+static int
+sq_migrate(struct sq_conn *c, struct err *e)
+{
+	int rc;
+
+	if (sq_script(c->db, "PRAGMA foreign_keys = OFF", e) == -1)
+		return -1;
+	rc = sq_migrate_all(c, e);
+	if (sq_script(c->db, "PRAGMA foreign_keys = ON", rc == 0 ? e : NULL)
+	    == -1)
+		rc = -1;
+	return rc;
 }
 
 /* Close and free everything; also undoes a half-done open. */

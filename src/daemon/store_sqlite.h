@@ -19,6 +19,7 @@
 /* Statement cache slots; readers prepare only the first SQ_NREAD. */
 enum sq_slot {
 	SQ_BY_FPR,
+	SQ_BY_SUBFPR,
 	SQ_BY_KEYID,
 	SQ_BY_EMAIL,
 	SQ_BY_UPLOAD,

@@ -25,7 +25,7 @@ sq_cert_subs(struct sq_conn *w, const char *fpr, struct store_cert *out,
 	int rc;
 
 	st = sq_prep(w, SQ_CERT_SUBS, "SELECT fpr, keyid FROM keyids "
-	    "WHERE cert = ?1 AND fpr <> cert ORDER BY rowid", e);
+	    "WHERE cert = ?1 AND fpr <> cert ORDER BY pos", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
@@ -98,19 +98,21 @@ sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 /* Index one key (primary or subkey) of cert for lookup. */
 static int
 sq_keyid_add(struct sq_conn *w, const char *fpr, const char *keyid,
-    const char *cert, struct err *e)
+    const char *cert, size_t pos, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	/* A cert listing the same subkey twice is not our problem. */
-	st = sq_prep(w, SQ_KEYIDS_ADD, "INSERT INTO keyids (fpr, keyid, cert) "
-	    "VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING", e);
+	st = sq_prep(w, SQ_KEYIDS_ADD, "INSERT INTO keyids (fpr, keyid, cert, "
+	    "pos, cid) VALUES (?1, ?2, ?3, ?4, (SELECT id FROM certs WHERE "
+	    "fpr = ?3)) ON CONFLICT DO NOTHING", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 2, keyid, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 3, cert, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, 4, (sqlite3_int64)pos);
 	return sq_run(w, st, rc, e);
 }
 
@@ -127,11 +129,11 @@ sq_keyids_put(struct sq_conn *w, const struct store_cert *c, struct err *e)
 	rc = sqlite3_bind_text(st, 1, c->fpr, -1, SQLITE_STATIC);
 	if (sq_run(w, st, rc, e) == -1)
 		return -1;
-	if (sq_keyid_add(w, c->fpr, c->keyid, c->fpr, e) == -1)
+	if (sq_keyid_add(w, c->fpr, c->keyid, c->fpr, 0, e) == -1)
 		return -1;
 	for (size_t i = 0; i < c->nsubs; i++)
 		if (sq_keyid_add(w, c->subs[i].fpr, c->subs[i].keyid, c->fpr,
-		    e) == -1)
+		    i + 1, e) == -1)
 			return -1;
 	return 0;
 }
@@ -256,8 +258,10 @@ sq_addr_set(struct store *s, const char *address, const char *fpr,
 	int rc;
 
 	st = sq_prep(w, SQ_ADDR_SET, "INSERT INTO addresses (address, fpr, "
-	    "published, verified, asked) VALUES (?1, ?2, ?3, ?3, 0) "
+	    "cid, published, verified, asked) VALUES (?1, ?2, (SELECT id "
+	    "FROM certs WHERE fpr = ?2), ?3, ?3, 0) "
 	    "ON CONFLICT(address) DO UPDATE SET fpr = excluded.fpr, "
+	    "cid = excluded.cid, "
 	    "published = excluded.published, verified = excluded.verified, "
 	    "asked = 0", e);
 	if (st == NULL)

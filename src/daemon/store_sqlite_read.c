@@ -22,17 +22,20 @@
 /*
  * A fingerprint or key id may match several rows (a subkey bound to two
  * certs, colliding key ids): a primary key beats a subkey, then the
- * lowest fingerprint, so the answer is stable.
+ * lowest fingerprint, so the answer is stable.  A fingerprint is looked
+ * up as a primary first, straight in certs (two B-trees instead of
+ * three), and only then as a subkey.
  */
 static const char *const sq_lookup_sql[SQ_NREAD] = {
-	[SQ_BY_FPR] = SQ_PUB_COLS
-	    "FROM keyids k JOIN certs c ON c.fpr = k.cert WHERE k.fpr = ?1 "
-	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 1",
+	[SQ_BY_FPR] = SQ_PUB_COLS "FROM certs c WHERE c.fpr = ?1",
+	[SQ_BY_SUBFPR] = SQ_PUB_COLS
+	    "FROM keyids k JOIN certs c ON c.id = k.cid WHERE k.fpr = ?1 "
+	    "AND k.fpr <> k.cert ORDER BY k.cert LIMIT 1",
 	[SQ_BY_KEYID] = SQ_PUB_COLS
-	    "FROM keyids k JOIN certs c ON c.fpr = k.cert WHERE k.keyid = ?1 "
+	    "FROM keyids k JOIN certs c ON c.id = k.cid WHERE k.keyid = ?1 "
 	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 1",
 	[SQ_BY_EMAIL] = SQ_PUB_COLS
-	    "FROM addresses a JOIN certs c ON c.fpr = a.fpr "
+	    "FROM addresses a JOIN certs c ON c.id = a.cid "
 	    "WHERE a.address = ?1",
 	[SQ_BY_UPLOAD] = "SELECT fpr, revoked, upload_addrs FROM certs "
 	    "WHERE upload_hash = ?1 LIMIT 1",
@@ -228,6 +231,13 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 	rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE && slot == SQ_BY_FPR) {
+		sqlite3_reset(st);
+		st = c->st[SQ_BY_SUBFPR];
+		rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+	}
 	if (rc == SQLITE_ROW) {
 		sq_col_cpy(st, 0, out->fpr, sizeof(out->fpr));
 		sq_col_cpy(st, 1, out->keyid, sizeof(out->keyid));

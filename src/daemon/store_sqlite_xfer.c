@@ -141,8 +141,10 @@ sq_addr_restore(struct store *s, const struct store_addr *a, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_ADDR_RESTORE, "INSERT INTO addresses (address, "
-	    "fpr, published, verified, asked) VALUES (?1, ?2, ?3, ?4, ?5) "
+	    "fpr, cid, published, verified, asked) VALUES (?1, ?2, (SELECT id "
+	    "FROM certs WHERE fpr = ?2), ?3, ?4, ?5) "
 	    "ON CONFLICT(address) DO UPDATE SET fpr = excluded.fpr, "
+	    "cid = excluded.cid, "
 	    "published = excluded.published, verified = excluded.verified, "
 	    "asked = excluded.asked", e);
 	if (st == NULL)

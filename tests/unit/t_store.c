@@ -81,6 +81,18 @@ t_lookup(struct store *s)
 	store_cert_release(&g);
 	ok(store_cert_get(s, FPR_B, &g, &e) == 1, "cert_get by subkey: 1");
 	store_commit(s, &e);
+
+	/* D claims A's primary and C as subkeys: a primary beats a
+	 * subkey, and of two certs with the same subkey the lower wins */
+	str_lcpy(subs[0].fpr, FPR_A, sizeof(subs[0].fpr));
+	keyid_of(FPR_A, subs[0].keyid);
+	cert_make(&c, FPR_D, PUB_A, subs, 2);
+	ok(put(s, &c) == 0, "cert D with A and C as subkeys");
+	ok(finds(s, STORE_BY_FPR, FPR_A, FPR_A, PUB_A), "primary beats subkey");
+	ok(finds(s, STORE_BY_FPR, FPR_C, FPR_A, PUB_A), "lower cert wins");
+	ok(store_begin(s, &e) == 0 && store_cert_del(s, FPR_D, &e) == 0 &&
+	    store_commit(s, &e) == 0, "cert D deleted");
+	ok(finds(s, STORE_BY_FPR, FPR_C, FPR_A, PUB_A), "A still found by C");
 }
 
 /* A second handle cannot give an address to a second key. */
@@ -398,7 +410,7 @@ main(void)
 	if (s == NULL)
 		return tap_done();
 	t_modes();
-	ok(user_version() == 4, "schema version 4");
+	ok(user_version() == 5, "schema version 5");
 	t_lookup(s);
 	t_addr(s);
 	t_tokens(s);
@@ -408,7 +420,7 @@ main(void)
 
 	s = store_open(url, &e);
 	ok(s != NULL, "reopen");
-	ok(user_version() == 4, "reopen keeps the schema version");
+	ok(user_version() == 5, "reopen keeps the schema version");
 	ok(finds(s, STORE_BY_FPR, FPR_B, FPR_A, PUB_A) &&
 	    finds(s, STORE_BY_EMAIL, ADDR, FPR_D, PUB_D), "data kept");
 	t_threads(s);

@@ -54,12 +54,17 @@ static const char v2_schema[] =
 	" 'p', 'i', 'e', 2000);"
 	"INSERT INTO certs VALUES ('" FPR_D "', 'x', 22, 255, 1, 0, 0, x'99',"
 	" 'p', 'i', 'e', 3000);"
-	"INSERT INTO addresses VALUES ('" ADDR "', '" FPR_A "', 123);";
+	"INSERT INTO addresses VALUES ('" ADDR "', '" FPR_A "', 123);"
+	"INSERT INTO keyids VALUES ('" FPR_A "', 'x', '" FPR_A "');"
+	/* subkeys in an order that is not the fingerprints' order */
+	"INSERT INTO keyids VALUES ('" FPR_C "', 'C3', '" FPR_A "');"
+	"INSERT INTO keyids VALUES ('" FPR_B "', 'B2', '" FPR_A "');";
 
 /* A version 2 database made by hand gains the lifecycle columns. */
 static void
 t_upgrade(const char *dir)
 {
+	struct store_cert c;
 	struct store_addr a;
 	struct store *s;
 	struct err e;
@@ -77,7 +82,16 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 4, "upgraded to 4");
+	ok(db_int(path, "PRAGMA user_version") == 5, "upgraded to 5");
+	ok(db_int(path, "SELECT count(*) FROM pragma_table_list WHERE wr = 1 "
+	    "AND name IN ('addresses', 'keyids')") == 2,
+	    "addresses and keyids are WITHOUT ROWID");
+	ok(db_int(path, "SELECT count(*) FROM keyids") == 3 &&
+	    db_int(path, "SELECT count(*) FROM pragma_index_list('keyids') "
+	    "WHERE name IN ('keyids_keyid', 'keyids_cert')") == 2 &&
+	    db_int(path, "SELECT count(*) FROM pragma_index_list('addresses') "
+	    "WHERE name IN ('addresses_fpr', 'addresses_schedule')") == 2,
+	    "rows and indexes carried over");
 	ok(db_int(path, "SELECT verified FROM addresses") == 123 &&
 	    db_int(path, "SELECT asked FROM addresses") == 0,
 	    "verified = published, asked 0");
@@ -90,6 +104,11 @@ t_upgrade(const char *dir)
 	ok(store_addr_get(s, ADDR, &a, &e) == 0 && a.verified == 123 &&
 	    a.asked == 0 && strcmp(a.fpr, FPR_A) == 0,
 	    "addr_get after upgrade");
+	ok(store_cert_get(s, FPR_A, &c, &e) == 0 && c.nsubs == 2 &&
+	    strcmp(c.subs[0].fpr, FPR_C) == 0 &&
+	    strcmp(c.subs[1].fpr, FPR_B) == 0,
+	    "subkeys keep their stored order");
+	store_cert_release(&c);
 	store_commit(s, &e);
 	store_close(s);
 }
