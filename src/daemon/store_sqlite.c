@@ -117,7 +117,9 @@ static const char *const sq_migrations[] = {
 	 * address or key id goes from its row straight to the cert's row
 	 * instead of through the index on certs.fpr.  addresses and keyids
 	 * are WITHOUT ROWID tables, whose rows sit in their primary-key
-	 * B-tree itself.  keyids.pos keeps the subkey order rowid gave.
+	 * B-tree itself; an address row holds cid instead of the 40-byte
+	 * fingerprint, so more of them fit a page.  keyids.pos keeps the
+	 * subkey order rowid gave.
 	 * Runs with foreign keys off, as every migration does (dropping the
 	 * old certs would cascade); sq_migrate checks them before COMMIT.
 	 */
@@ -147,13 +149,12 @@ static const char *const sq_migrations[] = {
 	" had_address, upload_hash, upload_addrs FROM certs ORDER BY rowid;"
 	"CREATE TABLE addresses5 ("
 	" address TEXT PRIMARY KEY NOT NULL,"
-	" fpr TEXT NOT NULL REFERENCES certs(fpr) ON DELETE CASCADE,"
-	" cid INTEGER NOT NULL,"
+	" cid INTEGER NOT NULL REFERENCES certs(id) ON DELETE CASCADE,"
 	" published INTEGER NOT NULL,"
 	" verified INTEGER NOT NULL DEFAULT 0,"
 	" asked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
-	"INSERT INTO addresses5 (address, fpr, cid, published, verified, asked)"
-	" SELECT a.address, a.fpr, c.id, a.published, a.verified, a.asked"
+	"INSERT INTO addresses5 (address, cid, published, verified, asked)"
+	" SELECT a.address, c.id, a.published, a.verified, a.asked"
 	" FROM addresses a JOIN certs5 c ON c.fpr = a.fpr;"
 	"CREATE TABLE keyids5 ("
 	" fpr TEXT NOT NULL,"
@@ -173,7 +174,7 @@ static const char *const sq_migrations[] = {
 	"ALTER TABLE keyids5 RENAME TO keyids;"
 	"CREATE INDEX certs_unconfirmed ON certs(had_address, first_stored);"
 	"CREATE INDEX certs_upload_hash ON certs(upload_hash);"
-	"CREATE INDEX addresses_fpr ON addresses(fpr);"
+	"CREATE INDEX addresses_cid ON addresses(cid);"
 	"CREATE INDEX addresses_schedule ON addresses(asked, verified);"
 	/* with cid, a lookup by key id reads only this index, then certs */
 	"CREATE INDEX keyids_keyid ON keyids(keyid, cid);"

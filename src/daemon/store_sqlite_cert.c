@@ -193,7 +193,8 @@ sq_addr_owner(struct store *s, const char *address,
 	int rc, ret = -1;
 
 	st = sq_prep(w, SQ_ADDR_OWNER,
-	    "SELECT fpr FROM addresses WHERE address = ?1", e);
+	    "SELECT c.fpr FROM addresses a JOIN certs c ON c.id = a.cid "
+	    "WHERE a.address = ?1", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
@@ -223,7 +224,8 @@ sq_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
 	*addrs = NULL;
 	*n = 0;
 	st = sq_prep(w, SQ_ADDR_LIST, "SELECT address FROM addresses "
-	    "WHERE fpr = ?1 ORDER BY address", e);
+	    "WHERE cid = (SELECT id FROM certs WHERE fpr = ?1) "
+	    "ORDER BY address", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
@@ -257,11 +259,10 @@ sq_addr_set(struct store *s, const char *address, const char *fpr,
 	sqlite3_stmt *st;
 	int rc;
 
-	st = sq_prep(w, SQ_ADDR_SET, "INSERT INTO addresses (address, fpr, "
-	    "cid, published, verified, asked) VALUES (?1, ?2, (SELECT id "
-	    "FROM certs WHERE fpr = ?2), ?3, ?3, 0) "
-	    "ON CONFLICT(address) DO UPDATE SET fpr = excluded.fpr, "
-	    "cid = excluded.cid, "
+	st = sq_prep(w, SQ_ADDR_SET, "INSERT INTO addresses (address, cid, "
+	    "published, verified, asked) VALUES (?1, (SELECT id FROM certs "
+	    "WHERE fpr = ?2), ?3, ?3, 0) "
+	    "ON CONFLICT(address) DO UPDATE SET cid = excluded.cid, "
 	    "published = excluded.published, verified = excluded.verified, "
 	    "asked = 0", e);
 	if (st == NULL)

@@ -18,7 +18,7 @@
  */
 #define SQ_UNCONFIRMED \
 	"had_address = 0 AND first_stored < ?1 AND NOT EXISTS " \
-	"(SELECT 1 FROM addresses a WHERE a.fpr = certs.fpr) AND NOT EXISTS " \
+	"(SELECT 1 FROM addresses a WHERE a.cid = certs.id) AND NOT EXISTS " \
 	"(SELECT 1 FROM tokens t WHERE t.fpr = certs.fpr AND t.created >= ?1)"
 
 /* The writer connection. */
@@ -57,8 +57,9 @@ sq_addr_get(struct store *s, const char *address, struct store_addr *out,
 	int rc, ret = -1;
 
 	memset(out, 0, sizeof(*out));
-	st = sq_prep(w, SQ_ADDR_GET, "SELECT address, fpr, verified, asked "
-	    "FROM addresses WHERE address = ?1", e);
+	st = sq_prep(w, SQ_ADDR_GET, "SELECT a.address, c.fpr, a.verified, "
+	    "a.asked FROM addresses a JOIN certs c ON c.id = a.cid "
+	    "WHERE a.address = ?1", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, address, -1, SQLITE_STATIC);
@@ -162,9 +163,10 @@ sq_addr_due(struct store *s, int64_t verified_before, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	st = sq_prep(w, SQ_ADDR_DUE, "SELECT address, fpr, verified, asked "
-	    "FROM addresses WHERE asked = 0 AND verified < ?1 "
-	    "ORDER BY verified, address LIMIT ?2", e);
+	st = sq_prep(w, SQ_ADDR_DUE, "SELECT a.address, c.fpr, a.verified, "
+	    "a.asked FROM addresses a JOIN certs c ON c.id = a.cid "
+	    "WHERE a.asked = 0 AND a.verified < ?1 "
+	    "ORDER BY a.verified, a.address LIMIT ?2", e);
 	if (st == NULL)
 		return -1;
 	return sq_addr_rows(w, st, verified_before, max, rows, n, e);
@@ -181,9 +183,10 @@ sq_addr_stale(struct store *s, int64_t asked_before, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	st = sq_prep(w, SQ_ADDR_STALE, "SELECT address, fpr, verified, asked "
-	    "FROM addresses WHERE asked > 0 AND asked < ?1 "
-	    "ORDER BY asked, address LIMIT ?2", e);
+	st = sq_prep(w, SQ_ADDR_STALE, "SELECT a.address, c.fpr, a.verified, "
+	    "a.asked FROM addresses a JOIN certs c ON c.id = a.cid "
+	    "WHERE a.asked > 0 AND a.asked < ?1 "
+	    "ORDER BY a.asked, a.address LIMIT ?2", e);
 	if (st == NULL)
 		return -1;
 	return sq_addr_rows(w, st, asked_before, max, rows, n, e);

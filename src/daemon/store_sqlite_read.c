@@ -40,12 +40,13 @@ static const char *const sq_lookup_sql[SQ_NREAD] = {
 	[SQ_BY_UPLOAD] = "SELECT fpr, revoked, upload_addrs FROM certs "
 	    "WHERE upload_hash = ?1 LIMIT 1",
 	[SQ_ADDR_STATUS] = "SELECT CASE WHEN EXISTS (SELECT 1 FROM addresses "
-	    "WHERE address = ?2 AND fpr = ?1) THEN 2 WHEN EXISTS (SELECT 1 "
+	    "a JOIN certs c ON c.id = a.cid WHERE a.address = ?2 AND "
+	    "c.fpr = ?1) THEN 2 WHEN EXISTS (SELECT 1 "
 	    "FROM tokens WHERE fpr = ?1 AND address = ?2 AND kind = 2 AND "
 	    "used = 0 AND expires > ?3) AND EXISTS (SELECT 1 FROM mail_rate "
 	    "WHERE address = ?2 AND last > ?4) THEN 1 ELSE 0 END",
-	[SQ_PUB_ADDRS] = "SELECT address FROM addresses WHERE fpr = ?1 "
-	    "ORDER BY address",
+	[SQ_PUB_ADDRS] = "SELECT address FROM addresses WHERE cid = "
+	    "(SELECT id FROM certs WHERE fpr = ?1) ORDER BY address",
 };
 
 /* A new reader with its lookup statements prepared. */
@@ -56,10 +57,12 @@ sq_reader_new(const char *path, struct err *e)
 
 	if (sq_conn_open(c, path, true, e) == -1)
 		goto fail;
-	/* 8 MB of pages per reader: the hot keys' index and row pages stay
-	 * in memory instead of costing a pread each (SQ_MAX_READERS bounds
-	 * the total) */
-	if (sqlite3_exec(c->db, "PRAGMA cache_size = -8192", NULL, NULL,
+	/* 12 MB of pages per reader: the hot keys' index and row pages
+	 * stay in memory instead of costing a pread each.  At 10^6 keys a
+	 * thousand hot keys need about 11 MB (a leaf of each of two B-trees
+	 * per key, plus the interior pages).  One reader per HTTP thread,
+	 * so 8 threads hold at most about 100 MB. */
+	if (sqlite3_exec(c->db, "PRAGMA cache_size = -12288", NULL, NULL,
 	    NULL) != SQLITE_OK) {
 		sq_err(c->db, SQLITE_ERROR, e);
 		goto fail;

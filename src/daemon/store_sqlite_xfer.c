@@ -48,7 +48,8 @@ sq_scan_addrs(struct sq_conn *w, struct store_cert *c, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_SCAN_ADDRS, "SELECT address, published, verified, "
-	    "asked FROM addresses WHERE fpr = ?1 ORDER BY address", e);
+	    "asked FROM addresses WHERE cid = (SELECT id FROM certs WHERE "
+	    "fpr = ?1) ORDER BY address", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, c->fpr, -1, SQLITE_STATIC);
@@ -141,10 +142,9 @@ sq_addr_restore(struct store *s, const struct store_addr *a, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_ADDR_RESTORE, "INSERT INTO addresses (address, "
-	    "fpr, cid, published, verified, asked) VALUES (?1, ?2, (SELECT id "
-	    "FROM certs WHERE fpr = ?2), ?3, ?4, ?5) "
-	    "ON CONFLICT(address) DO UPDATE SET fpr = excluded.fpr, "
-	    "cid = excluded.cid, "
+	    "cid, published, verified, asked) VALUES (?1, (SELECT id FROM "
+	    "certs WHERE fpr = ?2), ?3, ?4, ?5) "
+	    "ON CONFLICT(address) DO UPDATE SET cid = excluded.cid, "
 	    "published = excluded.published, verified = excluded.verified, "
 	    "asked = excluded.asked", e);
 	if (st == NULL)

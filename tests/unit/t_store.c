@@ -105,8 +105,9 @@ t_addr_db(void)
 	if (sqlite3_open_v2(dbpath, &db, SQLITE_OPEN_READWRITE, NULL) ==
 	    SQLITE_OK) {
 		sqlite3_busy_timeout(db, 5000);
-		rc = sqlite3_exec(db, "INSERT INTO addresses (address, fpr, "
-		    "published) VALUES ('" ADDR "', '" FPR_A "', 1)",
+		rc = sqlite3_exec(db, "INSERT INTO addresses (address, cid, "
+		    "published) VALUES ('" ADDR "', (SELECT id FROM certs "
+		    "WHERE fpr = '" FPR_A "'), 1)",
 		    NULL, NULL, NULL);
 	}
 	ok((rc & 0xff) == SQLITE_CONSTRAINT,

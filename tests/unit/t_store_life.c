@@ -90,7 +90,7 @@ t_upgrade(const char *dir)
 	    db_int(path, "SELECT count(*) FROM pragma_index_list('keyids') "
 	    "WHERE name IN ('keyids_keyid', 'keyids_cert')") == 2 &&
 	    db_int(path, "SELECT count(*) FROM pragma_index_list('addresses') "
-	    "WHERE name IN ('addresses_fpr', 'addresses_schedule')") == 2,
+	    "WHERE name IN ('addresses_cid', 'addresses_schedule')") == 2,
 	    "rows and indexes carried over");
 	ok(db_int(path, "SELECT verified FROM addresses") == 123 &&
 	    db_int(path, "SELECT asked FROM addresses") == 0,
