@@ -7,6 +7,7 @@
 #define KEYDIR_STORE_SQLITE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -29,6 +30,9 @@ enum sq_slot {
 	SQ_BEGIN = SQ_NREAD,
 	SQ_COMMIT,
 	SQ_ROLLBACK,
+	SQ_SAVEPOINT,
+	SQ_RELEASE,
+	SQ_ROLLBACK_TO,
 	SQ_CERT_GET,
 	SQ_CERT_SUBS,
 	SQ_CERT_PUT,
@@ -79,10 +83,15 @@ struct sq_conn {
 	struct sq_conn *next;	/* reader free list */
 };
 
+struct sq_batch;
+
 struct sq {
 	char *path;
 	pthread_mutex_t wlock;	/* held from begin to commit/rollback */
-	bool in_tx;
+	struct sq_batch *batch;	/* the open write transaction; wlock */
+	bool reading;		/* begin_read's transaction is open; wlock */
+	atomic_int nwait;	/* threads waiting to begin */
+	uint64_t nbatches;	/* batches ended (tests); wlock */
 	struct sq_conn w;	/* the one read-write connection */
 	pthread_mutex_t plock;	/* guards the reader pool below */
 	pthread_cond_t pcond;
@@ -97,7 +106,7 @@ struct sq {
 	uint64_t synced;	/* of those, durable on disk; smu */
 	bool syncing;		/* an fdatasync is running; smu */
 	bool sync_failed;	/* one failed: acknowledge nothing more */
-	int64_t changes;	/* total_changes at begin */
+	pthread_cond_t bcv;	/* a batch ended; smu */
 	unsigned long gen;	/* tells this store from an earlier one at
 				 * the same address (thread-local binding) */
 };
@@ -110,9 +119,15 @@ int sq_err(sqlite3 *db, int rc, struct err *e);
 sqlite3_stmt *sq_prep(struct sq_conn *c, enum sq_slot slot, const char *sql,
     struct err *e);
 int sq_run(struct sq_conn *c, sqlite3_stmt *st, int bindrc, struct err *e);
+int sq_script(sqlite3 *db, const char *sql, struct err *e);
+int sq_pragma(sqlite3 *db, const char *sql, int *v, char *buf, size_t sz,
+    struct err *e);
 int sq_bind_bytes(sqlite3_stmt *st, int i, const void *p, size_t n);
 void sq_col_cpy(sqlite3_stmt *st, int i, char *dst, size_t sz);
 char *sq_col_dup(sqlite3_stmt *st, int i, size_t *len);
+
+/* store_sqlite_schema.c */
+int sq_migrate(struct sq_conn *c, struct err *e);
 
 /* store_sqlite_sync.c */
 void sq_sync_init(struct sq *q);
@@ -120,6 +135,10 @@ void sq_sync_close(struct sq *q);
 uint64_t sq_sync_note(struct sq *q);
 uint64_t sq_sync_last(struct sq *q);
 int sq_sync_wait(struct sq *q, uint64_t seq, struct err *e);
+int sq_begin(struct store *s, struct err *e);
+int sq_commit(struct store *s, struct err *e);
+void sq_rollback(struct store *s);
+void sq_batch_flush(struct sq *q);
 
 /* store_sqlite_read.c */
 int sq_readers_init(struct sq *q, struct err *e);

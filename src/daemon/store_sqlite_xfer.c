@@ -29,12 +29,13 @@ sq_begin_read(struct store *s, struct err *e)
 	sqlite3_stmt *st;
 
 	pthread_mutex_lock(&q->wlock);
+	sq_batch_flush(q);
 	if ((st = sq_prep(&q->w, SQ_BEGIN_READ, "BEGIN DEFERRED", e)) ==
 	    NULL || sq_run(&q->w, st, SQLITE_OK, e) == -1) {
 		pthread_mutex_unlock(&q->wlock);
 		return -1;
 	}
-	q->in_tx = true;
+	q->reading = true;
 	return 0;
 }
 
