@@ -245,8 +245,10 @@ sq_close(struct store *s)
 	if (q == NULL)
 		return;
 	sq_readers_close(q);
-	if (q->w.db != NULL)
+	if (q->w.db != NULL) {
+		sq_ckpt_stop(q);
 		sq_batch_flush(q);
+	}
 	sq_conn_close(&q->w);
 	sq_sync_close(q);
 	pthread_cond_destroy(&q->pcond);
@@ -278,7 +280,8 @@ sq_open(struct store *s, const char *path, struct err *e)
 	    sq_conn_open(&q->w, path, false, e) == -1 ||
 	    sq_writer_setup(&q->w, e) == -1 ||
 	    sq_migrate(&q->w, e) == -1 ||
-	    sq_readers_init(q, e) == -1) {
+	    sq_readers_init(q, e) == -1 ||
+	    sq_ckpt_start(q, e) == -1) {
 		sq_close(s);
 		return -1;
 	}

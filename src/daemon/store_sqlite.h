@@ -107,6 +107,11 @@ struct sq {
 	bool syncing;		/* an fdatasync is running; smu */
 	bool sync_failed;	/* one failed: acknowledge nothing more */
 	pthread_cond_t bcv;	/* a batch ended; smu */
+	sqlite3 *ckdb;		/* the checkpointer's connection */
+	pthread_t ckthread;
+	pthread_cond_t ckcv;	/* wakes the checkpointer; smu */
+	bool ckwant;		/* the WAL is long; smu */
+	bool ckstop;		/* smu */
 	unsigned long gen;	/* tells this store from an earlier one at
 				 * the same address (thread-local binding) */
 };
@@ -139,6 +144,10 @@ int sq_begin(struct store *s, struct err *e);
 int sq_commit(struct store *s, struct err *e);
 void sq_rollback(struct store *s);
 void sq_batch_flush(struct sq *q);
+
+/* store_sqlite_ckpt.c */
+int sq_ckpt_start(struct sq *q, struct err *e);
+void sq_ckpt_stop(struct sq *q);
 
 /* store_sqlite_read.c */
 int sq_readers_init(struct sq *q, struct err *e);
