@@ -11,7 +11,7 @@
 #   BENCH_CONNS    connections (wrk -c, uploads)    (64)
 #   BENCH_SAMPLE   keys looked up at random         (1000)
 #   BENCH_REPEAT   wrk runs per lookup row; the median counts (3)
-#   BENCH_PORT     keydird port; nginx uses +1      (any free)
+#   BENCH_PORT     keydird port (large); nginx +1, keydird (small) +2
 #   BENCH_NO_BUILD=1  use build/keydird as it is
 #   BENCH_KEEP=1   keep the work directory (data dirs, logs)
 #   BENCH_KEYDIRD  the keydird binary               (build/keydird)
@@ -39,11 +39,14 @@ free_port() {
 PORT=${BENCH_PORT:-$(free_port)}
 NPORT=${BENCH_PORT:+$((BENCH_PORT + 1))}
 NPORT=${NPORT:-$(free_port)}
+SPORT=${BENCH_PORT:+$((BENCH_PORT + 2))}
+SPORT=${SPORT:-$(free_port)}
 KEYDIRD=${BENCH_KEYDIRD:-$ROOT/build/keydird}
 BIN=$ROOT/build/bench
 CACHE=$ROOT/bench/cache
 RESULTS=$ROOT/bench/results
-URL=http://127.0.0.1:$PORT
+URL=http://127.0.0.1:$PORT	# keydird, large directory
+SURL=http://127.0.0.1:$SPORT	# keydird, small directory
 NURL=http://127.0.0.1:$NPORT
 UPLOAD_FIRST=1000000000	# upload certs are numbered apart from the directory's
 
@@ -122,9 +125,11 @@ uploads_file() {
 
 # --- processes ----------------------------------------------------------------
 KD_PID=
+KDS_PID=
 NGX_PID=
 cleanup() {
 	[ -n "$KD_PID" ] && kill "$KD_PID" 2>/dev/null && wait "$KD_PID" 2>/dev/null
+	[ -n "$KDS_PID" ] && kill "$KDS_PID" 2>/dev/null && wait "$KDS_PID" 2>/dev/null
 	[ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null && wait "$NGX_PID" 2>/dev/null
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		log "work directory kept: $WORK"
@@ -135,18 +140,20 @@ cleanup() {
 
 now_ms() { date +%s%3N; }
 
-# Start keydird on data dir $1; sets KD_PID and COLD_MS, the time from exec
-# to the first 200 on a by-fingerprint lookup of $2.
+# Start keydird on data dir $1 and port $3 (default PORT); sets KD_PID and
+# COLD_MS, the time from exec to the first 200 on a by-fingerprint lookup
+# of $2.
 kd_start() {
-	local dir=$1 fpr=$2 t0 code
+	local dir=$1 fpr=$2 port=${3:-$PORT} t0 code
 	t0=$(now_ms)
-	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$PORT" \
-		--base-url "$URL" --set mail_rate=1s \
+	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$port" \
+		--base-url "http://127.0.0.1:$port" --set mail_rate=1s \
 		2>>"$dir.log" &
 	KD_PID=$!
 	while :; do
 		code=$(curl -s -o /dev/null -w '%{http_code}' \
-			"$URL/vks/v1/by-fingerprint/$fpr" 2>/dev/null || true)
+			"http://127.0.0.1:$port/vks/v1/by-fingerprint/$fpr" \
+			2>/dev/null || true)
 		[ "$code" = 200 ] && break
 		kill -0 "$KD_PID" 2>/dev/null || die "keydird died, see $dir.log"
 		[ $(($(now_ms) - t0)) -gt 120000 ] && die "keydird not serving after 120 s"
@@ -159,7 +166,8 @@ kd_stop() {
 	KD_PID=
 }
 
-kd_rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/$KD_PID/status"; }
+# kd_rss [PID]: VmRSS in MB of keydird (default KD_PID).
+kd_rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/${1:-$KD_PID}/status"; }
 
 # A data directory holding the keys of body file $2, by keydird import.
 import_dir() {
@@ -266,10 +274,16 @@ median_wrk() {
 	local name=$1 i
 	for i in $(seq 1 "$REPEAT"); do
 		run_wrk "$name.$i" "$2" "$3" "$4"
-	done | sort -n -k1,1 | awk -v n="$REPEAT" '
+	done | median_of
+}
+
+# median_of: of run_wrk lines on stdin, the one with the median req/s,
+# with the errors of all added up.
+median_of() {
+	sort -n -k1,1 | awk '
 		{ line[NR] = $0; err += $4 }
 		END {
-			split(line[int((n + 1) / 2)], f, " ")
+			split(line[int((NR + 1) / 2)], f, " ")
 			printf "%s %s %s %d\n", f[1], f[2], f[3], err
 		}'
 }
@@ -277,43 +291,71 @@ median_wrk() {
 ROWS=
 row() { ROWS="$ROWS$*"$'\n'; }
 
-# lookups NAME BASE: the three lookup kinds; results in R_fpr, R_email, R_hkp.
+# warmup BASE PATHS: the same 2 s for every server: caches hold the sample.
+warmup() {
+	wrk -t2 -c"$CONNS" -d2s -s bench/paths.lua "$1" -- "$2" \
+		>/dev/null 2>&1 || true
+}
+
+# lookups NAME BASE SAMPLE: the three lookup kinds against one server;
+# results in R_fpr, R_email, R_hkp.
 lookups() {
-	local tag=$1 base=$2 k
+	local tag=$1 base=$2 smp=$3 k
 	for k in fpr email hkp; do
-		# the same 2 s warm-up for every server: caches hold the sample
-		wrk -t2 -c"$CONNS" -d2s -s bench/paths.lua "$base" -- \
-			"$WORK/$k.paths" >/dev/null 2>&1 || true
+		warmup "$base" "$WORK/$smp-$k.paths"
 		log "wrk $tag $k"
 		printf -v "R_$k" '%s' "$(median_wrk "$tag-$k" "$base" \
-			bench/paths.lua "$WORK/$k.paths")"
+			bench/paths.lua "$WORK/$smp-$k.paths")"
 	done
 }
 
-# sample BODY: random lookup paths for SAMPLE keys of BODY.
+# paired_lookups: keydird on the small and on the large directory, both
+# running, measured in turns (small, large, small, large, ...), so that a
+# change in the machine's speed during the run (a shared VM) hits both
+# alike; results in S_* and L_*.
+paired_lookups() {
+	local k i s l
+	for k in fpr email hkp; do
+		warmup "$SURL" "$WORK/small-$k.paths"
+		warmup "$URL" "$WORK/large-$k.paths"
+		log "wrk kd-small and kd-large $k, in turns"
+		s= l=
+		for i in $(seq 1 "$REPEAT"); do
+			s+=$(run_wrk "kd-small-$k.$i" "$SURL" bench/paths.lua \
+			    "$WORK/small-$k.paths")$'\n'
+			l+=$(run_wrk "kd-large-$k.$i" "$URL" bench/paths.lua \
+			    "$WORK/large-$k.paths")$'\n'
+		done
+		printf -v "S_$k" '%s' "$(printf '%s' "$s" | median_of)"
+		printf -v "L_$k" '%s' "$(printf '%s' "$l" | median_of)"
+	done
+}
+
+# sample BODY TAG: random lookup paths for SAMPLE keys of BODY, in
+# TAG.txt ("fpr address" lines) and TAG-{fpr,email,hkp}.paths.
 sample() {
-	local body=$1
+	local body=$1 t=$WORK/$2
 	shuf -n "$SAMPLE" --random-source=<(yes) "$body" |
 		sed 's/^{"fpr":"\([0-9A-F]*\)".*"address":"\([^"]*\)".*/\1 \2/' \
-		>"$WORK/sample.txt"
-	awk '{print "/vks/v1/by-fingerprint/" $1}' "$WORK/sample.txt" >"$WORK/fpr.paths"
-	awk '{print "/vks/v1/by-email/" $2}' "$WORK/sample.txt" >"$WORK/email.paths"
+		>"$t.txt"
+	awk '{print "/vks/v1/by-fingerprint/" $1}' "$t.txt" >"$t-fpr.paths"
+	awk '{print "/vks/v1/by-email/" $2}' "$t.txt" >"$t-email.paths"
 	awk '{print "/pks/lookup?op=get&options=mr&search=0x" $1}' \
-		"$WORK/sample.txt" >"$WORK/hkp.paths"
+		"$t.txt" >"$t-hkp.paths"
 }
 
 # The bytes keydird publishes for the sample, as files for nginx.
 fetch_www() {
 	local w=$WORK/www
 	mkdir -p "$w/vks/v1/by-fingerprint" "$w/vks/v1/by-email" "$w/hkp"
-	awk -v u="$URL" -v w="$w" '{
+	awk -v u="$SURL" -v w="$w" '{
 		print "url = \"" u "/vks/v1/by-fingerprint/" $1 "\""
 		print "output = \"" w "/vks/v1/by-fingerprint/" $1 "\""
 		print "url = \"" u "/vks/v1/by-email/" $2 "\""
 		print "output = \"" w "/vks/v1/by-email/" $2 "\""
 		print "url = \"" u "/pks/lookup?op=get&options=mr&search=0x" $1 "\""
 		print "output = \"" w "/hkp/0x" $1 "\""
-	}' "$WORK/sample.txt" >"$WORK/fetch.cfg"
+	}' "$WORK/small.txt" >"$WORK/fetch.cfg"
 	curl -s --fail -K "$WORK/fetch.cfg" || die "fetching the sample failed"
 }
 
@@ -352,33 +394,32 @@ main() {
 	# the import's writes reach the disk before anything is measured
 	sync
 
-	# --- small: keydird and nginx, same sample, same bytes
-	sample "$body_s"
-	t_s=$(head -1 "$WORK/sample.txt" | cut -d' ' -f1)
-	kd_start "$WORK/small" "$t_s"
-	cold_s=$COLD_MS
+	# --- nginx: the small sample's bytes, as files
+	sample "$body_s" small
+	t_s=$(head -1 "$WORK/small.txt" | cut -d' ' -f1)
+	kd_start "$WORK/small" "$t_s" "$SPORT"
+	cold_s=$COLD_MS KDS_PID=$KD_PID KD_PID=
 	fetch_www
 	ngx_start
-	lookups nginx "$NURL"
+	lookups nginx "$NURL" small
 	N_fpr=$R_fpr N_email=$R_email N_hkp=$R_hkp
 	kill "$NGX_PID"; wait "$NGX_PID" 2>/dev/null || true; NGX_PID=
-	lookups kd-small "$URL"
-	S_fpr=$R_fpr S_email=$R_email S_hkp=$R_hkp
-	rss_s=$(kd_rss)
-	kd_stop
 
-	# --- large: cold start (page cache dropped if we may), lookups, uploads
-	sample "$body_l"
-	fpr_l=$(head -1 "$WORK/sample.txt" | cut -d' ' -f1)
+	# --- large: cold start (page cache dropped if we may)
+	sample "$body_l" large
+	fpr_l=$(head -1 "$WORK/large.txt" | cut -d' ' -f1)
 	dc=no
 	# dropping the page cache affects the whole machine: only when asked
 	if [ "${BENCH_DROP_CACHES:-0}" = 1 ] && sync &&
 	    echo 3 2>/dev/null >/proc/sys/vm/drop_caches; then dc=yes; fi
 	kd_start "$WORK/large" "$fpr_l"
 	cold_l=$COLD_MS
-	lookups kd-large "$URL"
-	L_fpr=$R_fpr L_email=$R_email L_hkp=$R_hkp
+
+	# --- small and large in turns, then uploads on the large one
+	paired_lookups
+	rss_s=$(kd_rss "$KDS_PID")
 	rss_l=$(kd_rss)
+	kill "$KDS_PID"; wait "$KDS_PID" 2>/dev/null || true; KDS_PID=
 
 	log "librnp ceiling"
 	ceil=$("$BIN/rnpbench" "$up" "$DUR" | tee "$WORK/rnpbench.txt" |
