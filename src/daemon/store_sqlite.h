@@ -111,6 +111,7 @@ struct sq {
 	pthread_t ckthread;
 	pthread_cond_t ckcv;	/* wakes the checkpointer; smu */
 	bool ckwant;		/* the WAL is long; smu */
+	int cklast;		/* WAL pages when last asked; wlock */
 	bool ckstop;		/* smu */
 	unsigned long gen;	/* tells this store from an earlier one at
 				 * the same address (thread-local binding) */

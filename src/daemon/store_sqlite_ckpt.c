@@ -28,7 +28,13 @@ sq_wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	(void)db;
 	(void)name;
-	if (pages >= SQ_CKPT_PAGES) {
+	/* once asked, again only after another quarter of the threshold:
+	 * a reader that keeps the WAL from starting over must not make
+	 * the checkpointer take the writer lock after every commit */
+	if (pages < q->cklast)
+		q->cklast = 0;
+	if (pages >= SQ_CKPT_PAGES && pages - q->cklast >= SQ_CKPT_PAGES / 4) {
+		q->cklast = pages;
 		pthread_mutex_lock(&q->smu);
 		q->ckwant = true;
 		pthread_cond_signal(&q->ckcv);

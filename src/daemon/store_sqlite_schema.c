@@ -107,12 +107,14 @@ static const char *const sq_migrations[] = {
 	 * are WITHOUT ROWID tables, whose rows sit in their primary-key
 	 * B-tree itself; an address row holds cid instead of the 40-byte
 	 * fingerprint, so more of them fit a page.  keyids.pos keeps the
-	 * subkey order rowid gave.
+	 * subkey order rowid gave.  AUTOINCREMENT: an id is never given to
+	 * a second cert, so a row left behind by a delete made with foreign
+	 * keys off (the sqlite3 shell) cannot attach itself to another key.
 	 * Runs with foreign keys off, as every migration does (dropping the
 	 * old certs would cascade); sq_migrate checks them before COMMIT.
 	 */
 	"CREATE TABLE certs5 ("
-	" id INTEGER PRIMARY KEY,"
+	" id INTEGER PRIMARY KEY AUTOINCREMENT,"
 	" fpr TEXT UNIQUE NOT NULL,"
 	" keyid TEXT NOT NULL,"
 	" algo INTEGER NOT NULL,"

@@ -119,12 +119,15 @@ sq_sync_wait(struct sq *q, uint64_t seq, struct err *e)
 	int rc = 0;
 
 	pthread_mutex_lock(&q->smu);
-	/* a failed fdatasync may have lost pages that a retry would not
-	 * report again (Linux): nothing is acknowledged after one */
-	if (q->sync_failed)
-		rc = err_set(e, ERR_UNAVAIL, "database: an earlier write to "
-		    "disk failed; restart keydird");
 	while (rc == 0 && q->synced < seq) {
+		/* a failed fdatasync may have lost pages that a retry would
+		 * not report again (Linux): nothing is acknowledged after
+		 * one, also not by those already waiting for it */
+		if (q->sync_failed) {
+			rc = err_set(e, ERR_UNAVAIL, "database: an earlier "
+			    "write to disk failed; restart keydird");
+			break;
+		}
 		if (q->syncing) {
 			pthread_cond_wait(&q->scv, &q->smu);
 			continue;
@@ -267,10 +270,11 @@ sq_part_end(struct sq *q, bool keep, bool *kept, struct err *e)
 	struct sq_batch *b = q->batch;
 
 	*kept = keep && sq_exec(q, SQ_RELEASE, "RELEASE w", e) == 0;
-	if (!*kept && !sqlite3_get_autocommit(q->w.db)) {
-		sq_exec(q, SQ_ROLLBACK_TO, "ROLLBACK TO w", NULL);
-		sq_exec(q, SQ_RELEASE, "RELEASE w", NULL);
-	}
+	/* a part that cannot be undone alone takes the batch with it */
+	if (!*kept && !sqlite3_get_autocommit(q->w.db) &&
+	    (sq_exec(q, SQ_ROLLBACK_TO, "ROLLBACK TO w", NULL) == -1 ||
+	    sq_exec(q, SQ_RELEASE, "RELEASE w", NULL) == -1))
+		sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
 	sq_batch_next(q);
 	pthread_mutex_unlock(&q->wlock);
 	return b;
@@ -288,7 +292,9 @@ sq_commit(struct store *s, struct err *e)
 	int rc;
 
 	if (q->reading) {
-		rc = sq_exec(q, SQ_COMMIT, "COMMIT", e);
+		if ((rc = sq_exec(q, SQ_COMMIT, "COMMIT", e)) == -1 &&
+		    !sqlite3_get_autocommit(q->w.db))
+			sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
 		q->reading = false;
 		seq = sq_sync_last(q);
 		pthread_mutex_unlock(&q->wlock);
@@ -312,12 +318,17 @@ sq_commit(struct store *s, struct err *e)
 	return rc;
 }
 
-/* Undo this writer's part and release the writer. */
+/*
+ * Undo this writer's part and release the writer.  Callers that only
+ * read end that way too; if the batch held other writers' parts, what
+ * was read may include them, so return only once the batch has ended.
+ */
 void
 sq_rollback(struct store *s)
 {
 	struct sq *q = s->impl;
-	bool kept;
+	struct sq_batch *b;
+	bool kept, shared;
 
 	if (q->reading) {
 		if (!sqlite3_get_autocommit(q->w.db))
@@ -326,7 +337,15 @@ sq_rollback(struct store *s)
 		pthread_mutex_unlock(&q->wlock);
 		return;
 	}
-	if (q->batch == NULL)
+	if ((b = q->batch) == NULL)
 		return;
-	sq_batch_put(q, sq_part_end(q, false, &kept, NULL));
+	shared = b->n > 1;
+	b = sq_part_end(q, false, &kept, NULL);
+	if (shared) {
+		pthread_mutex_lock(&q->smu);
+		while (!b->done)
+			pthread_cond_wait(&q->bcv, &q->smu);
+		pthread_mutex_unlock(&q->smu);
+	}
+	sq_batch_put(q, b);
 }
