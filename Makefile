@@ -41,8 +41,8 @@ DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 T_email :=
 T_str   :=
 T_token := token
-T_pgp   := pgp pgp_pkt pgp_verify
-T_pgp_verify := pgp pgp_pkt pgp_verify
+T_pgp   := pgp pgp_pkt pgp_strip pgp_verify
+T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify
 T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt
 T_store_life := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt
 T_store_batch := $(T_store_life)

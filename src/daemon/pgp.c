@@ -14,6 +14,7 @@
 
 #include "pgp.h"
 #include "pgp_pkt.h"
+#include "pgp_strip.h"
 #include "str.h"
 #include "xmalloc.h"
 
@@ -69,154 +70,6 @@ strv_free(char **v, size_t n)
 	while (n-- > 0)
 		free(v[n]);
 	free(v);
-}
-
-/*
- * Whether sig (destroyed here) is a valid signature of a type starting
- * with kind, made by keyid; *t gets the later of *t and its creation.
- * One that rnp calls expired counts: made after "now" by a client with a
- * fast clock, or past its own expiry, is for clients to judge.
- */
-static bool
-sig_by(rnp_signature_handle_t sig, const char *keyid, const char *kind,
-    int64_t *t)
-{
-	char *sk = NULL, *type = NULL;
-	rnp_result_t r;
-	uint32_t ct;
-	bool ok;
-
-	ok = rnp_signature_get_keyid(sig, &sk) == RNP_SUCCESS && sk &&
-	    strcasecmp(sk, keyid) == 0 &&
-	    rnp_signature_get_type(sig, &type) == RNP_SUCCESS &&
-	    strncmp(type, kind, strlen(kind)) == 0 &&
-	    ((r = rnp_signature_is_valid(sig, 0)) == RNP_SUCCESS ||
-	    r == RNP_ERROR_SIGNATURE_EXPIRED);
-	if (ok && rnp_signature_get_creation(sig, &ct) == 0 && ct > *t)
-		*t = ct;
-	rnp_buffer_destroy(type);
-	rnp_buffer_destroy(sk);
-	rnp_signature_handle_destroy(sig);
-	return ok;
-}
-
-/*
- * Whether uid has a valid certification by the primary keyid; *newest
- * gets the creation time of the newest one.  A revoked user ID keeps its
- * (still valid) certification, so it passes.
- */
-static bool
-uid_selfsig(rnp_uid_handle_t uid, const char *keyid, int64_t *newest)
-{
-	rnp_signature_handle_t sig;
-	size_t i, n = 0;
-	bool ok = false;
-
-	*newest = 0;
-	rnp_uid_get_signature_count(uid, &n);
-	for (i = 0; i < n; i++)
-		if (rnp_uid_get_signature_at(uid, i, &sig) == RNP_SUCCESS &&
-		    sig_by(sig, keyid, "certification (", newest))
-			ok = true;
-	return ok;
-}
-
-/*
- * Drop the subkeys that have no valid binding by the primary keyid: a
- * subkey copied from someone else's cert must not make this one show up
- * in lookups by that subkey.
- */
-static int
-strip_subkeys(rnp_key_handle_t key, const char *keyid)
-{
-	rnp_key_handle_t sub;
-	rnp_signature_handle_t sig;
-	size_t i, j, n = 0, ns;
-	int64_t t = 0;
-	bool bound;
-
-	rnp_key_get_subkey_count(key, &n);
-	for (i = n; i-- > 0;) {
-		sub = NULL;
-		if (rnp_key_get_subkey_at(key, i, &sub) != RNP_SUCCESS)
-			return -1;
-		ns = 0;
-		rnp_key_get_signature_count(sub, &ns);
-		for (bound = false, j = 0; j < ns && !bound; j++)
-			bound = rnp_key_get_signature_at(sub, j, &sig) == 0 &&
-			    sig_by(sig, keyid, "subkey binding", &t);
-		if (!bound && rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != 0) {
-			rnp_key_handle_destroy(sub);
-			return -1;
-		}
-		rnp_key_handle_destroy(sub);
-	}
-	return 0;
-}
-
-/* Whether the user ID's address is one of emails (NULL: keep all). */
-static bool
-uid_wanted(const char *text, const char *const *emails, size_t nemails)
-{
-	char got[EMAIL_MAX + 1], want[EMAIL_MAX + 1];
-	size_t i;
-
-	if (emails == NULL)
-		return true;
-	if (email_from_uid(text, got, sizeof(got)) == -1)
-		return false;
-	for (i = 0; i < nemails; i++) {
-		if (email_normalize(emails[i], want, sizeof(want), NULL) == -1)
-			str_lcpy(want, emails[i], sizeof(want));
-		if (strcmp(got, want) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * Strip key in place: drop user attributes, user IDs without a valid
- * self-signature and, when emails is set, user IDs that are revoked or
- * not listed; then every third-party or invalid signature.
- */
-static int
-strip(rnp_key_handle_t key, const char *keyid, const char *const *emails,
-    size_t nemails)
-{
-	rnp_uid_handle_t uid;
-	uint32_t type;
-	size_t i, n = 0;
-	char *text;
-	int64_t t;
-	bool keep, rev;
-
-	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
-		return -1;
-	for (i = n; i-- > 0;) {	/* removal shifts later indices */
-		uid = NULL;
-		text = NULL;
-		if (rnp_key_get_uid_handle_at(key, i, &uid) != RNP_SUCCESS)
-			return -1;
-		keep = rnp_uid_get_type(uid, &type) == 0 &&
-		    type == RNP_USER_ID &&
-		    rnp_key_get_uid_at(key, i, &text) == 0 &&
-		    uid_selfsig(uid, keyid, &t);
-		if (keep && emails != NULL)
-			keep = rnp_uid_is_revoked(uid, &rev) == 0 && !rev &&
-			    uid_wanted(text, emails, nemails);
-		rnp_buffer_destroy(text);
-		if (!keep && rnp_uid_remove(key, uid) != RNP_SUCCESS) {
-			rnp_uid_handle_destroy(uid);
-			return -1;
-		}
-		rnp_uid_handle_destroy(uid);
-	}
-	if (strip_subkeys(key, keyid) == -1)
-		return -1;
-	if (rnp_key_remove_signatures(key, RNP_KEY_SIGNATURE_NON_SELF_SIG |
-	    RNP_KEY_SIGNATURE_INVALID, NULL, NULL) != RNP_SUCCESS)
-		return -1;
-	return 0;
 }
 
 /* Export key with its subkeys into a capped memory output. */
@@ -327,7 +180,7 @@ fill_uids(rnp_key_handle_t key, struct pgp_cert *c)
 		rnp_buffer_destroy(text);
 		if (email_from_uid(u->text, u->email, sizeof(u->email)) == -1)
 			u->email[0] = '\0';
-		uid_selfsig(uid, c->keyid, &u->created);
+		pgp_uid_selfsig(uid, c->keyid, &u->created);
 		rnp_uid_is_revoked(uid, &u->revoked);
 		rnp_uid_handle_destroy(uid);
 	}
@@ -369,7 +222,7 @@ cert_make(rnp_ffi_t ffi, const char *fpr, struct pgp_cert *c, struct err *e)
 	    key == NULL)
 		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
 	key_ids(key, c->fpr, c->keyid);
-	if (strip(key, c->keyid, NULL, 0) == -1) {
+	if (pgp_strip(key, c->keyid, NULL, 0) == -1) {
 		err_set(e, ERR_INVALID, E_PARSE);
 		goto out;
 	}
@@ -549,7 +402,7 @@ pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
 	if ((key = load_one(ffi, full, len, NULL, e)) == NULL)
 		goto out;
 	key_ids(key, fpr, keyid);
-	if (strip(key, keyid, emails ? emails : none, nemails) == -1 ||
+	if (pgp_strip(key, keyid, emails ? emails : none, nemails) == -1 ||
 	    key_export_mem(key, true, &p, &plen) == -1)
 		err_set(e, ERR_INTERNAL, "cannot build the published key");
 	else if (buf_add(out, p, plen) == -1)
@@ -586,7 +439,7 @@ pgp_parse_publish(const uint8_t *in, size_t len, const struct pgp_limits *lim,
 	if (cert_make(ffi, fpr, out, e) == -1)
 		goto out;
 	/* the full form is exported: strip further to the published one */
-	if (strip(key, keyid, emails ? emails : none, nemails) == -1 ||
+	if (pgp_strip(key, keyid, emails ? emails : none, nemails) == -1 ||
 	    key_export_mem(key, true, &p, &plen) == -1)
 		err_set(e, ERR_INTERNAL, "cannot build the published key");
 	else if (buf_add(pub, p, plen) == -1)

@@ -1,0 +1,23 @@
+/*
+ * pgp_strip: the rules for what of a cert is kept (pgp_strip.c).
+ * Internal to pgp.c.
+ */
+#ifndef KEYDIR_PGP_STRIP_H
+#define KEYDIR_PGP_STRIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rnp/rnp.h>
+
+/* Whether uid has a valid certification by the primary keyid; *newest
+ * gets the creation time of the newest one. */
+bool pgp_uid_selfsig(rnp_uid_handle_t uid, const char *keyid,
+    int64_t *newest);
+
+/* Strip key in place; emails NULL keeps every self-signed user ID. */
+int pgp_strip(rnp_key_handle_t key, const char *keyid,
+    const char *const *emails, size_t nemails);
+
+#endif
