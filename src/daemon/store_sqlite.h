@@ -107,7 +107,7 @@ struct sq {
 	bool syncing;		/* an fdatasync is running; smu */
 	bool sync_failed;	/* one failed: acknowledge nothing more */
 	pthread_cond_t bcv;	/* a batch ended; smu */
-	sqlite3 *ckdb;		/* the checkpointer's connection */
+	struct sq_conn ck;	/* the checkpointer's connection */
 	pthread_t ckthread;
 	pthread_cond_t ckcv;	/* wakes the checkpointer; smu */
 	bool ckwant;		/* the WAL is long; smu */

@@ -50,10 +50,10 @@ sq_ckpt_once(struct sq *q)
 {
 	int rc;
 
-	rc = sqlite3_wal_checkpoint_v2(q->ckdb, NULL,
+	rc = sqlite3_wal_checkpoint_v2(q->ck.db, NULL,
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
-		log_warnx("database: checkpoint: %s", sqlite3_errmsg(q->ckdb));
+		log_warnx("database: checkpoint: %s", sqlite3_errmsg(q->ck.db));
 }
 
 static void *
@@ -86,27 +86,18 @@ sq_ckpt_start(struct sq *q, struct err *e)
 {
 	int rc;
 
-	rc = sqlite3_open_v2(q->path, &q->ckdb, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE, NULL);
 	/* until it has read the file, a connection does not know the
 	 * database is in WAL mode, and a checkpoint on it does nothing */
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(q->ckdb, "PRAGMA journal_mode = WAL", NULL,
-		    NULL, NULL);
-	if (rc != SQLITE_OK) {
-		err_set(e, ERR_INTERNAL, "database: checkpointer: %s",
-		    q->ckdb != NULL ? sqlite3_errmsg(q->ckdb) :
-		    sqlite3_errstr(rc));
-		sqlite3_close(q->ckdb);
-		q->ckdb = NULL;
+	if (sq_conn_open(&q->ck, q->path, false, e) == -1 ||
+	    sq_script(q->ck.db, "PRAGMA journal_mode = WAL", e) == -1) {
+		sq_conn_close(&q->ck);
 		return -1;
 	}
 	pthread_cond_init(&q->ckcv, NULL);
 	q->ckwant = q->ckstop = false;
 	if ((rc = pthread_create(&q->ckthread, NULL, sq_ckpt_main, q)) != 0) {
 		pthread_cond_destroy(&q->ckcv);
-		sqlite3_close(q->ckdb);
-		q->ckdb = NULL;
+		sq_conn_close(&q->ck);
 		return err_set(e, ERR_INTERNAL, "database: checkpointer: %s",
 		    strerror(rc));
 	}
@@ -119,7 +110,7 @@ sq_ckpt_start(struct sq *q, struct err *e)
 void
 sq_ckpt_stop(struct sq *q)
 {
-	if (q->ckdb == NULL)
+	if (q->ck.db == NULL)
 		return;
 	sqlite3_wal_hook(q->w.db, NULL, NULL);
 	pthread_mutex_lock(&q->smu);
@@ -128,6 +119,5 @@ sq_ckpt_stop(struct sq *q)
 	pthread_mutex_unlock(&q->smu);
 	pthread_join(q->ckthread, NULL);
 	pthread_cond_destroy(&q->ckcv);
-	sqlite3_close(q->ckdb);
-	q->ckdb = NULL;
+	sq_conn_close(&q->ck);
 }

@@ -227,6 +227,16 @@ sq_batch_put(struct sq *q, struct sq_batch *b)
 		free(b);
 }
 
+/* Wait until batch b has ended. */
+static void
+sq_batch_wait(struct sq *q, struct sq_batch *b)
+{
+	pthread_mutex_lock(&q->smu);
+	while (!b->done)
+		pthread_cond_wait(&q->bcv, &q->smu);
+	pthread_mutex_unlock(&q->smu);
+}
+
 /* Take the writer and join the open write transaction or begin one. */
 int
 sq_begin(struct store *s, struct err *e)
@@ -303,10 +313,7 @@ sq_commit(struct store *s, struct err *e)
 	if (q->batch == NULL)
 		return err_set(e, ERR_INTERNAL, "database: commit without begin");
 	b = sq_part_end(q, true, &kept, e);
-	pthread_mutex_lock(&q->smu);
-	while (!b->done)
-		pthread_cond_wait(&q->bcv, &q->smu);
-	pthread_mutex_unlock(&q->smu);
+	sq_batch_wait(q, b);
 	rc = kept ? b->rc : -1;
 	if (kept && rc == -1)
 		*e = b->err;
@@ -341,11 +348,7 @@ sq_rollback(struct store *s)
 		return;
 	shared = b->n > 1;
 	b = sq_part_end(q, false, &kept, NULL);
-	if (shared) {
-		pthread_mutex_lock(&q->smu);
-		while (!b->done)
-			pthread_cond_wait(&q->bcv, &q->smu);
-		pthread_mutex_unlock(&q->smu);
-	}
+	if (shared)
+		sq_batch_wait(q, b);
 	sq_batch_put(q, b);
 }
