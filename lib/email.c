@@ -69,7 +69,9 @@ local_ok(char *s, size_t n)
 	size_t i, k;
 	unsigned char c;
 
-	if (n == 0 || s[0] == '-' || s[0] == '.' || s[n - 1] == '.')
+	/* '%', '!' and a leading '|' route or pipe on some relays */
+	if (n == 0 || s[0] == '-' || s[0] == '.' || s[n - 1] == '.' ||
+	    s[0] == '|' || memchr(s, '%', n) || memchr(s, '!', n))
 		return false;
 	for (i = 0; i < n; i += k) {
 		c = (unsigned char)s[i];
@@ -220,9 +222,27 @@ email_normalize(const char *in, char *out, size_t outsz, struct err *e)
 	return 0;
 }
 
-/* The address in an OpenPGP user ID, if it holds one. */
+/*
+ * The address in an OpenPGP user ID, if it holds one in the strict form:
+ * the address alone, or a display name without '@', '<', '>' or ','
+ * followed by one <address> that ends the user ID.  Mail software reads
+ * "bob@x <alice@y>" or "bob@x, Alice <alice@y>" as bob's, so those carry
+ * no address here.
+ */
 int
 email_from_uid(const char *uid, char *out, size_t outsz)
 {
+	const char *lt = strchr(uid, '<');
+	size_t n = strlen(uid);
+
+	if (lt == NULL) {
+		if (strpbrk(uid, " >,") != NULL)
+			return -1;
+	} else if (n < 2 || uid[n - 1] != '>' ||
+	    strpbrk(lt + 1, "<,") != NULL ||
+	    memchr(uid, '@', (size_t)(lt - uid)) != NULL ||
+	    memchr(uid, '>', (size_t)(lt - uid)) != NULL ||
+	    memchr(uid, ',', (size_t)(lt - uid)) != NULL)
+		return -1;
 	return email_normalize(uid, out, outsz, NULL);
 }

@@ -20,15 +20,17 @@
  * Refuses (ERR_INVALID, message "malformed e-mail address") empty input,
  * CR/LF or other control bytes, spaces in the address, a missing or
  * doubled '@', an empty local part or domain, a local part starting with
- * '-', a domain without a dot or that IDNA refuses, and a result longer
+ * '-' or '|' or holding '%' or '!' (old routing syntax), a domain without a dot or that IDNA refuses, and a result longer
  * than EMAIL_MAX.  Returns 0 or -1.
  */
 int email_normalize(const char *in, char *out, size_t outsz, struct err *e);
 
 /*
- * The normalised address held by an OpenPGP user ID ("Name (c) <addr>"
- * or a bare "addr") into out; returns -1 when the user ID holds no valid
- * address.  Never sets an error: a user ID without an address is normal.
+ * The normalised address held by an OpenPGP user ID into out, if the user
+ * ID has the strict form: a bare "addr", or "Name <addr>" where Name has
+ * no '@', '<', '>' or ',' and nothing follows the '>'.  Returns -1 when
+ * the user ID holds no valid address in that form.  Never sets an error:
+ * a user ID without an address is normal.
  */
 int email_from_uid(const char *uid, char *out, size_t outsz);
 
