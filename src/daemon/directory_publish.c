@@ -91,11 +91,12 @@ dir_publish_ids(const struct pgp_cert *c, struct store_cert *out)
 	out->revoked = c->revoked;
 	out->full = c->full;
 	out->full_len = c->full_len;
-	/* only subkeys no other key can claim are found by their ids (as
-	 * Hagrid does): anyone may bind someone's encryption subkey */
+	/* only subkeys that signed their own binding (a back-signature)
+	 * are found by their ids: anyone may bind someone else's key as a
+	 * subkey, with any key flags, but only its holder can sign back */
 	out->subs = xcalloc(c->nsubs ? c->nsubs : 1, sizeof(*out->subs));
 	for (i = 0; i < c->nsubs; i++) {
-		if (!c->subs[i].can_sign)
+		if (!c->subs[i].backsig)
 			continue;
 		str_lcpy(out->subs[out->nsubs].fpr, c->subs[i].fpr,
 		    STORE_FPR_LEN + 1);

@@ -192,7 +192,6 @@ fill_subs(rnp_key_handle_t key, struct pgp_cert *c)
 {
 	rnp_key_handle_t sub;
 	size_t i, n = 0;
-	bool sign, cert;
 
 	rnp_key_get_subkey_count(key, &n);
 	c->subs = xcalloc(n ? n : 1, sizeof(*c->subs));
@@ -201,10 +200,7 @@ fill_subs(rnp_key_handle_t key, struct pgp_cert *c)
 		if (rnp_key_get_subkey_at(key, i, &sub) != RNP_SUCCESS)
 			continue;
 		key_ids(sub, c->subs[c->nsubs].fpr, c->subs[c->nsubs].keyid);
-		c->subs[c->nsubs].can_sign =
-		    (rnp_key_allows_usage(sub, "sign", &sign) == RNP_SUCCESS &&
-		    sign) || (rnp_key_allows_usage(sub, "certify", &cert) ==
-		    RNP_SUCCESS && cert);
+		c->subs[c->nsubs].backsig = pgp_sub_backsig(sub, c->keyid);
 		c->nsubs++;
 		rnp_key_handle_destroy(sub);
 	}

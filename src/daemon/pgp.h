@@ -37,9 +37,9 @@ struct pgp_uid {
 struct pgp_subkey {
 	char fpr[PGP_FPR_LEN + 1];	/* upper-case hex */
 	char keyid[PGP_KEYID_LEN + 1];
-	bool can_sign;		/* may sign or certify: such a binding needs
-				 * the subkey's own back-signature, so no
-				 * other key can claim it */
+	bool backsig;		/* bound with a valid back-signature made
+				 * by the subkey: only such a subkey is
+				 * this cert's to claim in lookups */
 };
 
 struct pgp_cert {

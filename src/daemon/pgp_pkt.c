@@ -3,6 +3,7 @@
  * before librnp parses anything.
  */
 #define _GNU_SOURCE	/* memmem */
+#include <stdbool.h>
 #include <string.h>
 
 #include <rnp/rnp.h>
@@ -17,9 +18,10 @@ enum {
 };
 
 
-/* Read one packet header at p[*off]; sets tag and body length, skips it. */
+/* Read one packet header at p[*off]; sets tag and body, skips it. */
 static int
-pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag)
+pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag,
+    const uint8_t **body, size_t *bodylen)
 {
 	size_t o = *off, n = 0, blen, i;
 	uint8_t c = p[o++];
@@ -55,6 +57,8 @@ pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag)
 	}
 	if (blen > len - o)
 		return -1;
+	*body = p + o;
+	*bodylen = blen;
 	*off = o + blen;
 	return 0;
 }
@@ -75,37 +79,105 @@ pkt_cert_check(const struct pkt_stats *s, const struct pgp_limits *lim,
 	return 0;
 }
 
+/*
+ * A public key or subkey packet: only version 4.  A v3 (PGP 2) key's id
+ * is the low 64 bits of its modulus, so anyone can make one with any key
+ * id; v5 and v6 librnp cannot read.
+ */
+static int
+pkt_key_check(const uint8_t *b, size_t n, struct err *e)
+{
+	if (n == 0)
+		return err_set(e, ERR_INVALID, E_PARSE);
+	if (b[0] == 4)
+		return 0;
+	if (b[0] == 2 || b[0] == 3)
+		return err_set(e, ERR_INVALID, "v3 (PGP 2) keys are not "
+		    "accepted: only OpenPGP v4 keys are");
+	return err_set(e, ERR_INVALID, "v%u keys are not accepted: only "
+	    "OpenPGP v4 keys are", b[0]);
+}
+
+/*
+ * A user ID is bytes, not a C string: a NUL would hide what follows it
+ * from every check that reads a C string, and CR, LF and the other
+ * control characters (C0, DEL, C1 in UTF-8) have no place in a name.
+ */
+static int
+pkt_uid_check(const uint8_t *b, size_t n, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (b[i] < 0x20 || b[i] == 0x7f || (b[i] == 0xc2 &&
+		    i + 1 < n && b[i + 1] >= 0x80 && b[i + 1] <= 0x9f))
+			return err_set(e, ERR_INVALID, "a user ID contains a "
+			    "control character (byte %zu is 0x%02X)", i,
+			    b[i] == 0xc2 ? b[i + 1] : b[i]);
+	return 0;
+}
+
+/* The type of a v3 or v4 signature packet, or -1. */
+static int
+pkt_sig_type(const uint8_t *b, size_t n)
+{
+	if (n >= 2 && b[0] == 4)
+		return b[1];
+	if (n >= 3 && (b[0] == 3 || b[0] == 2))
+		return b[2];
+	return -1;
+}
+
+/* A certification of a user ID (0x10-0x13) or its revocation (0x30). */
+static bool
+pkt_sig_is_uid_cert(int type)
+{
+	return (type >= 0x10 && type <= 0x13) || type == 0x30;
+}
+
 /* Walk the binary packets: shape, secrets and the limits, per cert. */
 int
 pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
     struct pkt_stats *st, struct err *e)
 {
 	struct pkt_stats cur = { 0, 0, 0, 0 };
-	size_t off = 0;
+	const uint8_t *b;
+	size_t off = 0, n;
 	int tag;
 
 	memset(st, 0, sizeof(*st));
 	while (off < len) {
-		if (pkt_next(p, len, &off, &tag) == -1)
+		if (pkt_next(p, len, &off, &tag, &b, &n) == -1)
 			return err_set(e, ERR_INVALID, E_PARSE);
 		switch (tag) {
 		case TAG_SECKEY:
 		case TAG_SECSUB:
 			return err_set(e, ERR_INVALID, E_SECRET);
 		case TAG_PUBKEY:
-			if (pkt_cert_check(&cur, lim, e) == -1)
+			if (pkt_cert_check(&cur, lim, e) == -1 ||
+			    pkt_key_check(b, n, e) == -1)
 				return -1;
 			memset(&cur, 0, sizeof(cur));
 			st->certs++;
 			break;
 		case TAG_UID:
+			if (pkt_uid_check(b, n, e) == -1)
+				return -1;
+			/* FALLTHROUGH */
 		case TAG_UATTR:
 			cur.uids++;
 			break;
 		case TAG_PUBSUB:
+			if (pkt_key_check(b, n, e) == -1)
+				return -1;
 			cur.subs++;
 			break;
 		case TAG_SIG:
+			if (st->certs > 0 && cur.uids == 0 && cur.subs == 0 &&
+			    pkt_sig_is_uid_cert(pkt_sig_type(b, n)))
+				return err_set(e, ERR_INVALID, "malformed key: "
+				    "a user ID certification comes before "
+				    "the first user ID");
 			st->sigs++;
 			break;
 		case TAG_MARKER:

@@ -1,6 +1,6 @@
 /*
  * pgp_strip: what of a cert keydird keeps.  User IDs need a valid
- * self-signature; subkeys a valid binding by the primary; third-party
+ * self-signature and no control characters; subkeys a valid binding by the primary; third-party
  * and invalid signatures go; when publishing for a list of addresses,
  * only their live user IDs stay.  Used by pgp.c, in its ffi.
  */
@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <jansson.h>
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 
@@ -65,6 +66,56 @@ pgp_uid_selfsig(rnp_uid_handle_t uid, const char *keyid, int64_t *newest)
 	return ok;
 }
 
+/* Whether sig's hashed key flags allow signing (0x02). */
+static bool
+sig_flags_sign(rnp_signature_handle_t sig)
+{
+	json_t *root, *sp, *v;
+	char *js = NULL;
+	size_t i;
+	bool sign = false;
+
+	if (rnp_signature_packet_to_json(sig, 0, &js) != RNP_SUCCESS)
+		return false;
+	root = json_loads(js, 0, NULL);
+	rnp_buffer_destroy(js);
+	sp = json_object_get(json_array_get(root, 0), "subpackets");
+	for (i = 0; i < json_array_size(sp); i++) {
+		v = json_array_get(sp, i);
+		if (json_integer_value(json_object_get(v, "type")) == 27 &&
+		    json_is_true(json_object_get(v, "hashed")) &&
+		    (json_integer_value(json_object_get(v, "flags")) & 0x02))
+			sign = true;
+	}
+	json_decref(root);
+	return sign;
+}
+
+/*
+ * Whether sub has a valid binding by the primary keyid whose hashed key
+ * flags allow signing.  librnp accepts such a binding only with a valid
+ * embedded back-signature made by the subkey itself, so only then has
+ * the holder of the subkey agreed to be part of this cert.  Bindings
+ * without the sign flag carry no back-signature librnp checks.
+ */
+bool
+pgp_sub_backsig(rnp_key_handle_t sub, const char *keyid)
+{
+	rnp_signature_handle_t sig;
+	size_t j, ns = 0;
+	int64_t t = 0;
+	bool ok = false;
+
+	rnp_key_get_signature_count(sub, &ns);
+	for (j = 0; j < ns && !ok; j++) {
+		if (rnp_key_get_signature_at(sub, j, &sig) != RNP_SUCCESS)
+			continue;
+		ok = sig_flags_sign(sig) &&
+		    sig_by(sig, keyid, "subkey binding", &t);
+	}
+	return ok;
+}
+
 /*
  * Drop the subkeys that have no valid binding by the primary keyid: a
  * subkey copied from someone else's cert must not make this one show up
@@ -96,6 +147,25 @@ strip_subkeys(rnp_key_handle_t key, const char *keyid)
 		rnp_key_handle_destroy(sub);
 	}
 	return 0;
+}
+
+/*
+ * Whether the user ID's raw bytes are the text rnp hands out as a C string
+ * and hold no control character: pgp_parse refuses such user IDs, this
+ * keeps any stored before that rule from being served.
+ */
+static bool
+uid_clean(rnp_uid_handle_t uid, const char *text)
+{
+	void *data = NULL;
+	size_t n = 0;
+	bool ok;
+
+	if (rnp_uid_get_data(uid, &data, &n) != RNP_SUCCESS)
+		return false;
+	ok = n == strlen(text) && !str_has_ctl(data, n);
+	rnp_buffer_destroy(data);
+	return ok;
 }
 
 /* Whether the user ID's address is one of emails (NULL: keep all). */
@@ -144,7 +214,7 @@ pgp_strip(rnp_key_handle_t key, const char *keyid,
 		keep = rnp_uid_get_type(uid, &type) == 0 &&
 		    type == RNP_USER_ID &&
 		    rnp_key_get_uid_at(key, i, &text) == 0 &&
-		    pgp_uid_selfsig(uid, keyid, &t);
+		    uid_clean(uid, text) && pgp_uid_selfsig(uid, keyid, &t);
 		if (keep && emails != NULL)
 			keep = rnp_uid_is_revoked(uid, &rev) == 0 && !rev &&
 			    uid_wanted(text, emails, nemails);

@@ -16,6 +16,10 @@
 bool pgp_uid_selfsig(rnp_uid_handle_t uid, const char *keyid,
     int64_t *newest);
 
+/* Whether subkey sub has a valid binding by keyid that carried a valid
+ * back-signature (the sign flag makes librnp check one). */
+bool pgp_sub_backsig(rnp_key_handle_t sub, const char *keyid);
+
 /* Strip key in place; emails NULL keeps every self-signed user ID. */
 int pgp_strip(rnp_key_handle_t key, const char *keyid,
     const char *const *emails, size_t nemails);
