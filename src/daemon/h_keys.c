@@ -183,11 +183,8 @@ h_hkp_lookup(struct daemon *d, struct req *r, struct resp *w,
 			view_text(w, err_http_status(e.code), e.msg);
 		else if (!strcmp(op, "get"))
 			view_key(w, r, &p);
-		else {
-			resp_printf(w, 200, "text/plain; charset=utf-8", "%s",
-			    p.hkp_index);
-			resp_header(w, "Access-Control-Allow-Origin", "*");
-		}
+		else
+			view_hkp_index(w, &p);
 	}
 	store_pub_release(&p);
 	free(op);

@@ -104,6 +104,8 @@ store_cert_release(struct store_cert *c)
 void
 store_pub_release(struct store_pub *p)
 {
+	struct store_pub *n;
+
 	if (p == NULL)
 		return;
 	free(p->published);
@@ -111,6 +113,12 @@ store_pub_release(struct store_pub *p)
 	p->published = NULL;
 	p->hkp_index = NULL;
 	p->published_len = 0;
+	while ((n = p->next) != NULL) {
+		p->next = n->next;
+		free(n->published);
+		free(n->hkp_index);
+		free(n);
+	}
 }
 
 /* Free n outbox rows and the array. */

@@ -56,7 +56,11 @@ struct store_cert {
 	size_t naddrs;
 };
 
-/* What a lookup returns: the bytes to serve, nothing else. */
+/*
+ * What a lookup returns: the bytes to serve, nothing else.  A key id or a
+ * subkey fingerprint may belong to several keys: next chains the others
+ * (at most STORE_LOOKUP_MAX in all, in fingerprint order).
+ */
 struct store_pub {
 	char fpr[STORE_FPR_LEN + 1];
 	char keyid[STORE_KEYID_LEN + 1];
@@ -65,8 +69,17 @@ struct store_pub {
 	char *hkp_index;
 	char etag[STORE_ETAG_LEN + 1];
 	int64_t updated;
+	struct store_pub *next;
 };
 
+#define STORE_LOOKUP_MAX 8
+
+/*
+ * Lookups by fingerprint or key id answer the keys whose primary key has
+ * it; only when there is none, the keys with a subkey that has it (only
+ * subkeys bound with a back-signature are indexed).  Every key with a
+ * claim of the winning kind is answered, never one picked among them.
+ */
 enum store_by {
 	STORE_BY_FPR,	/* 40 upper-case hex: primary or subkey */
 	STORE_BY_KEYID,	/* 16 upper-case hex: primary or subkey */

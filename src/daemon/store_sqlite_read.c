@@ -21,19 +21,19 @@
 
 /*
  * A fingerprint or key id may match several rows (a subkey bound to two
- * certs, colliding key ids): a primary key beats a subkey, then the
- * lowest fingerprint, so the answer is stable.  A fingerprint is looked
- * up as a primary first, straight in certs (two B-trees instead of
- * three), and only then as a subkey.
+ * certs, colliding key ids): primary keys beat subkeys, and every row of
+ * the winning kind is answered, in fingerprint order (sq_lookup).  A
+ * fingerprint is looked up as a primary first, straight in certs (two
+ * B-trees instead of three), and only then as a subkey.
  */
 static const char *const sq_lookup_sql[SQ_NREAD] = {
 	[SQ_BY_FPR] = SQ_PUB_COLS "FROM certs c WHERE c.fpr = ?1",
-	[SQ_BY_SUBFPR] = SQ_PUB_COLS
+	[SQ_BY_SUBFPR] = SQ_PUB_COLS ", 0 "
 	    "FROM keyids k JOIN certs c ON c.id = k.cid WHERE k.fpr = ?1 "
-	    "AND k.fpr <> k.cert ORDER BY k.cert LIMIT 1",
-	[SQ_BY_KEYID] = SQ_PUB_COLS
+	    "AND k.fpr <> k.cert ORDER BY k.cert LIMIT 64",
+	[SQ_BY_KEYID] = SQ_PUB_COLS ", k.fpr = k.cert "
 	    "FROM keyids k JOIN certs c ON c.id = k.cid WHERE k.keyid = ?1 "
-	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 1",
+	    "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 64",
 	[SQ_BY_EMAIL] = SQ_PUB_COLS
 	    "FROM addresses a JOIN certs c ON c.id = a.cid "
 	    "WHERE a.address = ?1",
@@ -201,6 +201,47 @@ sq_readers_close(struct sq *q)
 	}
 }
 
+/* Copy the current row of a lookup statement into p. */
+static void
+sq_pub_row(sqlite3_stmt *st, struct store_pub *p)
+{
+	sq_col_cpy(st, 0, p->fpr, sizeof(p->fpr));
+	sq_col_cpy(st, 1, p->keyid, sizeof(p->keyid));
+	p->published = sq_col_dup(st, 2, &p->published_len);
+	p->hkp_index = sq_col_dup(st, 3, NULL);
+	sq_col_cpy(st, 4, p->etag, sizeof(p->etag));
+	p->updated = sqlite3_column_int64(st, 5);
+}
+
+/*
+ * The rows after the first of a key id or subkey lookup, chained to out:
+ * only rows of the first row's kind (primary or subkey), each key once,
+ * at most STORE_LOOKUP_MAX keys.  The rows come in kind, then fingerprint
+ * order, so a key's rows are adjacent.
+ */
+static int
+sq_lookup_more(sqlite3_stmt *st, struct store_pub *out)
+{
+	struct store_pub **tail = &out->next, *p;
+	int primary = sqlite3_column_int(st, 6), rc, n = 1;
+	char last[STORE_FPR_LEN + 1];
+
+	str_lcpy(last, out->fpr, sizeof(last));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < STORE_LOOKUP_MAX) {
+		if (sqlite3_column_int(st, 6) != primary)
+			return SQLITE_DONE;
+		if (strcmp((const char *)sqlite3_column_text(st, 0), last) == 0)
+			continue;
+		p = xcalloc(1, sizeof(*p));
+		sq_pub_row(st, p);
+		str_lcpy(last, p->fpr, sizeof(last));
+		*tail = p;
+		tail = &p->next;
+		n++;
+	}
+	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
+}
+
 /* One indexed read; copies out what to serve. */
 int
 sq_lookup(struct store *s, enum store_by by, const char *key,
@@ -236,23 +277,24 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE && slot == SQ_BY_FPR) {
 		sqlite3_reset(st);
-		st = c->st[SQ_BY_SUBFPR];
+		slot = SQ_BY_SUBFPR;
+		st = c->st[slot];
 		rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 		if (rc == SQLITE_OK)
 			rc = sqlite3_step(st);
 	}
 	if (rc == SQLITE_ROW) {
-		sq_col_cpy(st, 0, out->fpr, sizeof(out->fpr));
-		sq_col_cpy(st, 1, out->keyid, sizeof(out->keyid));
-		out->published = sq_col_dup(st, 2, &out->published_len);
-		out->hkp_index = sq_col_dup(st, 3, NULL);
-		sq_col_cpy(st, 4, out->etag, sizeof(out->etag));
-		out->updated = sqlite3_column_int64(st, 5);
+		sq_pub_row(st, out);
+		if (slot == SQ_BY_KEYID || slot == SQ_BY_SUBFPR)
+			rc = sq_lookup_more(st, out);
 		ret = 0;
 	} else if (rc == SQLITE_DONE)
 		ret = 1;
-	else
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 		sq_err(c->db, rc, e);
+		store_pub_release(out);
+		ret = -1;
+	}
 	/* Reset now: a pending statement would pin its WAL snapshot. */
 	sqlite3_reset(st);
 	if (borrowed)

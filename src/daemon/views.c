@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include <jansson.h>
+#include <sodium.h>
 
+#include "armor.h"
 #include "store.h"
+#include "str.h"
 #include "views.h"
 #include "xmalloc.h"
 
@@ -109,17 +112,56 @@ view_text(struct resp *w, int status, const char *text)
 	resp_header(w, "Access-Control-Allow-Origin", "*");
 }
 
-/* Serve a key. */
+/*
+ * The keys p chains, joined into one armor block (clients read one block
+ * most reliably), and an ETag over theirs; -1 when a stored form does not
+ * decode, which would be our fault.
+ */
+static int
+view_keys_join(const struct store_pub *p, struct buf *body,
+    char etag[STORE_ETAG_LEN + 1])
+{
+	crypto_hash_sha256_state h;
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	struct buf bin;
+	int rc = 0;
+
+	buf_init(&bin, body->max);
+	crypto_hash_sha256_init(&h);
+	for (; p != NULL && rc == 0; p = p->next) {
+		rc = armor_decode(p->published, p->published_len, &bin);
+		crypto_hash_sha256_update(&h, (const uint8_t *)p->etag,
+		    strlen(p->etag));
+	}
+	if (rc == 0)
+		rc = armor_encode_keys((const uint8_t *)bin.data, bin.len,
+		    body);
+	crypto_hash_sha256_final(&h, sum);
+	etag[0] = '"';
+	str_hex(sum, 16, etag + 1);
+	etag[33] = '"';
+	etag[34] = '\0';
+	buf_release(&bin);
+	return rc;
+}
+
+/* Serve a key, or all the keys p chains in one block. */
 void
 view_key(struct resp *w, const struct req *r, const struct store_pub *p)
 {
 	const char *inm = req_header(r, "If-None-Match");
-	char disp[80];
+	char disp[80], etag[STORE_ETAG_LEN + 1];
 
+	buf_reset(&w->body);
+	str_lcpy(etag, p->etag, sizeof(etag));
+	if (p->next != NULL && view_keys_join(p, &w->body, etag) == -1) {
+		view_text(w, 500, "cannot join the stored keys");
+		return;
+	}
 	resp_header(w, "Access-Control-Allow-Origin", "*");
 	resp_header(w, "Cache-Control", "no-cache");
-	resp_header(w, "ETag", p->etag);
-	if (inm && strstr(inm, p->etag) != NULL) {
+	resp_header(w, "ETag", etag);
+	if (inm && strstr(inm, etag) != NULL) {
 		w->status = 304;
 		w->ctype = NULL;
 		buf_reset(&w->body);
@@ -130,8 +172,30 @@ view_key(struct resp *w, const struct req *r, const struct store_pub *p)
 	snprintf(disp, sizeof(disp), "attachment; filename=\"%s.asc\"",
 	    p->fpr);
 	resp_header(w, "Content-Disposition", disp);
+	if (p->next == NULL)
+		buf_add(&w->body, p->published, p->published_len);
+}
+
+/* The HKP index of p and the keys it chains: one info line, then each
+ * key's pub and uid lines. */
+void
+view_hkp_index(struct resp *w, const struct store_pub *p)
+{
+	const struct store_pub *q;
+	const char *lines;
+	size_t n = 0;
+
+	for (q = p; q != NULL; q = q->next)
+		n++;
 	buf_reset(&w->body);
-	buf_add(&w->body, p->published, p->published_len);
+	buf_printf(&w->body, "info:1:%zu\r\n", n);
+	for (q = p; q != NULL; q = q->next) {
+		lines = strstr(q->hkp_index, "\r\npub:");
+		buf_addstr(&w->body, lines ? lines + 2 : "");
+	}
+	w->status = 200;
+	w->ctype = "text/plain; charset=utf-8";
+	resp_header(w, "Access-Control-Allow-Origin", "*");
 }
 
 /* The token of a link path. */

@@ -39,8 +39,11 @@ int view_link_token(const char *rest, const char *suffix, char *tok,
     size_t sz, bool *suffixed);
 /* The page for a link that does not work (404, 410) or failed. */
 void view_link_error(struct resp *w, const struct err *e);
-/* Serve a key: armored body, ETag, CORS, If-None-Match → 304. */
+/* Serve a key: armored body, ETag, CORS, If-None-Match → 304.  Several
+ * keys chained on p are served in one armor block with an ETag over all. */
 void view_key(struct resp *w, const struct req *r,
     const struct store_pub *p);
+/* The HKP machine-readable index of p and the keys chained on it. */
+void view_hkp_index(struct resp *w, const struct store_pub *p);
 
 #endif
