@@ -66,6 +66,8 @@ struct dir_link {
 struct dir_removed {
 	char fpr[41];
 	bool all;		/* the whole key was deleted */
+	bool tombstone;		/* all, but the key is revoked: its primary
+				 * key and revocation stay */
 	size_t naddrs;		/* else: this many addresses unpublished */
 };
 
@@ -136,10 +138,12 @@ int dir_link_act(struct daemon *d, enum token_kind kind, const char *token,
 /*
  * A removal request signed with the key (POST /api/v1/remove): msg is the
  * armored clearsigned or inline-signed statement (removal.h).  Errors:
- * ERR_INVALID for a malformed statement, wrong server or stale date,
- * ERR_NOTFOUND for an unknown key, ERR_FORBIDDEN for a bad signature or
- * one by another key, ERR_CONFLICT for a nonce already used.  Nothing
- * changes on error.
+ * ERR_INVALID for a malformed statement, wrong server, stale date or a
+ * signature not made within REMOVAL_WINDOW of the statement's date,
+ * ERR_NOTFOUND for an unknown key, ERR_FORBIDDEN for a bad signature, one
+ * by another key or by a revoked subkey, ERR_CONFLICT for a nonce already
+ * used.  A revoked key removed whole keeps its tombstone (pgp_tombstone).
+ * Nothing changes on error.
  */
 int dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
     struct dir_removed *out, struct err *e);

@@ -37,7 +37,10 @@ h_api_remove(struct daemon *d, struct req *r, struct resp *w,
 		view_json_error(w, &e);
 		return;
 	}
-	if (out.all)
+	if (out.tombstone)
+		view_json(w, 200, json_pack("{s:s,s:s,s:s}", "fingerprint",
+		    out.fpr, "removed", "all", "kept", "revocation"));
+	else if (out.all)
 		view_json(w, 200, json_pack("{s:s,s:s}", "fingerprint",
 		    out.fpr, "removed", "all"));
 	else

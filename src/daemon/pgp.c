@@ -451,6 +451,89 @@ out:
 	return rc;
 }
 
+/* Keep only key revocations on the primary: rnp_key_signatures_cb. */
+static void
+keep_revocations(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
+    uint32_t *action)
+{
+	char *type = NULL;
+
+	(void)ffi;
+	(void)ctx;
+	if (rnp_signature_get_type(sig, &type) != RNP_SUCCESS || type == NULL ||
+	    strcmp(type, "key revocation") != 0)
+		*action = RNP_KEY_SIGNATURE_REMOVE;
+	rnp_buffer_destroy(type);
+}
+
+/* Remove every user ID and subkey of key, and its signatures but its
+ * revocations. */
+static int
+tombstone_strip(rnp_key_handle_t key)
+{
+	rnp_uid_handle_t uid;
+	rnp_key_handle_t sub;
+	size_t n = 0;
+
+	rnp_key_get_uid_count(key, &n);
+	while (n-- > 0) {
+		uid = NULL;
+		if (rnp_key_get_uid_handle_at(key, n, &uid) != RNP_SUCCESS ||
+		    rnp_uid_remove(key, uid) != RNP_SUCCESS) {
+			rnp_uid_handle_destroy(uid);
+			return -1;
+		}
+		rnp_uid_handle_destroy(uid);
+	}
+	n = 0;
+	rnp_key_get_subkey_count(key, &n);
+	while (n-- > 0) {
+		sub = NULL;
+		if (rnp_key_get_subkey_at(key, n, &sub) != RNP_SUCCESS ||
+		    rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != RNP_SUCCESS) {
+			rnp_key_handle_destroy(sub);
+			return -1;
+		}
+		rnp_key_handle_destroy(sub);
+	}
+	return rnp_key_remove_signatures(key, 0, keep_revocations, NULL) ==
+	    RNP_SUCCESS ? 0 : -1;
+}
+
+/* What stays of a revoked key that asked to be removed. */
+int
+pgp_tombstone(const uint8_t *full, size_t len, struct pgp_cert *out,
+    struct err *e)
+{
+	rnp_key_handle_t key;
+	rnp_ffi_t ffi;
+	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	if ((ffi = ffi_new(e)) == NULL)
+		return -1;
+	if ((key = load_one(ffi, full, len, NULL, e)) == NULL)
+		goto out;
+	key_ids(key, fpr, keyid);
+	if (tombstone_strip(key) == -1) {
+		err_set(e, ERR_INTERNAL, "cannot strip the revoked key");
+		goto out;
+	}
+	if (cert_make(ffi, fpr, out, e) == -1)
+		goto out;
+	if (!out->revoked) {
+		pgp_cert_release(out);
+		err_set(e, ERR_INVALID, "the key is not revoked");
+		goto out;
+	}
+	rc = 0;
+out:
+	rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
 /* Free what a cert owns. */
 void
 pgp_cert_release(struct pgp_cert *c)

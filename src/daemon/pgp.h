@@ -124,19 +124,40 @@ int pgp_parse_publish(const uint8_t *in, size_t len,
 int pgp_signed_text(const uint8_t *msg, size_t len, struct buf *text,
     struct err *e);
 
+/* Who made the good signature pgp_verify_signed accepted. */
+struct pgp_signer {
+	int64_t created;	/* the signature's creation time */
+	bool primary;		/* made by the primary key, not a subkey */
+	bool revoked;		/* the primary key is revoked */
+};
+
 /*
  * Verify msg (as above) against the key full (a stored full cert).  On
- * success the signed text is appended to text and 0 returned.  Accepted
- * only when at least one signature is cryptographically good and was
- * made by full's primary key or one of its signing subkeys.  A revoked or
- * expired key still counts: a key may sign its own removal.  Errors:
- * ERR_INVALID for input that is not a signed message (unsigned,
- * encrypted, garbage); ERR_FORBIDDEN "the signature is not good" (tampered
- * text, a bad signature) or "not signed by this key".  On error text is
- * left as it was.
+ * success the signed text is appended to text, *who filled and 0
+ * returned.  Accepted only when at least one signature is
+ * cryptographically good and was made, at a time the signing key was
+ * valid, by full's primary key or by one of its signing subkeys that is
+ * not revoked.  A revoked primary key still counts (a key may sign its
+ * own removal) but then none of its subkeys does.  Errors: ERR_INVALID
+ * for input that is not a signed message (unsigned, encrypted, garbage);
+ * ERR_FORBIDDEN "the signature is not good" (tampered text, a bad
+ * signature, one made while the key was expired), "signed by a subkey
+ * that is revoked or may not sign" or "not signed by this key".  On
+ * error text is left as it was.
  */
 int pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
-    size_t full_len, struct buf *text, struct err *e);
+    size_t full_len, struct buf *text, struct pgp_signer *who,
+    struct err *e);
+
+/*
+ * What stays of a revoked key that asked to be removed (a tombstone): the
+ * primary key with its key revocation signatures, nothing else, into *out
+ * as pgp_parse fills it, so that the revocation stays findable by
+ * fingerprint and key id.  ERR_INVALID "the key is not revoked" when full
+ * holds no valid key revocation.
+ */
+int pgp_tombstone(const uint8_t *full, size_t len, struct pgp_cert *out,
+    struct err *e);
 
 /* Free what a cert owns (not the struct). */
 void pgp_cert_release(struct pgp_cert *c);

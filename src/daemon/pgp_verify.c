@@ -18,6 +18,7 @@
 #define E_NOTSIGNED	"not a signed message"
 #define E_BADSIG	"the signature is not good"
 #define E_NOTBY		"not signed by this key"
+#define E_DEAD		"signed by a subkey that is revoked or may not sign"
 
 /* One run of rnp's verifier over a message. */
 struct vrun {
@@ -31,6 +32,7 @@ struct vrun {
 /* What one signature comes to, worst first for the error we report. */
 enum sig_verdict {
 	SIG_OTHER,	/* by some other (or unknown) key */
+	SIG_DEAD,	/* by a subkey of the cert that signs nothing */
 	SIG_BAD,	/* by the cert, but not good */
 	SIG_GOOD	/* good, by the cert */
 };
@@ -133,7 +135,8 @@ vrun_text(struct vrun *r, struct buf *text, struct err *e)
 	return rc;
 }
 
-/* Signature types whose removal unrevokes a key: rnp_key_signatures_cb. */
+/* Drop the primary key's revocations: rnp_key_signatures_cb.  Subkey
+ * revocations stay, so a revoked subkey signs nothing. */
 static void
 drop_revocation(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
     uint32_t *action)
@@ -143,8 +146,7 @@ drop_revocation(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
 	(void)ffi;
 	(void)ctx;
 	if (rnp_signature_get_type(sig, &type) == RNP_SUCCESS && type &&
-	    (strcmp(type, "key revocation") == 0 ||
-	    strcmp(type, "subkey revocation") == 0))
+	    strcmp(type, "key revocation") == 0)
 		*action = RNP_KEY_SIGNATURE_REMOVE;
 	rnp_buffer_destroy(type);
 }
@@ -175,15 +177,17 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
 }
 
 /*
- * Import the stored cert full into ffi, without its key and subkey
- * revocations: rnp refuses every signature of a revoked key, but a key
- * may sign its own removal.  Expiry stays (it lives in self-signatures),
- * so rnp takes an expired key's signatures made while it was valid and
- * not later ones.  fpr gets the primary fingerprint.
+ * Import the stored cert full into ffi, without the primary key's
+ * revocations: rnp refuses every signature of a revoked key, but a revoked
+ * primary key may still sign its own removal (*revoked says it was
+ * revoked; then its subkeys count for nothing, see key_of).  Expiry stays
+ * (it lives in self-signatures), so rnp takes a key's signatures only when
+ * the key was valid at their creation time.  fpr gets the primary
+ * fingerprint.
  */
 static int
 cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
-    char fpr[PGP_FPR_LEN + 1], struct err *e)
+    char fpr[PGP_FPR_LEN + 1], bool *revoked, struct err *e)
 {
 	rnp_input_t in = NULL;
 	rnp_key_handle_t key = NULL;
@@ -199,6 +203,8 @@ cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
 	if (rnp_locate_key(ffi, "fingerprint", fpr, &key) != RNP_SUCCESS ||
 	    key == NULL)
 		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
+	*revoked = false;
+	rnp_key_is_revoked(key, revoked);
 	if (rnp_key_remove_signatures(key, 0, drop_revocation, NULL) !=
 	    RNP_SUCCESS)
 		err_set(e, ERR_INTERNAL, "cannot prepare the stored key");
@@ -208,59 +214,80 @@ cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
 	return rc;
 }
 
-/* Whether k is the primary fpr, or a subkey of it that may sign. */
-static bool
-key_of(rnp_key_handle_t k, const char *fpr)
+/* Whose a signature is, against the stored cert. */
+enum sig_owner {
+	OWN_OTHER,	/* some other key's, or none we know */
+	OWN_PRIMARY,	/* the primary key's */
+	OWN_SUBKEY,	/* a live signing subkey's */
+	OWN_DEAD_SUBKEY	/* a subkey's that signs nothing: revoked, not for
+			 * signing, or of a revoked primary key */
+};
+
+/* Whose k is: the primary fpr, one of its subkeys, or another key. */
+static enum sig_owner
+key_of(rnp_key_handle_t k, const char *fpr, bool revoked)
 {
 	char *f = NULL;
-	bool sub = false, sign = false, ok;
+	bool sub = false, sign = false, subrev = false, mine;
 
 	if (rnp_key_is_sub(k, &sub) != RNP_SUCCESS)
-		return false;
-	if (sub && (rnp_key_allows_usage(k, "sign", &sign) != RNP_SUCCESS ||
-	    !sign))
-		return false;
-	ok = (sub ? rnp_key_get_primary_fprint(k, &f) :
+		return OWN_OTHER;
+	mine = (sub ? rnp_key_get_primary_fprint(k, &f) :
 	    rnp_key_get_fprint(k, &f)) == RNP_SUCCESS && f != NULL &&
 	    strcasecmp(f, fpr) == 0;
 	rnp_buffer_destroy(f);
-	return ok;
+	if (!mine)
+		return OWN_OTHER;
+	if (!sub)
+		return OWN_PRIMARY;
+	if (revoked || rnp_key_is_revoked(k, &subrev) != RNP_SUCCESS ||
+	    subrev || rnp_key_allows_usage(k, "sign", &sign) != RNP_SUCCESS ||
+	    !sign)
+		return OWN_DEAD_SUBKEY;
+	return OWN_SUBKEY;
 }
 
 /*
- * What signature s comes to against the primary fpr.  rnp calls a good
- * signature "expired" when it is dated in the future (a fast clock: the
- * statement's own date is the caller's to judge) or past an expiry the
- * signer gave it (honoured).
+ * What signature s comes to against the primary fpr; *who gets its maker
+ * and creation time when it is good.  rnp calls a good signature
+ * "expired" when it is dated in the future (the caller compares the
+ * creation time with the statement's date) or past an expiry the signer
+ * gave it (honoured).
  */
 static enum sig_verdict
-sig_check(rnp_op_verify_signature_t s, const char *fpr)
+sig_check(rnp_op_verify_signature_t s, const char *fpr, bool revoked,
+    struct pgp_signer *who)
 {
 	rnp_key_handle_t k = NULL;
+	enum sig_owner own;
 	rnp_result_t st;
 	uint32_t made = 0, life = 0;
-	bool mine;
 
 	if (rnp_op_verify_signature_get_key(s, &k) != RNP_SUCCESS || !k)
 		return SIG_OTHER;
-	mine = key_of(k, fpr);
+	own = key_of(k, fpr, revoked);
 	rnp_key_handle_destroy(k);
-	if (!mine)
+	if (own == OWN_OTHER)
 		return SIG_OTHER;
+	if (own == OWN_DEAD_SUBKEY)
+		return SIG_DEAD;
 	st = rnp_op_verify_signature_get_status(s);
-	if (st == RNP_SUCCESS)
-		return SIG_GOOD;
-	if (st != RNP_ERROR_SIGNATURE_EXPIRED ||
+	if ((st != RNP_SUCCESS && st != RNP_ERROR_SIGNATURE_EXPIRED) ||
 	    rnp_op_verify_signature_get_times(s, &made, &life) != 0)
 		return SIG_BAD;
-	if (life != 0 && (int64_t)made + life < (int64_t)time(NULL))
+	if (st != RNP_SUCCESS && life != 0 &&
+	    (int64_t)made + life < (int64_t)time(NULL))
 		return SIG_BAD;
+	who->created = made;
+	who->primary = own == OWN_PRIMARY;
+	who->revoked = revoked;
 	return SIG_GOOD;
 }
 
 /* The best verdict over all signatures of a finished run. */
 static enum sig_verdict
-vrun_verdict(struct vrun *r, const char *fpr)
+vrun_verdict(struct vrun *r, const char *fpr, bool revoked,
+    struct pgp_signer *who)
 {
 	rnp_op_verify_signature_t s;
 	enum sig_verdict v, best = SIG_OTHER;
@@ -271,7 +298,7 @@ vrun_verdict(struct vrun *r, const char *fpr)
 		s = NULL;
 		if (rnp_op_verify_get_signature_at(r->op, i, &s) != 0)
 			continue;
-		if ((v = sig_check(s, fpr)) > best)
+		if ((v = sig_check(s, fpr, revoked, who)) > best)
 			best = v;
 	}
 	return best;
@@ -297,23 +324,29 @@ pgp_signed_text(const uint8_t *msg, size_t len, struct buf *text,
 /* Verify a signed message against the stored cert full. */
 int
 pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
-    size_t full_len, struct buf *text, struct err *e)
+    size_t full_len, struct buf *text, struct pgp_signer *who,
+    struct err *e)
 {
 	struct vrun r;
 	char fpr[PGP_FPR_LEN + 1];
+	bool revoked = false;
 	int rc = -1;
 
+	memset(who, 0, sizeof(*who));
 	if (vrun_init(&r, e) == -1)
 		return -1;
-	if (cert_load(r.ffi, full, full_len, fpr, e) == -1 ||
+	if (cert_load(r.ffi, full, full_len, fpr, &revoked, e) == -1 ||
 	    vrun_exec(&r, msg, len, e) == -1)
 		goto out;
-	switch (vrun_verdict(&r, fpr)) {
+	switch (vrun_verdict(&r, fpr, revoked, who)) {
 	case SIG_GOOD:
 		rc = vrun_text(&r, text, e);
 		break;
 	case SIG_BAD:
 		err_set(e, ERR_FORBIDDEN, E_BADSIG);
+		break;
+	case SIG_DEAD:
+		err_set(e, ERR_FORBIDDEN, E_DEAD);
 		break;
 	case SIG_OTHER:
 		err_set(e, ERR_FORBIDDEN, E_NOTBY);

@@ -17,7 +17,7 @@
  * test only guards rows written behind addr_set's back.
  */
 #define SQ_UNCONFIRMED \
-	"had_address = 0 AND first_stored < ?1 AND NOT EXISTS " \
+	"had_address = 0 AND revoked = 0 AND first_stored < ?1 AND NOT EXISTS " \
 	"(SELECT 1 FROM addresses a WHERE a.cid = certs.id) AND NOT EXISTS " \
 	"(SELECT 1 FROM tokens t WHERE t.fpr = certs.fpr AND t.created >= ?1)"
 

@@ -56,6 +56,8 @@ full_of(const char *name, size_t *len)
 	return full;
 }
 
+static struct pgp_signer last_who;	/* what the last check's verify said */
+
 /*
  * pgp_verify_signed on tmp/msg with the cert tmp/cert (or, with cert
  * NULL, pgp_signed_text); checks the code and the text it returns (want
@@ -65,6 +67,7 @@ static void
 check(const char *msg, const char *cert, enum err_code code,
     const char *emsg, const char *want, const char *what)
 {
+	struct pgp_signer who;
 	struct buf text;
 	struct err e;
 	uint8_t *m, *full = NULL;
@@ -81,7 +84,7 @@ check(const char *msg, const char *cert, enum err_code code,
 	buf_addstr(&text, PREFIX);
 	err_clear(&e);
 	rc = cert ? pgp_verify_signed(m ? m : (const uint8_t *)"", mlen,
-	    full, flen, &text, &e) : pgp_signed_text(m ? m :
+	    full, flen, &text, &who, &e) : pgp_signed_text(m ? m :
 	    (const uint8_t *)"", mlen, &text, &e);
 	if (want != NULL) {
 		ok(rc == 0 && e.code == ERR_OK, "%s: accepted (%s)", what,
@@ -96,6 +99,7 @@ check(const char *msg, const char *cert, enum err_code code,
 	buf_release(&text);
 	free(full);
 	free(m);
+	last_who = who;
 }
 
 /* Alice, with an encryption and a signing subkey, and Bob. */
@@ -272,7 +276,12 @@ t_refused(void)
 	    "verify 100 kB");
 }
 
-/* Revoked and expired signers may sign their own removal, in time. */
+/*
+ * A revoked primary key may sign its own removal; a revoked subkey signs
+ * nothing.  An expired key's signature made in time is good here, and its
+ * creation time is reported so that the directory can hold it to the
+ * statement's date.
+ */
 static void
 t_revoked_expired(void)
 {
@@ -280,9 +289,17 @@ t_revoked_expired(void)
 	    "Rita's and Carl's keys are revoked");
 	ok(cert_is("ed.pgp", false), "Ed's key is expired");
 	check("rita.asc", "rita.pgp", 0, NULL, stmt, "revoked, no reason");
+	ok(last_who.primary && last_who.revoked, "Rita's primary signed, and "
+	    "it is revoked");
 	check("carl.asc", "carl.pgp", 0, NULL, stmt, "revoked, compromised");
-	check("sam.asc", "sam.pgp", 0, NULL, stmt, "revoked signing subkey");
+	check("sam.asc", "sam.pgp", ERR_FORBIDDEN, "signed by a subkey that "
+	    "is revoked or may not sign", NULL, "revoked signing subkey");
+	check("sub.asc", "alice.pgp", 0, NULL, stmt, "live signing subkey");
+	ok(!last_who.primary && !last_who.revoked && last_who.created >
+	    1700000000, "a live subkey signed, now");
 	check("ed_in.asc", "ed.pgp", 0, NULL, stmt, "expired, made in time");
+	ok(last_who.primary && last_who.created >= 1577836800 &&
+	    last_who.created < 1577923200, "made on 2020-01-01, as reported");
 	check("ed_sigexp.asc", "ed.pgp", ERR_FORBIDDEN,
 	    "the signature is not good", NULL, "signature expired");
 	check("ed_after.asc", "ed.pgp", ERR_FORBIDDEN,
