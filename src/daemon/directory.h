@@ -53,6 +53,9 @@ struct dir_verify {
 				 * unpublishes (one_address_per_key) */
 	size_t nothers;
 	int64_t expires;
+	char effects[33];	/* digest of prev_fpr and others: the page
+				 * carries it, confirming checks it */
+	bool changed;		/* confirm: effects differed, nothing done */
 };
 
 /* A removal or re-verification link, as shown on its page. */
@@ -110,9 +113,14 @@ void dir_upload_release(struct dir_upload *out);
  */
 int dir_verify_show(struct daemon *d, const char *token,
     struct dir_verify *out, struct err *e);
-/* Confirm: publish the address for the key (POST).  Same errors. */
+/*
+ * Confirm: publish the address for the key (POST).  Same errors.  With
+ * effects (the digest the page showed; NULL when the client saw no page)
+ * nothing is done when what confirming would change differs from it:
+ * out->changed is set and out describes the state now, for a fresh page.
+ */
 int dir_verify_confirm(struct daemon *d, const char *token,
-    struct dir_verify *out, struct err *e);
+    const char *effects, struct dir_verify *out, struct err *e);
 /* Discard the request ("this was not me").  Same errors. */
 int dir_verify_reject(struct daemon *d, const char *token,
     struct dir_verify *out, struct err *e);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <sodium.h>
+
 #include "daemon.h"
 #include "directory.h"
 #include "log.h"
@@ -40,6 +42,24 @@ verify_token(struct daemon *d, const char *token, int64_t now,
 	return 0;
 }
 
+/* The digest of what confirming changes, as hex, into v->effects. */
+static void
+verify_digest(struct dir_verify *v)
+{
+	crypto_hash_sha256_state h;
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const uint8_t *)v->prev_fpr,
+	    strlen(v->prev_fpr) + 1);
+	for (i = 0; i < v->nothers; i++)
+		crypto_hash_sha256_update(&h, (const uint8_t *)v->others[i],
+		    strlen(v->others[i]) + 1);
+	crypto_hash_sha256_final(&h, sum);
+	str_hex(sum, 16, v->effects);
+}
+
 /* What confirming would change: the current key of the address and,
  * with one_address_per_key, the key's other addresses. */
 static int
@@ -54,8 +74,10 @@ verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
 		return -1;
 	if (rc == 1 || !strcmp(v->prev_fpr, v->fpr))
 		v->prev_fpr[0] = '\0';
-	if (!d->cfg.one_address_per_key)
+	if (!d->cfg.one_address_per_key) {
+		verify_digest(v);
 		return 0;
+	}
 	if (store_addr_list(d->store, v->fpr, &addrs, &n, e) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
@@ -66,6 +88,7 @@ verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
 		v->others[v->nothers++] = xstrdup(addrs[i]);
 	}
 	store_addrs_free(addrs, n);
+	verify_digest(v);
 	return 0;
 }
 
@@ -88,10 +111,14 @@ verify_publish(struct daemon *d, const struct pgp_cert *c,
 	return dir_republish(d, c, now, e);
 }
 
-/* Act on the confirmation link. */
+/*
+ * Act on the confirmation link.  A confirmation whose page showed other
+ * effects (expect) than confirming has now does nothing but say so
+ * (v->changed): another address may have been confirmed in between.
+ */
 static int
 verify_act(struct daemon *d, enum verify_act act, const char *token,
-    struct dir_verify *v, struct err *e)
+    const char *expect, struct dir_verify *v, struct err *e)
 {
 	struct store_token t;
 	struct pgp_cert c;
@@ -111,6 +138,11 @@ verify_act(struct daemon *d, enum verify_act act, const char *token,
 		    "address, or it was revoked.");
 	if (rc == 0 && act != VERIFY_REJECT)
 		rc = verify_effects(d, v, e);
+	if (rc == 0 && act == VERIFY_CONFIRM && expect != NULL &&
+	    strcmp(expect, v->effects) != 0) {
+		v->changed = true;
+		act = VERIFY_SHOW;
+	}
 	if (rc == 0 && act != VERIFY_SHOW)
 		rc = store_token_use(d->store, t.hash, now, e) == 0 ? 0 :
 		    err_set(e, ERR_GONE, "This link was already used.");
@@ -137,15 +169,15 @@ int
 dir_verify_show(struct daemon *d, const char *token, struct dir_verify *out,
     struct err *e)
 {
-	return verify_act(d, VERIFY_SHOW, token, out, e);
+	return verify_act(d, VERIFY_SHOW, token, NULL, out, e);
 }
 
-/* POST: publish. */
+/* POST: publish, if what the page showed still holds. */
 int
-dir_verify_confirm(struct daemon *d, const char *token,
+dir_verify_confirm(struct daemon *d, const char *token, const char *effects,
     struct dir_verify *out, struct err *e)
 {
-	return verify_act(d, VERIFY_CONFIRM, token, out, e);
+	return verify_act(d, VERIFY_CONFIRM, token, effects, out, e);
 }
 
 /* POST .../reject: discard. */
@@ -153,5 +185,5 @@ int
 dir_verify_reject(struct daemon *d, const char *token,
     struct dir_verify *out, struct err *e)
 {
-	return verify_act(d, VERIFY_REJECT, token, out, e);
+	return verify_act(d, VERIFY_REJECT, token, NULL, out, e);
 }

@@ -11,13 +11,15 @@
 #include "daemon.h"
 #include "directory.h"
 #include "handlers.h"
+#include "str.h"
 #include "views.h"
 
 
-/* The confirmation form. */
+/* The confirmation form; changed says the state moved since the page
+ * the user confirmed from. */
 static void
 verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
-    struct resp *w)
+    bool changed, struct resp *w)
 {
 	struct buf b;
 	char when[64];
@@ -28,6 +30,11 @@ verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
 	buf_init(&b, 256 * 1024);
+	if (changed)
+		buf_addstr(&b, "<p><strong>Nothing was published: what "
+		    "confirming does has changed since the page you "
+		    "confirmed from was shown.</strong> Check it again below."
+		    "</p>\n");
 	buf_addstr(&b, "<p>Publish the OpenPGP key <code>");
 	view_html_escape(&b, v->fpr);
 	buf_addstr(&b, "</code> for the address <strong>");
@@ -53,6 +60,9 @@ verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
 	view_html_escape(&b, d->cfg.base_url);
 	buf_addstr(&b, "/verify/");
 	view_html_escape(&b, tok);
+	buf_addstr(&b, "\"><input type=\"hidden\" name=\"effects\" "
+	    "value=\"");
+	view_html_escape(&b, v->effects);
 	buf_addstr(&b, "\"><button type=\"submit\">Confirm and publish"
 	    "</button></form>\n<form method=\"post\" action=\"");
 	view_html_escape(&b, d->cfg.base_url);
@@ -85,8 +95,26 @@ h_verify_get(struct daemon *d, struct req *r, struct resp *w,
 	if (dir_verify_show(d, tok, &v, &e) == -1)
 		view_link_error(w, &e);
 	else
-		verify_page(d, tok, &v, w);
+		verify_page(d, tok, &v, false, w);
 	dir_verify_release(&v);
+}
+
+/* The effects digest a confirmation form posted, or NULL (no form). */
+static const char *
+posted_effects(const struct req *r, char out[33])
+{
+	const char *p;
+
+	for (p = r->body.data; p && *p; p = strchr(p, '&') ?
+	    strchr(p, '&') + 1 : NULL)
+		if (!strncmp(p, "effects=", 8)) {
+			/* anything but the 32 hex digits we wrote matches
+			 * nothing, so it shows a fresh page */
+			str_lcpy(out, p + 8, 33);
+			out[strcspn(out, "&")] = '\0';
+			return out;
+		}
+	return NULL;
 }
 
 /* POST /verify/TOKEN and /verify/TOKEN/reject */
@@ -96,11 +124,10 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 {
 	struct dir_verify v;
 	struct err e;
-	char tok[VIEW_TOKEN_MAX], msg[600];
+	char tok[VIEW_TOKEN_MAX], msg[600], effects[33];
 	bool reject;
 	int rc;
 
-	(void)r;
 	memset(&v, 0, sizeof(v));
 	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
 		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
@@ -109,9 +136,11 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 		return;
 	}
 	rc = reject ? dir_verify_reject(d, tok, &v, &e) :
-	    dir_verify_confirm(d, tok, &v, &e);
+	    dir_verify_confirm(d, tok, posted_effects(r, effects), &v, &e);
 	if (rc == -1)
 		view_link_error(w, &e);
+	else if (v.changed)
+		verify_page(d, tok, &v, true, w);
 	else if (reject) {
 		snprintf(msg, sizeof(msg), "The request to publish a key for "
 		    "%s was discarded. Nothing was published.", v.address);
