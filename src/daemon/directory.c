@@ -259,22 +259,6 @@ dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
 	return 0;
 }
 
-/* Refuse user IDs with line breaks: they would end up in mail and HKP
- * index lines. */
-static int
-dir_check_uids(const struct pgp_cert *certs, size_t n, struct err *e)
-{
-	size_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < certs[i].nuids; j++)
-			if (strpbrk(certs[i].uids[j].text, "\r\n") != NULL)
-				return err_set(e, ERR_INVALID, "A user ID of "
-				    "key %s contains a line break; such keys "
-				    "are not accepted.", certs[i].fpr);
-	return 0;
-}
-
 /* The addresses of an upload (those in out) as upload_mark keeps them:
  * "+addr" while the merged key c carries it alive, "-addr" if revoked. */
 static void
@@ -370,8 +354,9 @@ dir_upload(struct daemon *d, const uint8_t *data, size_t len,
 		buf_release(&lines);
 		return -1;
 	}
-	if (dir_check_uids(certs, n, e) == -1 ||
-	    store_begin(d->store, e) == -1)
+	/* user IDs with line breaks or other control characters were
+	 * refused by pgp_parse, before they could reach mail or HKP lines */
+	if (store_begin(d->store, e) == -1)
 		goto out;
 	if (n > 1)
 		rc = dir_upload_many(d, certs, n, now, out, e);

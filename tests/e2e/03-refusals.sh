@@ -239,7 +239,8 @@ if command -v sq >/dev/null 2>&1; then
 		wait_for 10 '[ "$(unsent "$DATA")" = 0 ]'
 		if [ "$code" != 200 ]; then
 			is "$code" 400 "CR/LF user ID $crlf: refused with 400"
-			like "$(body)" "line break" "... the message names the line break"
+			like "$(body)" "control character" \
+			    "... the message names the control character"
 			unchanged "CR/LF user ID $crlf"
 		else
 			diag "CR/LF user ID $crlf was taken: $(body)"
