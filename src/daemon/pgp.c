@@ -451,55 +451,6 @@ out:
 	return rc;
 }
 
-/* Keep only key revocations on the primary: rnp_key_signatures_cb. */
-static void
-keep_revocations(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
-    uint32_t *action)
-{
-	char *type = NULL;
-
-	(void)ffi;
-	(void)ctx;
-	if (rnp_signature_get_type(sig, &type) != RNP_SUCCESS || type == NULL ||
-	    strcmp(type, "key revocation") != 0)
-		*action = RNP_KEY_SIGNATURE_REMOVE;
-	rnp_buffer_destroy(type);
-}
-
-/* Remove every user ID and subkey of key, and its signatures but its
- * revocations. */
-static int
-tombstone_strip(rnp_key_handle_t key)
-{
-	rnp_uid_handle_t uid;
-	rnp_key_handle_t sub;
-	size_t n = 0;
-
-	rnp_key_get_uid_count(key, &n);
-	while (n-- > 0) {
-		uid = NULL;
-		if (rnp_key_get_uid_handle_at(key, n, &uid) != RNP_SUCCESS ||
-		    rnp_uid_remove(key, uid) != RNP_SUCCESS) {
-			rnp_uid_handle_destroy(uid);
-			return -1;
-		}
-		rnp_uid_handle_destroy(uid);
-	}
-	n = 0;
-	rnp_key_get_subkey_count(key, &n);
-	while (n-- > 0) {
-		sub = NULL;
-		if (rnp_key_get_subkey_at(key, n, &sub) != RNP_SUCCESS ||
-		    rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != RNP_SUCCESS) {
-			rnp_key_handle_destroy(sub);
-			return -1;
-		}
-		rnp_key_handle_destroy(sub);
-	}
-	return rnp_key_remove_signatures(key, 0, keep_revocations, NULL) ==
-	    RNP_SUCCESS ? 0 : -1;
-}
-
 /* What stays of a revoked key that asked to be removed. */
 int
 pgp_tombstone(const uint8_t *full, size_t len, struct pgp_cert *out,
@@ -516,7 +467,7 @@ pgp_tombstone(const uint8_t *full, size_t len, struct pgp_cert *out,
 	if ((key = load_one(ffi, full, len, NULL, e)) == NULL)
 		goto out;
 	key_ids(key, fpr, keyid);
-	if (tombstone_strip(key) == -1) {
+	if (pgp_strip_tombstone(key) == -1) {
 		err_set(e, ERR_INTERNAL, "cannot strip the revoked key");
 		goto out;
 	}

@@ -1,8 +1,9 @@
 /*
  * pgp_strip: what of a cert keydird keeps.  User IDs need a valid
- * self-signature and no control characters; subkeys a valid binding by the primary; third-party
- * and invalid signatures go; when publishing for a list of addresses,
- * only their live user IDs stay.  Used by pgp.c, in its ffi.
+ * self-signature and no control characters; subkeys a valid binding by
+ * the primary; third-party and invalid signatures go; when publishing for
+ * a list of addresses, only their live user IDs stay; of a revoked key
+ * removed, only its revocation.  Used by pgp.c, in its ffi.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -231,4 +232,55 @@ pgp_strip(rnp_key_handle_t key, const char *keyid,
 	    RNP_KEY_SIGNATURE_INVALID, NULL, NULL) != RNP_SUCCESS)
 		return -1;
 	return 0;
+}
+
+/* Keep only key revocations on the primary: rnp_key_signatures_cb. */
+static void
+keep_revocations(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
+    uint32_t *action)
+{
+	char *type = NULL;
+
+	(void)ffi;
+	(void)ctx;
+	if (rnp_signature_get_type(sig, &type) != RNP_SUCCESS || type == NULL ||
+	    strcmp(type, "key revocation") != 0)
+		*action = RNP_KEY_SIGNATURE_REMOVE;
+	rnp_buffer_destroy(type);
+}
+
+/*
+ * Strip key to its tombstone: remove every user ID and subkey, and every
+ * signature on the primary key but its revocations.
+ */
+int
+pgp_strip_tombstone(rnp_key_handle_t key)
+{
+	rnp_uid_handle_t uid;
+	rnp_key_handle_t sub;
+	size_t n = 0;
+
+	rnp_key_get_uid_count(key, &n);
+	while (n-- > 0) {
+		uid = NULL;
+		if (rnp_key_get_uid_handle_at(key, n, &uid) != RNP_SUCCESS ||
+		    rnp_uid_remove(key, uid) != RNP_SUCCESS) {
+			rnp_uid_handle_destroy(uid);
+			return -1;
+		}
+		rnp_uid_handle_destroy(uid);
+	}
+	n = 0;
+	rnp_key_get_subkey_count(key, &n);
+	while (n-- > 0) {
+		sub = NULL;
+		if (rnp_key_get_subkey_at(key, n, &sub) != RNP_SUCCESS ||
+		    rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != RNP_SUCCESS) {
+			rnp_key_handle_destroy(sub);
+			return -1;
+		}
+		rnp_key_handle_destroy(sub);
+	}
+	return rnp_key_remove_signatures(key, 0, keep_revocations, NULL) ==
+	    RNP_SUCCESS ? 0 : -1;
 }

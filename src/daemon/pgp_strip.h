@@ -24,4 +24,7 @@ bool pgp_sub_backsig(rnp_key_handle_t sub, const char *keyid);
 int pgp_strip(rnp_key_handle_t key, const char *keyid,
     const char *const *emails, size_t nemails);
 
+/* Strip key to the primary key and its key revocations. */
+int pgp_strip_tombstone(rnp_key_handle_t key);
+
 #endif
