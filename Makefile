@@ -49,6 +49,7 @@ T_store_batch := $(T_store_life)
 T_mail  := mail_compose mail_dir
 T_config := config
 T_removal := removal
+T_armor :=
 UNIT_SRC := $(wildcard tests/unit/t_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
