@@ -475,6 +475,83 @@ t_sq(void)
 	pgp_certs_free(c, n);
 }
 
+#define CRAFT "PYTHONDONTWRITEBYTECODE=1 /usr/bin/python3 " \
+    "tests/e2e/pgpcraft.py "
+
+/* Whether c has a subkey fpr and, if so, its backsig flag into *bs. */
+static bool
+sub_find(const struct pgp_cert *c, const char *fpr, bool *bs)
+{
+	size_t i;
+
+	for (i = 0; i < c->nsubs; i++)
+		if (!strcmp(c->subs[i].fpr, fpr)) {
+			*bs = c->subs[i].backsig;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * Crafted certs (tests/e2e/pgpcraft.py): v3 keys are refused, a subkey
+ * counts as back-signed only with a valid back-signature on a binding
+ * with the sign flag, and a revoked key's tombstone is its primary key
+ * and revocation only.
+ */
+static void
+t_crafted(void)
+{
+	static const char *const specs[] = { "none:no", "01:no", "02:no",
+	    "02:bad", "0c:no", "02:yes" };
+	struct pgp_cert *c, t;
+	struct err e;
+	char cfpr[PGP_FPR_LEN + 1];
+	size_t n, i;
+	bool bs;
+
+	if (sh(CRAFT "v3 --keyid 0123456789ABCDEF > %s/v3.asc", tmp) != 0) {
+		ok(0, "pgpcraft.py runs (python3-cryptography)");
+		return;
+	}
+	ok(parse_file("v3.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_INVALID, "a v3 key is refused");
+	is_str(e.msg, "v3 (PGP 2) keys are not accepted: only OpenPGP v4 "
+	    "keys are", "... saying so");
+	sh_line(cfpr, sizeof(cfpr), CRAFT "fpr --seed carol");
+	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {
+		sh(CRAFT "cert --seed mal --uid 'Mal <mal@example.org>' "
+		    "--sub carol:%s > %s/mal.asc", specs[i], tmp);
+		bs = false;
+		ok(parse_file("mal.asc", &lim, &c, &n, &e) == 0 && n == 1 &&
+		    (!sub_find(c, cfpr, &bs) || bs == (i == 5)),
+		    "Carol's primary bound as Mal's subkey, %s: %s", specs[i],
+		    i == 5 ? "back-signed" : "not back-signed");
+		pgp_certs_free(c, n);
+	}
+	sh(CRAFT "cert --seed rev --uid 'Rev <rev@example.org>' --sub "
+	    "revsub:02:yes --revoked > %s/rev.asc", tmp);
+	ok(parse_file("rev.asc", &lim, &c, &n, &e) == 0 && n == 1 &&
+	    c->revoked && c->nuids == 1 && c->nsubs == 1, "a revoked key");
+	if (n != 1)
+		return;
+	ok(pgp_tombstone(c->full, c->full_len, &t, &e) == 0 && t.revoked &&
+	    t.nuids == 0 && t.nsubs == 0 && !strcmp(t.fpr, c->fpr),
+	    "its tombstone: the primary, revoked, no user ID, no subkey");
+	spill("tomb.pgp", t.full, t.full_len);
+	pgp_cert_release(&t);
+	pgp_certs_free(c, n);
+	ok(parse_file("tomb.pgp", &lim, &c, &n, &e) == 0 && n == 1 &&
+	    c->revoked, "the tombstone parses again, revoked");
+	pgp_certs_free(c, n);
+	sh(CRAFT "cert --seed live --uid 'Live <live@example.org>' > "
+	    "%s/live.asc", tmp);
+	ok(parse_file("live.asc", &lim, &c, &n, &e) == 0 && n == 1 &&
+	    pgp_tombstone(c->full, c->full_len, &t, &e) == -1 &&
+	    !strcmp(e.msg, "the key is not revoked"),
+	    "a live key has no tombstone");
+	pgp_certs_free(c, n);
+}
+
 int
 main(void)
 {
@@ -490,6 +567,7 @@ main(void)
 	t_merge();
 	t_revoked();
 	t_sq();
+	t_crafted();
 out:
 	sh("gpgconf --kill all");
 	sh("rm -rf %s", tmp);
