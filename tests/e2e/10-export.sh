@@ -106,29 +106,16 @@ is "$(db_counts "$DATA2" | cut -d' ' -f3-)" "0 0" \
 start_keydird "$KP2" "$DATA2" "$T_DIR/keydird2.log" ||
     bail "keydird starts on the imported directory"
 URL2=$KD_URL
-same=0
-n=0
-for p in vks/v1/by-email/alice%40example.org vks/v1/by-email/bob%40example.org \
+paths=(vks/v1/by-email/alice%40example.org vks/v1/by-email/bob%40example.org \
     vks/v1/by-email/bob%40work.example.com vks/v1/by-email/rita%40example.org \
     vks/v1/by-email/rita%40work.example.com \
     "vks/v1/by-fingerprint/$AFPR" "vks/v1/by-fingerprint/$BFPR" \
     "vks/v1/by-fingerprint/$CFPR" "vks/v1/by-fingerprint/$K0" \
     "vks/v1/by-fingerprint/$K1" "vks/v1/by-keyid/${K0:24}" \
     "pks/lookup?op=index&options=mr&search=bob@example.org" \
-    "pks/lookup?op=get&options=mr&search=0x$CFPR"; do
-	n=$((n + 1))
-	c1=$(http GET "$URL/$p")
-	cp "$T_DIR/body" "$T_DIR/b1"
-	e1=$(header ETag)
-	c2=$(http GET "$URL2/$p")
-	e2=$(header ETag)
-	if [ "$c1" = 200 ] && [ "$c2" = 200 ] && [ "$e1" = "$e2" ] &&
-	    cmp -s "$T_DIR/b1" "$T_DIR/body"; then
-		same=$((same + 1))
-	else
-		diag "$p: $c1 $e1 / $c2 $e2"
-	fi
-done
+    "pks/lookup?op=get&options=mr&search=0x$CFPR")
+same=$(same_answers "$URL" "$URL2" "${paths[@]}")
+n=${#paths[@]}
 is "$same" "$n" "all $n lookups: same status, bytes and ETag on both servers"
 is "$(http GET "$URL2/vks/v1/by-email/carol%40example.org")" 404 \
     "Carol's unconfirmed address is not published after import either"

@@ -259,24 +259,11 @@ ok $? "import into an empty directory exits 0"
 like "$out" "^imported $nkeys keys" "... and takes every key"
 start_keydird "$KP2" "$DATA2" "$T_DIR/keydird2.log" ||
     bail "keydird starts on the imported directory"
-same=0
-n=0
-for p in vks/v1/by-email/alice%40example.org vks/v1/by-email/frank%40example.org \
+paths=(vks/v1/by-email/alice%40example.org vks/v1/by-email/frank%40example.org
     "vks/v1/by-keyid/${BSF:24}" "vks/v1/by-fingerprint/$BSF" "vks/v1/by-keyid/$AK" \
     "vks/v1/by-fingerprint/$DF" "vks/v1/by-fingerprint/$CF" "vks/v1/by-fingerprint/$EF" \
-    "pks/lookup?op=index&options=mr&search=0x$BSF"; do
-	n=$((n + 1))
-	c1=$(http GET "$URL/$p")
-	cp "$T_DIR/body" "$T_DIR/b1"
-	e1=$(header ETag)
-	c2=$(http GET "$KD_URL/$p")
-	if [ "$c1" = 200 ] && [ "$c2" = 200 ] && [ "$e1" = "$(header ETag)" ] &&
-	    cmp -s "$T_DIR/b1" "$T_DIR/body"; then
-		same=$((same + 1))
-	else
-		diag "$p: $c1 $e1 / $c2 $(header ETag)"
-	fi
-done
-is "$same" "$n" "the imported directory answers the same bytes and ETags"
+    "pks/lookup?op=index&options=mr&search=0x$BSF")
+is "$(same_answers "$URL" "$KD_URL" "${paths[@]}")" "${#paths[@]}" \
+    "the imported directory answers the same bytes and ETags"
 
 done_testing

@@ -390,6 +390,27 @@ publish() {
 	done
 }
 
+# same_answers URL1 URL2 PATH...: how many of the PATHs both servers answer
+# 200 with the same bytes and ETag; each that differs is a diag line.
+same_answers() {
+	local u1=$1 u2=$2 p c1 c2 e1 same=0
+	shift 2
+	for p; do
+		c1=$(http GET "$u1/$p")
+		cp "$T_DIR/body" "$T_DIR/same.body"
+		e1=$(header ETag)
+		c2=$(http GET "$u2/$p")
+		if [ "$c1" = 200 ] && [ "$c2" = 200 ] &&
+		    [ "$e1" = "$(header ETag)" ] &&
+		    cmp -s "$T_DIR/same.body" "$T_DIR/body"; then
+			same=$((same + 1))
+		else
+			diag "$p: $c1 $e1 / $c2 $(header ETag)" >&2
+		fi
+	done
+	echo "$same"
+}
+
 # rfc3339 [SECONDS]: now plus SECONDS (default 0) as 2026-01-31T12:00:00Z.
 rfc3339() {
 	date -u -d "@$(($(date +%s) + ${1:-0}))" +%Y-%m-%dT%H:%M:%SZ
