@@ -142,8 +142,9 @@ struct pgp_signer {
  * for input that is not a signed message (unsigned, encrypted, garbage);
  * ERR_FORBIDDEN "the signature is not good" (tampered text, a bad
  * signature, one made while the key was expired), "signed by a subkey
- * that is revoked or may not sign" or "not signed by this key".  On
- * error text is left as it was.
+ * that is revoked or may not sign" or "not signed by this key";
+ * ERR_CONFLICT when full is a tombstone (pgp_tombstone), which nothing
+ * removes.  On error text is left as it was.
  */
 int pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
     size_t full_len, struct buf *text, struct pgp_signer *who,

@@ -111,8 +111,10 @@ pgp_sub_backsig(rnp_key_handle_t sub, const char *keyid)
 	for (j = 0; j < ns && !ok; j++) {
 		if (rnp_key_get_signature_at(sub, j, &sig) != RNP_SUCCESS)
 			continue;
-		ok = sig_flags_sign(sig) &&
-		    sig_by(sig, keyid, "subkey binding", &t);
+		if (sig_flags_sign(sig))
+			ok = sig_by(sig, keyid, "subkey binding", &t);
+		else
+			rnp_signature_handle_destroy(sig);
 	}
 	return ok;
 }

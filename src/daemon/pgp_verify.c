@@ -19,6 +19,8 @@
 #define E_BADSIG	"the signature is not good"
 #define E_NOTBY		"not signed by this key"
 #define E_DEAD		"signed by a subkey that is revoked or may not sign"
+#define E_TOMB		"This key is revoked and was removed: only its " \
+			"revocation is kept, and that is never removed."
 
 /* One run of rnp's verifier over a message. */
 struct vrun {
@@ -176,6 +178,16 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
 	return n == 1 && fpr[0] != '\0' ? 0 : -1;
 }
 
+/* Whether key is a tombstone: no user ID and no subkey (pgp_tombstone). */
+static bool
+is_tombstone(rnp_key_handle_t key)
+{
+	size_t nu = 1, ns = 1;
+
+	return rnp_key_get_uid_count(key, &nu) == RNP_SUCCESS && nu == 0 &&
+	    rnp_key_get_subkey_count(key, &ns) == RNP_SUCCESS && ns == 0;
+}
+
 /*
  * Import the stored cert full into ffi, without the primary key's
  * revocations: rnp refuses every signature of a revoked key, but a revoked
@@ -183,7 +195,9 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
  * revoked; then its subkeys count for nothing, see key_of).  Expiry stays
  * (it lives in self-signatures), so rnp takes a key's signatures only when
  * the key was valid at their creation time.  fpr gets the primary
- * fingerprint.
+ * fingerprint.  A tombstone is refused (ERR_CONFLICT): without self-
+ * signatures it has no valid key left to check a signature with, and
+ * nothing of it may go.
  */
 static int
 cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
@@ -205,6 +219,10 @@ cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
 		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
 	*revoked = false;
 	rnp_key_is_revoked(key, revoked);
+	if (*revoked && is_tombstone(key)) {
+		rnp_key_handle_destroy(key);
+		return err_set(e, ERR_CONFLICT, E_TOMB);
+	}
 	if (rnp_key_remove_signatures(key, 0, drop_revocation, NULL) !=
 	    RNP_SUCCESS)
 		err_set(e, ERR_INTERNAL, "cannot prepare the stored key");
