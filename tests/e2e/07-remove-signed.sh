@@ -4,7 +4,10 @@
 # whole key (cleartext signature); every refusal (replay, stale date, wrong
 # server, foreign signer, tampered text, unsigned text, an address not on
 # the key, an unknown key) with its status and message, and nothing changed;
-# a signature by a signing subkey; a revoked key signing its own removal.
+# a signature by a signing subkey; a revoked key signing its own removal,
+# which leaves its tombstone (the primary key with its revocation, no user
+# ID, no subkey) findable by fingerprint and key id, every address 404,
+# and a second signed removal is refused (409): a tombstone stays.
 # Mail goes to the server's Maildir (no --smtp).
 #
 # How a user removes a key or some of its addresses (the commands this test
@@ -31,8 +34,11 @@
 # inline signature) works too; so does a signing subkey:
 #   gpg --quick-add-key FPR ed25519 sign            # then upload the key again
 #   gpg -u 'SUBKEYID!' --clearsign removal.txt
-# A revoked key may still sign its own removal.  gpg refuses to sign with a
-# key it knows is revoked: sign before importing the revocation certificate
+# A revoked key may still sign its own removal; `addresses: all` then
+# unpublishes every address but keeps the key's revocation (answer
+# {"fingerprint", "removed": "all", "kept": "revocation"}), so that nobody
+# can hide that it was revoked.  gpg refuses to sign with a key it knows is
+# revoked: sign before importing the revocation certificate
 #   sed 's/^:-----BEGIN/-----BEGIN/' ~/.gnupg/openpgp-revocs.d/FPR.rev |
 #       gpg --import
 # (or sign in a copy of the GNUPGHOME that has not imported it).
@@ -83,8 +89,17 @@ state() {
 	    (SELECT count(*) FROM tokens) || ' ' ||
 	    (SELECT count(*) FROM nonces) || ' ' ||
 	    (SELECT count(*) FROM outbox) || ' ' ||
-	    (SELECT group_concat(address || '=' || fpr, ',') FROM
-	    (SELECT address, fpr FROM addresses ORDER BY address));"
+	    (SELECT ifnull(group_concat(a, ','), '-') FROM
+	    (SELECT address || '=' || fpr AS a FROM addresses
+	    JOIN certs ON certs.id = addresses.cid ORDER BY address));"
+}
+
+# snap: SNAP from the database now (checked: a failing query would make
+# every "nothing changed" below vacuous)
+snap() {
+	SNAP=$(state)
+	like "$SNAP" '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [^ ]+$' \
+	    "database snapshot taken ($SNAP)"
 }
 
 # refused WANT_CODE ERE DESCRIPTION (after a remove): the status, a JSON
@@ -113,7 +128,7 @@ g "$A" --export --armor "$L" >"$T_DIR/l.asc"
 publish "$URL" "$MD" "$T_DIR/l.asc" larry@example.org
 ok $? "L is published for larry@example.org" || bail "cannot publish L"
 
-SNAP=$(state)
+snap
 
 # --- refusals: nothing changes ------------------------------------------------------
 statement "$K" all >"$T_DIR/plain.txt"
@@ -178,7 +193,7 @@ is "$code" 200 "K still by fingerprint"
 is "$(key_uids "$S" "$T_DIR/body")" "Kate Home <kate@home.example.net>" \
     "... with only the user ID still published"
 
-SNAP=$(state)
+snap
 STILL=kate@home.example.net
 refused "$(remove "$T_DIR/one.asc")" 409 "already used" \
     "the same signed request again (replayed nonce)"
@@ -252,14 +267,18 @@ is "$(jq -r .removed "$T_DIR/body")" all "... removed all"
 is "$(http GET "$URL/vks/v1/by-fingerprint/$SF")" 404 "Sam's key: by-fingerprint 404"
 is "$(http GET "$URL/vks/v1/by-email/sam%40example.org")" 404 "sam@example.org: by-email 404"
 
-# --- a revoked key signs its own removal --------------------------------------------------
+# --- a revoked key signs its own removal: its tombstone stays ------------------------------
 R=$(gen_key "$A" 'Rob Revoked <rob@example.org>')
 g "$A" --export --armor "$R" >"$T_DIR/r.asc"
 publish "$URL" "$MD" "$T_DIR/r.asc" rob@example.org
 ok $? "Rob's key is published for rob@example.org" || bail "cannot publish"
+like "$(g "$S" --list-packets <"$T_DIR/body" 2>&1)" "public sub key packet" \
+    "... with its encryption subkey"
 # sign first: gpg will not sign with a key it knows is revoked
 statement "$R" all | clearsign "$R!" "$T_DIR/rev.asc"
-ok "$([ -s "$T_DIR/rev.asc" ]; echo $?)" "the removal is signed before the revocation is imported"
+statement "$R" all | clearsign "$R!" "$T_DIR/rev2.asc"
+ok "$([ -s "$T_DIR/rev.asc" ] && [ -s "$T_DIR/rev2.asc" ]; echo $?)" \
+    "two removals are signed before the revocation is imported"
 sed 's/^:-----BEGIN/-----BEGIN/' "$A/openpgp-revocs.d/$R.rev" |
     g "$A" --import >/dev/null 2>&1
 like "$(g "$A" --with-colons --list-keys "$R" | awk -F: '$1 == "pub" {print $2}')" \
@@ -271,13 +290,58 @@ code=$(http GET "$URL/vks/v1/by-fingerprint/$R")
 is "$code" 200 "the revoked key is served by fingerprint"
 like "$(g "$S" --list-packets <"$T_DIR/body" 2>&1)" "sigclass 0x20" \
     "... with its key revocation signature"
+n_nonce=$(sql "$DATA" 'SELECT count(*) FROM nonces')
 code=$(remove "$T_DIR/rev.asc")
 is "$code" 200 "removal signed by the (now revoked) key: 200" || diag "$(body)"
-is "$(jq -r .removed "$T_DIR/body")" all "... removed all"
-is "$(http GET "$URL/vks/v1/by-fingerprint/$R")" 404 "Rob's key: by-fingerprint 404"
+TOMB="{\"fingerprint\":\"$R\",\"kept\":\"revocation\",\"removed\":\"all\"}"
+is "$(jq -cS . "$T_DIR/body")" "$TOMB" \
+    '... {"fingerprint":R,"removed":"all","kept":"revocation"}'
+is "$(sql "$DATA" 'SELECT count(*) FROM nonces')" $((n_nonce + 1)) \
+    "... its nonce is stored"
+
+# tombstone DESCRIPTION (after a lookup): Rob's key with its revocation,
+# no user ID, no subkey
+tombstone() {
+	local p
+	p=$(g "$S" --list-packets <"$T_DIR/body" 2>&1)
+	is "$(key_fprs "$S" "$T_DIR/body")" "$R" "$1: Rob's key"
+	like "$p" "sigclass 0x20" "... with its key revocation signature"
+	unlike "$p" "user ID packet" "... no user ID"
+	unlike "$p" "public sub key packet" "... no subkey"
+}
+is "$(http GET "$URL/vks/v1/by-fingerprint/$R")" 200 "Rob's key: by-fingerprint 200"
+tombstone "VKS by-fingerprint"
+cp "$T_DIR/body" "$T_DIR/tomb.asc"
+is "$(http GET "$URL/vks/v1/by-keyid/${R:24}")" 200 "Rob's key: by-keyid 200"
+tombstone "VKS by-keyid"
+is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=0x$R")" 200 \
+    "Rob's key: HKP get by fingerprint 200"
+tombstone "HKP get by fingerprint"
+is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=0x${R:24}")" 200 \
+    "Rob's key: HKP get by key id 200"
+tombstone "HKP get by key id"
 is "$(http GET "$URL/vks/v1/by-email/rob%40example.org")" 404 "rob@example.org: by-email 404"
+is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=rob@example.org")" 404 \
+    "rob@example.org: HKP get 404"
+is "$(http GET "$URL/api/v1/lookup/rob@example.org")" 404 \
+    "rob@example.org: /api/v1/lookup 404"
+
+n_nonce=$(sql "$DATA" 'SELECT count(*) FROM nonces')
+code=$(remove "$T_DIR/rev2.asc")
+is "$code" 409 "a second signed removal of all (another nonce): 409" || diag "$(body)"
+like "$(jq -r .error "$T_DIR/body")" "only its revocation is kept, and that is never removed" \
+    "... the tombstone is never removed"
+is "$(sql "$DATA" 'SELECT count(*) FROM nonces')" "$n_nonce" \
+    "... its nonce is not used up"
+is "$(http GET "$URL/vks/v1/by-fingerprint/$R")" 200 "... Rob's key: still by-fingerprint 200"
+tombstone "after the second removal"
+ok "$(cmp -s "$T_DIR/body" "$T_DIR/tomb.asc"; echo $?)" "... the same tombstone bytes"
+is "$(http GET "$URL/vks/v1/by-email/rob%40example.org")" 404 \
+    "... rob@example.org: still by-email 404"
 
 like "$(grep -F 'signed removal of' "$LOG")" "signed removal of $K: whole key deleted" \
     "keydird logs the removals"
+like "$(grep -F "signed removal of $R" "$LOG")" "revocation" \
+    "... and that Rob's key is kept as its revocation"
 
 done_testing
