@@ -4,12 +4,14 @@
  */
 #define _GNU_SOURCE	/* memmem */
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
 
 #include "pgp_pkt.h"
+#include "xmalloc.h"
 /* OpenPGP packet tags we look at. */
 enum {
 	TAG_SIG = 2, TAG_SECKEY = 5, TAG_PUBKEY = 6, TAG_SECSUB = 7,
@@ -135,17 +137,50 @@ pkt_sig_is_uid_cert(int type)
 	return (type >= 0x10 && type <= 0x13) || type == 0x30;
 }
 
-/* Walk the binary packets: shape, secrets and the limits, per cert. */
-int
-pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
-    struct pkt_stats *st, struct err *e)
+/* The user ID packets of one cert so far, to spot one given twice. */
+struct uid_seen {
+	const uint8_t **b;
+	size_t *n;
+	size_t count, cap;
+};
+
+/*
+ * Note user ID b[0..n) of the current cert; -1 when the cert has it
+ * already.  librnp keeps both copies but cannot remove either later, so
+ * stripping such a cert would fail.
+ */
+static int
+uid_seen_add(struct uid_seen *u, const uint8_t *b, size_t n, struct err *e)
 {
-	struct pkt_stats cur = { 0, 0, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < u->count; i++)
+		if (u->n[i] == n && memcmp(u->b[i], b, n) == 0)
+			return err_set(e, ERR_INVALID, "a user ID appears twice "
+			    "in the key: each may be given once");
+	if (u->count == u->cap) {
+		u->cap = u->cap ? u->cap * 2 : 16;
+		u->b = xrealloc(u->b, u->cap * sizeof(*u->b));
+		u->n = xrealloc(u->n, u->cap * sizeof(*u->n));
+	}
+	u->b[u->count] = b;
+	u->n[u->count++] = n;
+	return 0;
+}
+
+/*
+ * The packet loop of pkt_walk; cur gets the counts of the last cert,
+ * whose limits the caller checks.
+ */
+static int
+pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
+    struct pkt_stats *st, struct pkt_stats *cur, struct uid_seen *seen,
+    struct err *e)
+{
 	const uint8_t *b;
 	size_t off = 0, n;
 	int tag;
 
-	memset(st, 0, sizeof(*st));
 	while (off < len) {
 		if (pkt_next(p, len, &off, &tag, &b, &n) == -1)
 			return err_set(e, ERR_INVALID, E_PARSE);
@@ -154,26 +189,31 @@ pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 		case TAG_SECSUB:
 			return err_set(e, ERR_INVALID, E_SECRET);
 		case TAG_PUBKEY:
-			if (pkt_cert_check(&cur, lim, e) == -1 ||
+			if (pkt_cert_check(cur, lim, e) == -1 ||
 			    pkt_key_check(b, n, e) == -1)
 				return -1;
-			memset(&cur, 0, sizeof(cur));
+			memset(cur, 0, sizeof(*cur));
+			seen->count = 0;
 			st->certs++;
 			break;
 		case TAG_UID:
-			if (pkt_uid_check(b, n, e) == -1)
-				return -1;
-			/* FALLTHROUGH */
 		case TAG_UATTR:
-			cur.uids++;
+			/* past the limit the cert is refused anyway: no need
+			 * to look for a repeat among more */
+			if (tag == TAG_UID && (pkt_uid_check(b, n, e) == -1 ||
+			    ((!lim || !lim->max_uids ||
+			    cur->uids < lim->max_uids) &&
+			    uid_seen_add(seen, b, n, e) == -1)))
+				return -1;
+			cur->uids++;
 			break;
 		case TAG_PUBSUB:
 			if (pkt_key_check(b, n, e) == -1)
 				return -1;
-			cur.subs++;
+			cur->subs++;
 			break;
 		case TAG_SIG:
-			if (st->certs > 0 && cur.uids == 0 && cur.subs == 0 &&
+			if (st->certs > 0 && cur->uids == 0 && cur->subs == 0 &&
 			    pkt_sig_is_uid_cert(pkt_sig_type(b, n)))
 				return err_set(e, ERR_INVALID, "malformed key: "
 				    "a user ID certification comes before "
@@ -187,12 +227,28 @@ pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 			return err_set(e, ERR_INVALID, E_PARSE);
 		}
 	}
-	if (pkt_cert_check(&cur, lim, e) == -1)
-		return -1;
-	if (lim && lim->max_certs && st->certs > lim->max_certs)
-		return err_set(e, ERR_TOOBIG, "too many keys (%zu, at most %zu)",
-		    st->certs, lim->max_certs);
 	return 0;
+}
+
+/* Walk the binary packets: shape, secrets and the limits, per cert. */
+int
+pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
+    struct pkt_stats *st, struct err *e)
+{
+	struct pkt_stats cur = { 0, 0, 0, 0 };
+	struct uid_seen seen = { NULL, NULL, 0, 0 };
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	rc = pkt_walk_certs(p, len, lim, st, &cur, &seen, e);
+	if (rc == 0)
+		rc = pkt_cert_check(&cur, lim, e);
+	if (rc == 0 && lim && lim->max_certs && st->certs > lim->max_certs)
+		rc = err_set(e, ERR_TOOBIG, "too many keys (%zu, at most %zu)",
+		    st->certs, lim->max_certs);
+	free(seen.b);
+	free(seen.n);
+	return rc;
 }
 
 /* De-armor one armor block onto bin. */

@@ -14,6 +14,7 @@
 #   "bob@x <alice@y>", "bob@x, Alice <alice@y>"          carry no address
 #   local parts with %, ! or a leading |                 carry no address
 #   a certification before the first user ID               400, not 500
+#   a user ID given twice                                   400, not 500
 #
 # At the end every kind of key this test got the server to accept is
 # exported and imported into a fresh directory: import refuses none of it.
@@ -245,6 +246,16 @@ is "$(upload cbu)" 400 "a certification before the first user ID: 400"
 is "$(jq -r .error "$T_DIR/body")" \
     "malformed key: a user ID certification comes before the first user ID" \
     "... saying what is wrong"
+is "$(state)" "$before" "... nothing stored"
+# librnp keeps a repeated user ID but cannot remove either copy later
+craft dup --seed dup --uid 'Dup Other <dup@example.net>' \
+    --uid 'Dup <dup@example.org>' --uid 'Dup <dup@example.org>'
+is "$(upload dup)" 400 "a user ID given twice: 400, not 500"
+is "$(jq -r .error "$T_DIR/body")" \
+    "a user ID appears twice in the key: each may be given once" \
+    "... saying what is wrong"
+is "$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/dup.asc")" 400 \
+    "... over HKP too"
 is "$(state)" "$before" "... nothing stored"
 
 # --- export, import: every kind of key accepted above -----------------------------
