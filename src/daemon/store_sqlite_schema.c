@@ -168,7 +168,20 @@ static const char *const sq_migrations[] = {
 	"CREATE INDEX addresses_schedule ON addresses(asked, verified);"
 	/* with cid, a lookup by key id reads only this index, then certs */
 	"CREATE INDEX keyids_keyid ON keyids(keyid, cid);"
-	"CREATE INDEX keyids_cert ON keyids(cert);"
+	"CREATE INDEX keyids_cert ON keyids(cert);",
+	/*
+	 * 6: only OpenPGP v4 keys are taken.  A v3 key (its fingerprint has
+	 * 32 hex digits) has a key id anyone can choose, and import refuses
+	 * it, so a restore would stop at its line: those stored before go,
+	 * with everything that hangs off them (foreign keys are off here).
+	 */
+	"DELETE FROM addresses WHERE cid IN"
+	" (SELECT id FROM certs WHERE length(fpr) <> 40);"
+	"DELETE FROM keyids WHERE cid IN"
+	" (SELECT id FROM certs WHERE length(fpr) <> 40);"
+	"DELETE FROM tokens WHERE fpr IN"
+	" (SELECT fpr FROM certs WHERE length(fpr) <> 40);"
+	"DELETE FROM certs WHERE length(fpr) <> 40;"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 

@@ -58,7 +58,15 @@ static const char v2_schema[] =
 	"INSERT INTO keyids VALUES ('" FPR_A "', 'x', '" FPR_A "');"
 	/* subkeys in an order that is not the fingerprints' order */
 	"INSERT INTO keyids VALUES ('" FPR_C "', 'C3', '" FPR_A "');"
-	"INSERT INTO keyids VALUES ('" FPR_B "', 'B2', '" FPR_A "');";
+	"INSERT INTO keyids VALUES ('" FPR_B "', 'B2', '" FPR_A "');"
+	/* a v3 key, as keydird stored them before schema 6 */
+	"INSERT INTO certs VALUES ('" FPR_V3 "', 'x', 1, 2048, 1, 0, 0,"
+	" x'99', 'p', 'i', 'e', 4000);"
+	"INSERT INTO addresses VALUES ('v3@x.org', '" FPR_V3 "', 124);"
+	"INSERT INTO keyids VALUES ('" FPR_V3 "', '0123456789ABCDEF', '"
+	FPR_V3 "');"
+	"INSERT INTO tokens VALUES (zeroblob(32), 2, '" FPR_V3 "', "
+	" 'v3@x.org', 1, 2, 0);";
 
 /* A version 2 database made by hand gains the lifecycle columns. */
 static void
@@ -82,7 +90,11 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 5, "upgraded to 5");
+	ok(db_int(path, "PRAGMA user_version") == 6, "upgraded to 6");
+	ok(db_int(path, "SELECT count(*) FROM certs WHERE fpr = '" FPR_V3
+	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
+	    db_int(path, "SELECT count(*) FROM addresses") == 1,
+	    "the v3 key went with its address, key id and token");
 	ok(db_int(path, "SELECT count(*) FROM pragma_table_list WHERE wr = 1 "
 	    "AND name IN ('addresses', 'keyids')") == 2,
 	    "addresses and keyids are WITHOUT ROWID");
