@@ -71,7 +71,7 @@ dir_uid_live(const struct pgp_cert *c, const char *address)
 }
 
 /* Unpublish addresses the (merged) key no longer carries alive. */
-static int
+int
 dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e)
 {
 	char **addrs = NULL;

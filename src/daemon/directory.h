@@ -166,6 +166,27 @@ int dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
 int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e);
 
+/* What keydird republish did. */
+struct dir_rebuilt {
+	size_t keys;		/* keys republished */
+	size_t failed;		/* keys this keydird cannot read, left as
+				 * they were (each logged) */
+};
+
+/*
+ * Compute every key's published form, key index and published addresses
+ * again from its stored full form (after an upgrade whose rules changed
+ * what is published): addresses no live user ID in the strict form
+ * carries are unpublished, subkeys without a back-signature leave the
+ * index.  Keys that no longer parse are counted in out->failed and left
+ * alone.  Errors only from the store.
+ */
+int dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
+    struct err *e);
+
+/* Internal: unpublish addresses the key c no longer carries alive. */
+int dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e);
+
 /* Internal: check a link token of kind (inside a transaction). */
 int dir_token(struct daemon *d, const char *token, enum token_kind kind,
     int64_t now, struct store_token *t, struct err *e);

@@ -35,6 +35,7 @@ static const char usage_text[] =
     "       keydird maintain [the same options] [--now RFC3339]\n"
     "       keydird export [the same options] > FILE\n"
     "       keydird import [the same options] [FILE | -]\n"
+    "       keydird republish [the same options]\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -62,7 +63,11 @@ static const char usage_text[] =
     "keydird export writes every key with its confirmed addresses and\n"
     "their dates to stdout (docs/EXPORT.md); keydird import reads such a\n"
     "file (stdin without FILE or with -) into the data directory, empty or\n"
-    "not, and prints what it stored.  Both may run while serve does.\n";
+    "not, and prints what it stored.  Both may run while serve does.\n"
+    "\n"
+    "keydird republish computes every key's published form, key index\n"
+    "and published addresses again by this keydird's rules (run it once\n"
+    "after an upgrade that changed them); it may run while serve does.\n";
 
 /*
  * Read the command line into c; --now (maintain only) into *now; with
@@ -285,6 +290,26 @@ import(struct daemon *d, const char *file)
 	return rc == -1 ? 1 : 0;
 }
 
+/* keydird republish: every key again, by this keydird's rules. */
+static int
+republish(struct daemon *d)
+{
+	struct dir_rebuilt r;
+	struct err e;
+
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	if (dir_rebuild(d, time(NULL), &r, &e) == -1) {
+		log_warnx("republish failed: %s", e.msg);
+		store_close(d->store);
+		return 1;
+	}
+	printf("republished %zu keys, %zu left as they were\n", r.keys,
+	    r.failed);
+	store_close(d->store);
+	return r.failed > 0 ? 1 : 0;
+}
+
 /* Run the command cmd with the parsed options. */
 static int
 run(struct daemon *d, const char *cmd, int64_t now, const char *file)
@@ -295,6 +320,8 @@ run(struct daemon *d, const char *cmd, int64_t now, const char *file)
 		return maintain(d, now);
 	if (!strcmp(cmd, "export"))
 		return export(d);
+	if (!strcmp(cmd, "republish"))
+		return republish(d);
 	return import(d, file);
 }
 
@@ -302,7 +329,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "serve", "maintain", "export",
-	    "import" };
+	    "import", "republish" };
 	struct daemon d;
 	const char *file = NULL;
 	int64_t now;

@@ -16,8 +16,10 @@
 #   a certification before the first user ID               400, not 500
 #   a user ID given twice                                   400, not 500
 #
-# At the end every kind of key this test got the server to accept is
-# exported and imported into a fresh directory: import refuses none of it.
+# keydird republish brings what an older keydird indexed and published (made
+# here with SQL) under these rules.  At the end every kind of key this test
+# got the server to accept is exported and imported into a fresh
+# directory: import refuses none of it.
 . "$(dirname "$0")/lib.sh"
 
 KP=$(free_port)
@@ -257,6 +259,29 @@ is "$(jq -r .error "$T_DIR/body")" \
 is "$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/dup.asc")" 400 \
     "... over HKP too"
 is "$(state)" "$before" "... nothing stored"
+
+# --- keydird republish: what an older keydird left behind -----------------------
+# Its index had Mal's flagless binding of Vic's key (never uploaded), and
+# it published gina@example.org from 'bob@hostile.example <gina@...>'.
+VF=$($CRAFT fpr --seed vic)
+craft gina --seed gina --uid 'bob@hostile.example <gina@example.org>'
+is "$(upload gina)" 200 "Gina's key with only a hostile user ID: stored, no address"
+GF=$(jq -r .key_fpr "$T_DIR/body")
+M1=$(keys_in "$T_DIR/mal1.asc" | awk '{print $1}')
+sql "$DATA" "INSERT INTO keyids (fpr, keyid, cert, cid, pos) SELECT '$VF',
+    '${VF:24}', fpr, id, 9 FROM certs WHERE fpr = '$M1';
+    INSERT INTO addresses (address, cid, published, verified) SELECT
+    'gina@example.org', id, 1, 1 FROM certs WHERE fpr = '$GF'" >/dev/null
+is "$(primaries "vks/v1/by-fingerprint/$VF") / $(primaries "vks/v1/by-email/gina%40example.org")" \
+    "$M1 / $GF" "(the state an older keydird left: Vic's id finds Mal, gina@ is published)"
+out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
+ok $? "keydird republish exits 0 while serve runs"
+like "$out" "^republished $(sql "$DATA" 'SELECT count(*) FROM certs') keys, 0 left as they were$" \
+    "... and says what it did"
+is "$(http GET "$URL/vks/v1/by-fingerprint/$VF") $(http GET "$URL/vks/v1/by-email/gina%40example.org")" \
+    "404 404" "Vic's id finds nothing, gina@example.org is unpublished"
+is "$(primaries "vks/v1/by-keyid/${BSF:24}") / $(primaries "vks/v1/by-email/frank%40example.org")" \
+    "$both / $FF" "what was right stays: the shared subkey, Frank's address"
 
 # --- export, import: every kind of key accepted above -----------------------------
 # published, unconfirmed, bound subkeys without back-signatures, a shared
