@@ -54,6 +54,7 @@ dir_limits(const struct daemon *d)
 	lim.max_uids = d->cfg.max_uids;
 	lim.max_subkeys = d->cfg.max_subkeys;
 	lim.max_certs = d->cfg.max_certs;
+	lim.stored = false;
 	return lim;
 }
 
@@ -418,6 +419,7 @@ dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
 	if (rc == -1)
 		return -1;
 	lim.max_certs = 1;
+	lim.stored = true;
 	rc = pgp_parse(sc.full, sc.full_len, &lim, &certs, &n, e);
 	store_cert_release(&sc);
 	if (rc == -1)

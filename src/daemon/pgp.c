@@ -349,6 +349,7 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     const struct pgp_limits *lim, struct pgp_cert *out, struct err *e)
 {
 	struct pkt_stats st = { 1, 0, 0, 0 };
+	struct pgp_limits slim = *lim;
 	rnp_key_handle_t key = NULL;
 	rnp_ffi_t ffi;
 	char **fprs = NULL, fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
@@ -358,7 +359,8 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	memset(out, 0, sizeof(*out));
 	if ((ffi = ffi_new(e)) == NULL)
 		return -1;
-	if ((key = load_one(ffi, a, alen, lim, e)) == NULL ||
+	slim.stored = true;	/* a is the stored form */
+	if ((key = load_one(ffi, a, alen, &slim, e)) == NULL ||
 	    load(ffi, b, blen, lim, true, &nc, e) == -1)
 		goto out;
 	fprs = primaries(ffi, 2, &nf);

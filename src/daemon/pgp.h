@@ -24,6 +24,10 @@ struct pgp_limits {
 	size_t max_uids;	/* user ID and user attribute packets per cert */
 	size_t max_subkeys;	/* subkey packets per cert */
 	size_t max_certs;	/* certs in one upload */
+	bool stored;		/* a full form keydird stored, maybe by an
+				 * older version: a user ID with control
+				 * characters is dropped (pgp_strip), not
+				 * refused, so that it can be cleaned */
 };
 
 /* A user ID (never a user attribute) that has a valid self-signature. */

@@ -200,7 +200,8 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 		case TAG_UATTR:
 			/* past the limit the cert is refused anyway: no need
 			 * to look for a repeat among more */
-			if (tag == TAG_UID && (pkt_uid_check(b, n, e) == -1 ||
+			if (tag == TAG_UID && !(lim && lim->stored) &&
+			    (pkt_uid_check(b, n, e) == -1 ||
 			    ((!lim || !lim->max_uids ||
 			    cur->uids < lim->max_uids) &&
 			    uid_seen_add(seen, b, n, e) == -1)))

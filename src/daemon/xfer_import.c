@@ -389,6 +389,7 @@ xfer_import(struct daemon *d, FILE *in, struct xfer_report *r,
 	x->ctx.lim.max_uids = d->cfg.max_uids;
 	x->ctx.lim.max_subkeys = d->cfg.max_subkeys;
 	x->ctx.lim.max_certs = 1;
+	x->ctx.lim.stored = true;	/* "full" is a stored form */
 	x->ctx.now = time(NULL);
 	x->nworkers = xfer_nworkers();
 	x->r = r;

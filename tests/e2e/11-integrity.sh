@@ -274,12 +274,28 @@ sql "$DATA" "INSERT INTO keyids (fpr, keyid, cert, cid, pos) SELECT '$VF',
     'gina@example.org', id, 1, 1 FROM certs WHERE fpr = '$GF'" >/dev/null
 is "$(primaries "vks/v1/by-fingerprint/$VF") / $(primaries "vks/v1/by-email/gina%40example.org")" \
     "$M1 / $GF" "(the state an older keydird left: Vic's id finds Mal, gina@ is published)"
+# and it stored Nick's key with a user ID that hides a second address
+# behind a NUL, and published ann@example.org from it
+craft nick --seed nick --uid 'Nick <nick@example.org>'
+is "$(upload nick)" 200 "Nick's key: stored"
+NF=$(jq -r .key_fpr "$T_DIR/body")
+$CRAFT cert --seed nick --uid 'Nick <nick@example.org>' --uid-hex \
+    "$(hex 'Ann <ann@example.org>\000<bob@y.example>')" --binary >"$T_DIR/nick-nul.pgp"
+sql "$DATA" "UPDATE certs SET full = X'$(od -An -tx1 -v "$T_DIR/nick-nul.pgp" |
+    tr -d ' \n')' WHERE fpr = '$NF'; INSERT INTO addresses (address, cid,
+    published, verified) SELECT 'ann@example.org', id, 1, 1 FROM certs
+    WHERE fpr = '$NF'" >/dev/null
+is "$(primaries "vks/v1/by-email/ann%40example.org")" "$NF" \
+    "(and ann@example.org answered Nick's key)"
 out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
 ok $? "keydird republish exits 0 while serve runs"
 like "$out" "^republished $(sql "$DATA" 'SELECT count(*) FROM certs') keys, 0 left as they were$" \
     "... and says what it did"
-is "$(http GET "$URL/vks/v1/by-fingerprint/$VF") $(http GET "$URL/vks/v1/by-email/gina%40example.org")" \
-    "404 404" "Vic's id finds nothing, gina@example.org is unpublished"
+is "$(http GET "$URL/vks/v1/by-fingerprint/$VF") $(http GET "$URL/vks/v1/by-email/gina%40example.org") $(http GET "$URL/vks/v1/by-email/ann%40example.org")" \
+    "404 404 404" "Vic's id finds nothing, gina@ and ann@example.org are unpublished"
+sql "$DATA" "SELECT writefile('$T_DIR/nick-full.pgp', full) FROM certs WHERE fpr = '$NF'" >/dev/null
+is "$(key_uids "$S" "$T_DIR/nick-full.pgp")" "Nick <nick@example.org>" \
+    "... and Nick's stored key lost the user ID with the NUL"
 is "$(primaries "vks/v1/by-keyid/${BSF:24}") / $(primaries "vks/v1/by-email/frank%40example.org")" \
     "$both / $FF" "what was right stays: the shared subkey, Frank's address"
 

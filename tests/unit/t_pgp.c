@@ -20,7 +20,7 @@
 
 static char tmp[] = "/tmp/t_pgp.XXXXXX";
 static char afpr[PGP_FPR_LEN + 1], bfpr[PGP_FPR_LEN + 1];
-static const struct pgp_limits lim = { 100, 100, 10 };
+static const struct pgp_limits lim = { 100, 100, 10, false };
 static int nhomes;
 
 #include "shtest.h"

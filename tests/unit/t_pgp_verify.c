@@ -22,7 +22,7 @@
 
 static char tmp[] = "/tmp/t_pgp_verify.XXXXXX";
 static char afpr[PGP_FPR_LEN + 1], stmt[512];
-static const struct pgp_limits lim = { 100, 100, 10 };
+static const struct pgp_limits lim = { 100, 100, 10, false };
 
 #include "shtest.h"
 
