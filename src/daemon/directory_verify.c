@@ -74,11 +74,8 @@ verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
 		return -1;
 	if (rc == 1 || !strcmp(v->prev_fpr, v->fpr))
 		v->prev_fpr[0] = '\0';
-	if (!d->cfg.one_address_per_key) {
-		verify_digest(v);
-		return 0;
-	}
-	if (store_addr_list(d->store, v->fpr, &addrs, &n, e) == -1)
+	if (d->cfg.one_address_per_key &&
+	    store_addr_list(d->store, v->fpr, &addrs, &n, e) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (!strcmp(addrs[i], v->address))
