@@ -67,7 +67,12 @@ pgp_uid_selfsig(rnp_uid_handle_t uid, const char *keyid, int64_t *newest)
 	return ok;
 }
 
-/* Whether sig's hashed key flags allow signing (0x02). */
+/*
+ * Whether sig's key flags allow signing (0x02), read as librnp reads them:
+ * the first hashed key-flags subpacket, for that is the one that makes
+ * librnp check a back-signature.  A later one with the sign flag does
+ * not count.
+ */
 static bool
 sig_flags_sign(rnp_signature_handle_t sig)
 {
@@ -84,9 +89,11 @@ sig_flags_sign(rnp_signature_handle_t sig)
 	for (i = 0; i < json_array_size(sp); i++) {
 		v = json_array_get(sp, i);
 		if (json_integer_value(json_object_get(v, "type")) == 27 &&
-		    json_is_true(json_object_get(v, "hashed")) &&
-		    (json_integer_value(json_object_get(v, "flags")) & 0x02))
-			sign = true;
+		    json_is_true(json_object_get(v, "hashed"))) {
+			sign = (json_integer_value(json_object_get(v,
+			    "flags")) & 0x02) != 0;
+			break;
+		}
 	}
 	json_decref(root);
 	return sign;

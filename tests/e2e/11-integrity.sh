@@ -125,12 +125,12 @@ BF=$(keys_in "$T_DIR/bob.asc" | awk '{print $1}')
 is "$(primaries "vks/v1/by-fingerprint/$BSF")" "$BF" \
     "Bob's signing subkey finds Bob by fingerprint"
 n=0
-for spec in none:no 01:no 02:no 02:bad 0c:no 0d:no; do
+for spec in none:no 01:no 02:no 02:bad 0c:no 0d:no 0c+02:no; do
 	n=$((n + 1))
 	craft mal$n --seed mal$n --uid "Mal <mal$n@example.org>" \
-	    --sub "alice:${spec%%:*}:${spec#*:}" \
-	    --sub "carol:${spec%%:*}:${spec#*:}" \
-	    --sub "bobsign:${spec%%:*}:${spec#*:}"
+	    --sub "alice:${spec%%:*}:${spec#*:}:ed25519" \
+	    --sub "carol:${spec%%:*}:${spec#*:}:ed25519" \
+	    --sub "bobsign:${spec%%:*}:${spec#*:}:ed25519"
 	is "$(upload mal$n)" 200 "Mal$n binds Alice's and Carol's primary keys and Bob's subkey, flags ${spec%%:*}, back-signature ${spec#*:}: stored"
 	MF=$(jq -r .key_fpr "$T_DIR/body")
 	is "$(primaries "vks/v1/by-fingerprint/$AF") / $(primaries "vks/v1/by-keyid/$AK")" \

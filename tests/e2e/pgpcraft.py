@@ -29,7 +29,8 @@ As a command (output on stdout, ASCII-armored unless --binary):
     pgpcraft.py clearsign --seed S [--created T] [--sub-seed SS [--sub-created T2]]
                           [--sig-time T3] < text
 
---sub: FLAGS is a hex key-flags octet or "none" (no key-flags subpacket);
+--sub: FLAGS is a hex key-flags octet or "none" (no key-flags subpacket),
+then "+HEX" for each further key-flags subpacket (0c+02: two of them);
 BACKSIG is "yes" (embedded 0x19 back-signature by the subkey), "no" (none)
 or "bad" (a 0x19 made by another key, claiming to be the subkey's); ALGO is
 ed25519 or cv25519 (default: cv25519 when FLAGS only has encryption bits,
@@ -280,6 +281,7 @@ class Subkey:
     flags: Optional[int] = KF_SIGN
     backsig: str = "yes"
     revoked: bool = False
+    more_flags: tuple = ()      # further key-flags subpackets, in order
 
 
 def cert(primary, uids=(), subkeys=(), created=None, cert_before_uid=False,
@@ -312,6 +314,8 @@ def cert(primary, uids=(), subkeys=(), created=None, cert_before_uid=False,
         sig = Sig(SIG_SUBKEY_BINDING, primary, created)
         if sub.flags is not None:
             sig.key_flags(sub.flags)
+        for f in sub.more_flags:
+            sig.key_flags(f)
         if sub.backsig in ("yes", "bad"):
             signer = sub.key if sub.backsig == "yes" else Key(sub.key.seed + "/not-the-subkey")
             back = Sig(SIG_PRIMARY_BINDING, signer, created, issuer=sub.key)
@@ -394,7 +398,9 @@ def parse_sub(spec, created):
     if not 3 <= len(parts) <= 5:
         raise argparse.ArgumentTypeError(f"--sub {spec!r}: SEED:FLAGS:BACKSIG[:ALGO[:CREATED]]")
     seed, flags, backsig = parts[:3]
+    flags, *more = flags.split("+")
     flags = None if flags.lower() == "none" else int(flags, 16)
+    more = tuple(int(f, 16) for f in more)
     algo = parts[3] if len(parts) > 3 and parts[3] else None
     if algo is None:
         only_enc = flags is not None and flags & (KF_ENCRYPT_COMMS | KF_ENCRYPT_STORAGE) \
@@ -406,7 +412,7 @@ def parse_sub(spec, created):
         raise argparse.ArgumentTypeError(f"--sub {spec!r}: bad ALGO or BACKSIG")
     if cls is Cv25519Key and backsig == "yes":
         raise argparse.ArgumentTypeError(f"--sub {spec!r}: a cv25519 key cannot make a backsig")
-    return Subkey(cls(seed, sub_created), flags, backsig)
+    return Subkey(cls(seed, sub_created), flags, backsig, more_flags=more)
 
 
 def main(argv=None):
