@@ -139,16 +139,25 @@ str_ct_equal(const void *a, const void *b, size_t n)
 	return d == 0;
 }
 
-/* Any control byte in the first n bytes. */
-bool
-str_has_ctl(const char *s, size_t n)
+/* Where the first control character of s[0..n) is, or n. */
+size_t
+str_ctl_at(const char *s, size_t n)
 {
+	const unsigned char *p = (const unsigned char *)s;
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return true;
-	return false;
+		if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 &&
+		    i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f))
+			return i;
+	return n;
+}
+
+/* Whether s[0..n) holds a control character. */
+bool
+str_has_ctl(const char *s, size_t n)
+{
+	return str_ctl_at(s, n) < n;
 }
 
 /* RFC 3339 UTC. */

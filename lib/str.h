@@ -34,7 +34,11 @@ char *str_pct_decode(const char *in, size_t n);
 char *str_form_decode(const char *in, size_t n);
 /* Constant-time equality of two n-byte ranges. */
 bool str_ct_equal(const void *a, const void *b, size_t n);
-/* True if s has any byte < 0x20 or 0x7f (CR, LF, NUL included up to n). */
+/* The offset of the first control character in s[0..n): a byte < 0x20
+ * (NUL, CR and LF included), DEL, or a C1 control in UTF-8 (0xC2 0x80 to
+ * 0xC2 0x9F); n when there is none. */
+size_t str_ctl_at(const char *s, size_t n);
+/* True if s[0..n) has a control character (str_ctl_at). */
 bool str_has_ctl(const char *s, size_t n);
 
 /* Strict RFC 3339 UTC time ("2026-01-31T12:00:00Z") to unix time; -1

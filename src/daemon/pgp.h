@@ -26,8 +26,10 @@ struct pgp_limits {
 	size_t max_certs;	/* certs in one upload */
 	bool stored;		/* a full form keydird stored, maybe by an
 				 * older version: a user ID with control
-				 * characters is dropped (pgp_strip), not
-				 * refused, so that it can be cleaned */
+				 * characters or a v3 subkey is dropped
+				 * (pgp_strip), not refused, so that it can
+				 * be cleaned; a NULL pgp_limits means the
+				 * same */
 };
 
 /* A user ID (never a user attribute) that has a valid self-signature. */

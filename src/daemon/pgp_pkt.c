@@ -11,6 +11,7 @@
 #include <rnp/rnp_err.h>
 
 #include "pgp_pkt.h"
+#include "str.h"
 #include "xmalloc.h"
 /* OpenPGP packet tags we look at. */
 enum {
@@ -108,15 +109,13 @@ pkt_key_check(const uint8_t *b, size_t n, struct err *e)
 static int
 pkt_uid_check(const uint8_t *b, size_t n, struct err *e)
 {
-	size_t i;
+	size_t i = str_ctl_at((const char *)b, n);
 
-	for (i = 0; i < n; i++)
-		if (b[i] < 0x20 || b[i] == 0x7f || (b[i] == 0xc2 &&
-		    i + 1 < n && b[i + 1] >= 0x80 && b[i + 1] <= 0x9f))
-			return err_set(e, ERR_INVALID, "a user ID contains a "
-			    "control character (byte %zu is 0x%02X)", i,
-			    b[i] == 0xc2 ? b[i + 1] : b[i]);
-	return 0;
+	if (i == n)
+		return 0;
+	return err_set(e, ERR_INVALID, "a user ID contains a control "
+	    "character (byte %zu is 0x%02X)", i, b[i] == 0xc2 ? b[i + 1] :
+	    b[i]);
 }
 
 /* The type of a v3 or v4 signature packet, or -1. */
@@ -179,6 +178,7 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 {
 	const uint8_t *b;
 	size_t off = 0, n;
+	bool stored = lim == NULL || lim->stored;
 	int tag;
 
 	while (off < len) {
@@ -200,7 +200,7 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 		case TAG_UATTR:
 			/* past the limit the cert is refused anyway: no need
 			 * to look for a repeat among more */
-			if (tag == TAG_UID && !(lim && lim->stored) &&
+			if (tag == TAG_UID && !stored &&
 			    (pkt_uid_check(b, n, e) == -1 ||
 			    ((!lim || !lim->max_uids ||
 			    cur->uids < lim->max_uids) &&
@@ -209,7 +209,9 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 			cur->uids++;
 			break;
 		case TAG_PUBSUB:
-			if (pkt_key_check(b, n, e) == -1)
+			/* a stored form's v3 subkey (an older keydird took
+			 * them) is dropped by pgp_strip */
+			if (!stored && pkt_key_check(b, n, e) == -1)
 				return -1;
 			cur->subs++;
 			break;

@@ -138,6 +138,7 @@ strip_subkeys(rnp_key_handle_t key, const char *keyid)
 	rnp_signature_handle_t sig;
 	size_t i, j, n = 0, ns;
 	int64_t t = 0;
+	char *fpr = NULL;
 	bool bound;
 
 	rnp_key_get_subkey_count(key, &n);
@@ -150,6 +151,13 @@ strip_subkeys(rnp_key_handle_t key, const char *keyid)
 		for (bound = false, j = 0; j < ns && !bound; j++)
 			bound = rnp_key_get_signature_at(sub, j, &sig) == 0 &&
 			    sig_by(sig, keyid, "subkey binding", &t);
+		/* a v3 subkey (a fingerprint of 32 digits) an older
+		 * keydird stored: its id is anyone's to choose */
+		if (bound && rnp_key_get_fprint(sub, &fpr) == RNP_SUCCESS) {
+			bound = fpr != NULL && strlen(fpr) == 40;
+			rnp_buffer_destroy(fpr);
+			fpr = NULL;
+		}
 		if (!bound && rnp_key_remove(sub, RNP_KEY_REMOVE_PUBLIC) != 0) {
 			rnp_key_handle_destroy(sub);
 			return -1;

@@ -173,11 +173,13 @@ static const char *const sq_migrations[] = {
 	 * 6: only OpenPGP v4 keys are taken.  A v3 key (its fingerprint has
 	 * 32 hex digits) has a key id anyone can choose, and import refuses
 	 * it, so a restore would stop at its line: those stored before go,
-	 * with everything that hangs off them (foreign keys are off here).
+	 * with everything that hangs off them (foreign keys are off here),
+	 * and so do the index rows of v3 subkeys (pgp_strip drops the
+	 * subkeys themselves when their key is next republished).
 	 */
 	"DELETE FROM addresses WHERE cid IN"
 	" (SELECT id FROM certs WHERE length(fpr) <> 40);"
-	"DELETE FROM keyids WHERE cid IN"
+	"DELETE FROM keyids WHERE length(fpr) <> 40 OR cid IN"
 	" (SELECT id FROM certs WHERE length(fpr) <> 40);"
 	"DELETE FROM tokens WHERE fpr IN"
 	" (SELECT fpr FROM certs WHERE length(fpr) <> 40);"

@@ -65,6 +65,7 @@ static const char v2_schema[] =
 	"INSERT INTO addresses VALUES ('v3@x.org', '" FPR_V3 "', 124);"
 	"INSERT INTO keyids VALUES ('" FPR_V3 "', '0123456789ABCDEF', '"
 	FPR_V3 "');"
+	"INSERT INTO keyids VALUES ('" FPR_V3 "', 'V3SUB', '" FPR_D "');"
 	"INSERT INTO tokens VALUES (zeroblob(32), 2, '" FPR_V3 "', "
 	" 'v3@x.org', 1, 2, 0);";
 
@@ -95,6 +96,8 @@ t_upgrade(const char *dir)
 	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
 	    db_int(path, "SELECT count(*) FROM addresses") == 1,
 	    "the v3 key went with its address, key id and token");
+	ok(db_int(path, "SELECT count(*) FROM keyids WHERE length(fpr) <> "
+	    "40") == 0, "so did a v3 subkey's index row");
 	ok(db_int(path, "SELECT count(*) FROM pragma_table_list WHERE wr = 1 "
 	    "AND name IN ('addresses', 'keyids')") == 2,
 	    "addresses and keyids are WITHOUT ROWID");

@@ -103,6 +103,11 @@ test_cmp_ctl(void)
 	ok(str_has_ctl("ab\0c", 4), "has_ctl NUL within n");
 	ok(!str_has_ctl("ab\nc", 2), "has_ctl only n bytes");
 	ok(!str_has_ctl("\x80\xff", 2), "has_ctl high bytes are not ctl");
+	ok(str_has_ctl("a\xc2\x85" "b", 4) && str_ctl_at("a\xc2\x85" "b", 4) == 1,
+	    "has_ctl C1 (NEL) in UTF-8, at its lead byte");
+	ok(!str_has_ctl("\xc2\xa0\xc2\x7f", 2) && !str_has_ctl("a\xc2", 2),
+	    "has_ctl U+00A0 and a lone 0xC2 are not C1");
+	ok(str_ctl_at("abc", 3) == 3, "ctl_at: n when there is none");
 }
 
 /* str_lcpy truncation and return value. */
