@@ -351,6 +351,7 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	struct pkt_stats st = { 1, 0, 0, 0 };
 	struct pgp_limits slim = *lim;
 	rnp_key_handle_t key = NULL;
+	bool tomb;
 	rnp_ffi_t ffi;
 	char **fprs = NULL, fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
 	size_t nf = 0, nc;
@@ -360,9 +361,16 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	if ((ffi = ffi_new(e)) == NULL)
 		return -1;
 	slim.stored = true;	/* a is the stored form */
-	if ((key = load_one(ffi, a, alen, &slim, e)) == NULL ||
-	    load(ffi, b, blen, lim, true, &nc, e) == -1)
+	if ((key = load_one(ffi, a, alen, &slim, e)) == NULL)
 		goto out;
+	tomb = pgp_is_tombstone(key);
+	if (load(ffi, b, blen, lim, true, &nc, e) == -1)
+		goto out;
+	/* a tombstone stays one: what b adds but revocations goes */
+	if (tomb && pgp_strip_tombstone(key) == -1) {
+		err_set(e, ERR_INTERNAL, "cannot strip the revoked key");
+		goto out;
+	}
 	fprs = primaries(ffi, 2, &nf);
 	if (nf != 1) {
 		err_set(e, ERR_INVALID, "not the same key");

@@ -93,6 +93,8 @@ int pgp_parse(const uint8_t *in, size_t len, const struct pgp_limits *lim,
  * typically the stored full form and a new upload's full form) into *out
  * (fields as pgp_parse fills them).  New subkeys, signatures, expiry and
  * revocations are taken.  ERR_INVALID when the two are not the same key.
+ * When a is a tombstone (pgp_tombstone), so is the result: only new
+ * revocations are taken from b.
  */
 int pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     const struct pgp_limits *lim, struct pgp_cert *out, struct err *e);

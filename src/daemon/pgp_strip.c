@@ -301,3 +301,15 @@ pgp_strip_tombstone(rnp_key_handle_t key)
 	return rnp_key_remove_signatures(key, 0, keep_revocations, NULL) ==
 	    RNP_SUCCESS ? 0 : -1;
 }
+
+/* Whether key is a tombstone: revoked, no user ID, no subkey. */
+bool
+pgp_is_tombstone(rnp_key_handle_t key)
+{
+	size_t nu = 1, ns = 1;
+	bool rev = false;
+
+	return rnp_key_is_revoked(key, &rev) == RNP_SUCCESS && rev &&
+	    rnp_key_get_uid_count(key, &nu) == RNP_SUCCESS && nu == 0 &&
+	    rnp_key_get_subkey_count(key, &ns) == RNP_SUCCESS && ns == 0;
+}

@@ -26,5 +26,7 @@ int pgp_strip(rnp_key_handle_t key, const char *keyid,
 
 /* Strip key to the primary key and its key revocations. */
 int pgp_strip_tombstone(rnp_key_handle_t key);
+/* Whether key is what that leaves: revoked, no user ID, no subkey. */
+bool pgp_is_tombstone(rnp_key_handle_t key);
 
 #endif

@@ -13,6 +13,7 @@
 #include <rnp/rnp_err.h>
 
 #include "pgp.h"
+#include "pgp_strip.h"
 
 #define TEXT_MAX	(64u << 10)	/* cap on the signed text */
 #define E_NOTSIGNED	"not a signed message"
@@ -178,16 +179,6 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
 	return n == 1 && fpr[0] != '\0' ? 0 : -1;
 }
 
-/* Whether key is a tombstone: no user ID and no subkey (pgp_tombstone). */
-static bool
-is_tombstone(rnp_key_handle_t key)
-{
-	size_t nu = 1, ns = 1;
-
-	return rnp_key_get_uid_count(key, &nu) == RNP_SUCCESS && nu == 0 &&
-	    rnp_key_get_subkey_count(key, &ns) == RNP_SUCCESS && ns == 0;
-}
-
 /*
  * Import the stored cert full into ffi, without the primary key's
  * revocations: rnp refuses every signature of a revoked key, but a revoked
@@ -219,7 +210,7 @@ cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
 		return err_set(e, ERR_INTERNAL, "key vanished from keyring");
 	*revoked = false;
 	rnp_key_is_revoked(key, revoked);
-	if (*revoked && is_tombstone(key)) {
+	if (pgp_is_tombstone(key)) {
 		rnp_key_handle_destroy(key);
 		return err_set(e, ERR_CONFLICT, E_TOMB);
 	}

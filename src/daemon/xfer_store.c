@@ -125,7 +125,11 @@ xfer_merge(const struct xfer_ctx *x, const struct xfer_item *it,
 	if (pgp_merge(old->full, old->full_len, it->c.full, it->c.full_len,
 	    &x->lim, &m, e) == -1)
 		return -1;
-	rc = xfer_put_addrs(x, it, &m, e);
+	/* as an upload does: a merge that revokes the key or a user ID
+	 * unpublishes what it no longer carries alive */
+	rc = dir_prune(x->d, &m, e);
+	if (rc == 0)
+		rc = xfer_put_addrs(x, it, &m, e);
 	if (rc == 0)
 		rc = xfer_republish(x, &m, it, old, e);
 	pgp_cert_release(&m);

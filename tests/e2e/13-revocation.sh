@@ -289,6 +289,8 @@ RENC=$(pc fpr --seed rev-enc --created "$CR" --algo cv25519)
 publish "$URL" "$MD" "$T_DIR/r.asc" rob@example.org rob@work.example
 ok $? "R is published for rob@example.org and rob@work.example" ||
     bail "cannot publish R"
+# a backup from before R was revoked, for section 5
+"$KEYDIRD" export --data-dir "$DATA" >"$T_DIR/before.jsonl" 2>>"$T_DIR/xfer0.log"
 pc cert "${R_ARGS[@]}" --revoked >"$T_DIR/r-rev.asc"
 is "$(vks_upload "$URL" "$T_DIR/r-rev.asc")" 200 "upload of R's revocation: 200"
 code=$(http GET "$URL/vks/v1/by-fingerprint/$R")
@@ -371,6 +373,16 @@ ok "$(cmp -s "$T_DIR/body" "$T_DIR/tomb1.asc"; echo $?)" \
     "... the same tombstone bytes"
 is "$(header ETag)" "$TOMB_ETAG" "... and ETag"
 
+# the old, unrevoked key uploaded again adds nothing to the tombstone
+is "$(vks_upload "$URL" "$T_DIR/r.asc")" 200 "R's old key uploaded again: 200"
+is "$(jq -c .status "$T_DIR/body")" "{}" "... it offers no address"
+code=$(http GET "$URL/vks/v1/by-fingerprint/$R")
+tombstone "$T_DIR/body" "... R by fingerprint is still the tombstone"
+is "$(http GET "$URL/vks/v1/by-fingerprint/$RSIG")" 404 \
+    "... its signing subkey is not indexed again"
+code=$(remove "$T_DIR/r-all2.asc")
+is "$code" 409 "... and a removal is still refused"
+
 # ============================================================================
 # 4. maintain keeps revoked keys
 # ============================================================================
@@ -438,6 +450,18 @@ for a in rob@example.org rob@work.example; do
 done
 is "$(http GET "$URL3/vks/v1/by-fingerprint/$U")" 200 \
     "imported: U (revoked, never confirmed) by fingerprint"
+# the tombstone imported over the backup, where R still has its addresses:
+# the merged key is revoked and keeps no address
+DATA4=$T_DIR/data4
+"$KEYDIRD" import --data-dir "$DATA4" "$T_DIR/before.jsonl" >/dev/null 2>>"$XLOG"
+is "$(sql "$DATA4" "SELECT count(*) FROM addresses JOIN certs ON
+    certs.id = addresses.cid WHERE fpr = '$R'")" 2 \
+    "the backup from before the revocation has R with two addresses"
+"$KEYDIRD" import --data-dir "$DATA4" "$T_DIR/export.jsonl" >/dev/null 2>>"$XLOG"
+ok $? "the later export (R a tombstone) imports over it"
+is "$(sql "$DATA4" "SELECT revoked || ' ' || (SELECT count(*) FROM addresses
+    WHERE cid = certs.id) FROM certs WHERE fpr = '$R'")" "1 0" \
+    "... R is revoked there and published for no address"
 
 # ============================================================================
 # 6. one_address_per_key: the page and the act agree
