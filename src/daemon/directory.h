@@ -168,7 +168,9 @@ int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
 
 /* What keydird republish did. */
 struct dir_rebuilt {
-	size_t keys;		/* keys republished */
+	size_t seen;		/* keys looked at */
+	size_t keys;		/* keys whose index, answer or addresses
+				 * changed, written again */
 	size_t failed;		/* keys this keydird cannot read, left as
 				 * they were (each logged) */
 };

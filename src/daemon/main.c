@@ -304,8 +304,8 @@ republish(struct daemon *d)
 		store_close(d->store);
 		return 1;
 	}
-	printf("republished %zu keys, %zu left as they were\n", r.keys,
-	    r.failed);
+	printf("looked at %zu keys: %zu republished, %zu left as they "
+	    "were\n", r.seen, r.keys, r.failed);
 	store_close(d->store);
 	return r.failed > 0 ? 1 : 0;
 }

@@ -289,8 +289,13 @@ is "$(primaries "vks/v1/by-email/ann%40example.org")" "$NF" \
     "(and ann@example.org answered Nick's key)"
 out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
 ok $? "keydird republish exits 0 while serve runs"
-like "$out" "^republished $(sql "$DATA" 'SELECT count(*) FROM certs') keys, 0 left as they were$" \
-    "... and says what it did"
+is "$out" "looked at $(sql "$DATA" 'SELECT count(*) FROM certs') keys: 3 republished, 0 left as they were" \
+    "... and writes only the three keys whose answer changes (Mal's, Gina's, Nick's)"
+upd=$(sql "$DATA" 'SELECT group_concat(updated) FROM certs')
+out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
+like "$out" ": 0 republished, 0 left as they were$" "a second run writes nothing"
+is "$(sql "$DATA" 'SELECT group_concat(updated) FROM certs')" "$upd" \
+    "... and no key's update time moves"
 is "$(http GET "$URL/vks/v1/by-fingerprint/$VF") $(http GET "$URL/vks/v1/by-email/gina%40example.org") $(http GET "$URL/vks/v1/by-email/ann%40example.org")" \
     "404 404 404" "Vic's id finds nothing, gina@ and ann@example.org are unpublished"
 sql "$DATA" "SELECT writefile('$T_DIR/nick-full.pgp', full) FROM certs WHERE fpr = '$NF'" >/dev/null
