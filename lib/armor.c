@@ -3,11 +3,13 @@
  * section 6.1.
  */
 #define _GNU_SOURCE	/* memmem */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "armor.h"
+#include "xmalloc.h"
 
 #define ARMOR_LINE 64	/* base64 characters per line */
 
@@ -36,21 +38,18 @@ crc24(const uint8_t *p, size_t n)
 static int
 b64_add(const char *b64, size_t n, struct buf *bin, size_t *added)
 {
-	size_t max = n / 4 * 3 + 3, got = 0, old = bin->len;
+	size_t max = n / 4 * 3 + 3, got = 0;
+	unsigned char *tmp = xmalloc(max);
+	int rc = -1;
 
-	/* reserve room, then decode in place */
-	if (buf_add(bin, b64, max) == -1)
-		return -1;
-	if (sodium_base642bin((unsigned char *)bin->data + old, max, b64, n,
-	    " \t\r\n", &got, NULL, sodium_base64_VARIANT_ORIGINAL) != 0) {
-		bin->len = old;
-		bin->data[old] = '\0';
-		return -1;
+	if (sodium_base642bin(tmp, max, b64, n, " \t\r\n", &got, NULL,
+	    sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	    buf_add(bin, tmp, got) == 0) {
+		*added = got;
+		rc = 0;
 	}
-	bin->len = old + got;
-	bin->data[bin->len] = '\0';
-	*added = got;
-	return 0;
+	free(tmp);
+	return rc;
 }
 
 /* The first armor block of in, checked, onto bin. */

@@ -20,8 +20,9 @@
  * Refuses (ERR_INVALID, message "malformed e-mail address") empty input,
  * CR/LF or other control bytes, spaces in the address, a missing or
  * doubled '@', an empty local part or domain, a local part starting with
- * '-' or '|' or holding '%' or '!' (old routing syntax), a domain without a dot or that IDNA refuses, and a result longer
- * than EMAIL_MAX.  Returns 0 or -1.
+ * '-' or '|' or holding '%' or '!' (old routing syntax), a domain without
+ * a dot or that IDNA refuses, and a result longer than EMAIL_MAX.
+ * Returns 0 or -1.
  */
 int email_normalize(const char *in, char *out, size_t outsz, struct err *e);
 

@@ -150,8 +150,8 @@ int dir_link_act(struct daemon *d, enum token_kind kind, const char *token,
  * signature not made within REMOVAL_WINDOW of the statement's date,
  * ERR_NOTFOUND for an unknown key, ERR_FORBIDDEN for a bad signature, one
  * by another key or by a revoked subkey, ERR_CONFLICT for a nonce already
- * used or a key that is already a tombstone.  A revoked key removed whole keeps its tombstone (pgp_tombstone).
- * Nothing changes on error.
+ * used or a key that is already a tombstone.  A revoked key removed
+ * whole keeps its tombstone (pgp_tombstone).  Nothing changes on error.
  */
 int dir_remove_signed(struct daemon *d, const uint8_t *msg, size_t len,
     struct dir_removed *out, struct err *e);

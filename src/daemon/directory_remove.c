@@ -120,18 +120,10 @@ static int
 remove_to_tombstone(struct daemon *d, const struct pgp_cert *tomb,
     int64_t now, struct err *e)
 {
-	char **addrs = NULL;
-	size_t i, n = 0;
-	int rc = 0;
-
-	if (store_addr_list(d->store, tomb->fpr, &addrs, &n, e) == -1)
+	/* the key is revoked: prune unpublishes every address */
+	if (dir_prune(d, tomb, e) == -1)
 		return -1;
-	for (i = 0; i < n && rc == 0; i++)
-		rc = store_addr_del(d->store, addrs[i], e);
-	store_addrs_free(addrs, n);
-	if (rc == 0)
-		rc = dir_republish(d, tomb, now, e);
-	return rc;
+	return dir_republish(d, tomb, now, e);
 }
 
 /* Inside the transaction: the key is still the version that checked the

@@ -136,34 +136,45 @@ pkt_sig_is_uid_cert(int type)
 	return (type >= 0x10 && type <= 0x13) || type == 0x30;
 }
 
-/* The user ID packets of one cert so far, to spot one given twice. */
+/* The user ID and attribute packets of one cert so far, to spot one
+ * given twice. */
 struct uid_seen {
 	const uint8_t **b;
 	size_t *n;
+	int *tag;
 	size_t count, cap;
 };
 
+/* With no max_uids, the search for a repeat stops after this many: the
+ * search is quadratic, and the limit is the operator's to lift. */
+#define UID_SEEN_MAX 1000
+
 /*
- * Note user ID b[0..n) of the current cert; -1 when the cert has it
- * already.  librnp keeps both copies but cannot remove either later, so
- * stripping such a cert would fail.
+ * Note user ID or attribute b[0..n) (tag) of the current cert; -1 when
+ * the cert has it already.  librnp keeps both copies but cannot remove
+ * either later, so stripping such a cert would fail.
  */
 static int
-uid_seen_add(struct uid_seen *u, const uint8_t *b, size_t n, struct err *e)
+uid_seen_add(struct uid_seen *u, int tag, const uint8_t *b, size_t n,
+    struct err *e)
 {
 	size_t i;
 
 	for (i = 0; i < u->count; i++)
-		if (u->n[i] == n && memcmp(u->b[i], b, n) == 0)
-			return err_set(e, ERR_INVALID, "a user ID appears twice "
-			    "in the key: each may be given once");
+		if (u->tag[i] == tag && u->n[i] == n &&
+		    memcmp(u->b[i], b, n) == 0)
+			return err_set(e, ERR_INVALID, "a user %s appears "
+			    "twice in the key: each may be given once",
+			    tag == TAG_UID ? "ID" : "attribute (photo)");
 	if (u->count == u->cap) {
 		u->cap = u->cap ? u->cap * 2 : 16;
 		u->b = xrealloc(u->b, u->cap * sizeof(*u->b));
 		u->n = xrealloc(u->n, u->cap * sizeof(*u->n));
+		u->tag = xrealloc(u->tag, u->cap * sizeof(*u->tag));
 	}
 	u->b[u->count] = b;
-	u->n[u->count++] = n;
+	u->n[u->count] = n;
+	u->tag[u->count++] = tag;
 	return 0;
 }
 
@@ -179,6 +190,7 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 	const uint8_t *b;
 	size_t off = 0, n;
 	bool stored = lim == NULL || lim->stored;
+	size_t scan = lim && lim->max_uids ? lim->max_uids : UID_SEEN_MAX;
 	int tag;
 
 	while (off < len) {
@@ -198,13 +210,13 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 			break;
 		case TAG_UID:
 		case TAG_UATTR:
+			if (tag == TAG_UID && !stored &&
+			    pkt_uid_check(b, n, e) == -1)
+				return -1;
 			/* past the limit the cert is refused anyway: no need
 			 * to look for a repeat among more */
-			if (tag == TAG_UID && !stored &&
-			    (pkt_uid_check(b, n, e) == -1 ||
-			    ((!lim || !lim->max_uids ||
-			    cur->uids < lim->max_uids) &&
-			    uid_seen_add(seen, b, n, e) == -1)))
+			if (!stored && cur->uids < scan &&
+			    uid_seen_add(seen, tag, b, n, e) == -1)
 				return -1;
 			cur->uids++;
 			break;
@@ -239,7 +251,7 @@ pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
     struct pkt_stats *st, struct err *e)
 {
 	struct pkt_stats cur = { 0, 0, 0, 0 };
-	struct uid_seen seen = { NULL, NULL, 0, 0 };
+	struct uid_seen seen = { NULL, NULL, NULL, 0, 0 };
 	int rc;
 
 	memset(st, 0, sizeof(*st));
@@ -251,6 +263,7 @@ pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 		    st->certs, lim->max_certs);
 	free(seen.b);
 	free(seen.n);
+	free(seen.tag);
 	return rc;
 }
 

@@ -112,35 +112,41 @@ view_text(struct resp *w, int status, const char *text)
 	resp_header(w, "Access-Control-Allow-Origin", "*");
 }
 
-/*
- * The keys p chains, joined into one armor block (clients read one block
- * most reliably), and an ETag over theirs; -1 when a stored form does not
- * decode, which would be our fault.
- */
-static int
-view_keys_join(const struct store_pub *p, struct buf *body,
-    char etag[STORE_ETAG_LEN + 1])
+/* The ETag of the keys p chains: a digest of theirs. */
+static void
+view_keys_etag(const struct store_pub *p, char etag[STORE_ETAG_LEN + 1])
 {
 	crypto_hash_sha256_state h;
 	uint8_t sum[crypto_hash_sha256_BYTES];
-	struct buf bin;
-	int rc = 0;
 
-	buf_init(&bin, body->max);
 	crypto_hash_sha256_init(&h);
-	for (; p != NULL && rc == 0; p = p->next) {
-		rc = armor_decode(p->published, p->published_len, &bin);
+	for (; p != NULL; p = p->next)
 		crypto_hash_sha256_update(&h, (const uint8_t *)p->etag,
 		    strlen(p->etag));
-	}
-	if (rc == 0)
-		rc = armor_encode_keys((const uint8_t *)bin.data, bin.len,
-		    body);
 	crypto_hash_sha256_final(&h, sum);
 	etag[0] = '"';
 	str_hex(sum, 16, etag + 1);
 	etag[33] = '"';
 	etag[34] = '\0';
+}
+
+/*
+ * The keys p chains joined into one armor block (clients read one block
+ * most reliably); -1 when a stored form does not decode, which would be
+ * our fault, or the keys pass the body's cap.
+ */
+static int
+view_keys_join(const struct store_pub *p, struct buf *body)
+{
+	struct buf bin;
+	int rc = 0;
+
+	buf_init(&bin, body->max);
+	for (; p != NULL && rc == 0; p = p->next)
+		rc = armor_decode(p->published, p->published_len, &bin);
+	if (rc == 0)
+		rc = armor_encode_keys((const uint8_t *)bin.data, bin.len,
+		    body);
 	buf_release(&bin);
 	return rc;
 }
@@ -153,18 +159,20 @@ view_key(struct resp *w, const struct req *r, const struct store_pub *p)
 	char disp[80], etag[STORE_ETAG_LEN + 1];
 
 	buf_reset(&w->body);
-	str_lcpy(etag, p->etag, sizeof(etag));
-	if (p->next != NULL && view_keys_join(p, &w->body, etag) == -1) {
-		view_text(w, 500, "cannot join the stored keys");
-		return;
-	}
+	if (p->next != NULL)
+		view_keys_etag(p, etag);
+	else
+		str_lcpy(etag, p->etag, sizeof(etag));
 	resp_header(w, "Access-Control-Allow-Origin", "*");
 	resp_header(w, "Cache-Control", "no-cache");
 	resp_header(w, "ETag", etag);
 	if (inm && strstr(inm, etag) != NULL) {
 		w->status = 304;
 		w->ctype = NULL;
-		buf_reset(&w->body);
+		return;
+	}
+	if (p->next != NULL && view_keys_join(p, &w->body) == -1) {
+		view_text(w, 500, "cannot join the stored keys");
 		return;
 	}
 	w->status = 200;
