@@ -56,29 +56,12 @@ AUTH=127.0.0.1:$KP
 mk_gnupghome A "$KP"
 mk_gnupghome S "$KP"		# scratch home for inspecting answers
 
-# nonce: 32 random hex digits
-nonce() {
-	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'
-}
-
-# statement FPR ADDRESSES [SERVER [DATE [NONCE]]]: the text to sign
-statement() {
-	printf 'keydir-request: remove\nserver: %s\nfingerprint: %s\naddresses: %s\nnonce: %s\ndate: %s\n' \
-	    "${3:-$AUTH}" "$1" "$2" "${5:-$(nonce)}" "${4:-$(rfc3339)}"
-}
-
 # clearsign SIGNER OUT (statement on stdin); inline SIGNER OUT
 clearsign() {
 	g "$A" -u "$1" --clearsign >"$2" 2>/dev/null
 }
 inline() {
 	g "$A" -u "$1" --sign --armor >"$2" 2>/dev/null
-}
-
-# remove FILE: POST the file to /api/v1/remove; prints the status
-remove() {
-	http POST "$URL/api/v1/remove" -H 'Content-Type: text/plain' \
-	    --data-binary @"$1"
 }
 
 # state: row counts of certs, addresses, tokens, nonces, outbox and who has

@@ -58,23 +58,6 @@ inspect() {
 	g "$S" --list-packets <"$1" 2>&1
 }
 
-# nonce: 32 random hex digits
-nonce() {
-	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'
-}
-
-# statement FPR ADDRESSES [DATE]: the text to sign
-statement() {
-	printf 'keydir-request: remove\nserver: %s\nfingerprint: %s\naddresses: %s\nnonce: %s\ndate: %s\n' \
-	    "$AUTH" "$1" "$2" "$(nonce)" "${3:-$(rfc3339)}"
-}
-
-# remove FILE: POST the file to /api/v1/remove; prints the status
-remove() {
-	http POST "$URL/api/v1/remove" -H 'Content-Type: text/plain' \
-	    --data-binary @"$1"
-}
-
 # state: row counts of certs, addresses, tokens, nonces, outbox, who has
 # which address, and every stored key's ETag
 state() {
@@ -248,14 +231,14 @@ snap
 
 # (c) signature 20 minutes after the statement's date
 now=$(date +%s)
-statement "$V" all "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
+statement "$V" all "$AUTH" "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
     pc clearsign --seed valid-key --created "$CV" \
     --sig-time $((now + 1200)) >"$T_DIR/v-late.asc"
 refused "$(remove "$T_DIR/v-late.asc")" 400 "within 15 minutes" \
     "valid key, statement dated now, signature made 20 minutes later"
 # ... and 20 minutes before it
 now=$(date +%s)
-statement "$V" all "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
+statement "$V" all "$AUTH" "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
     pc clearsign --seed valid-key --created "$CV" \
     --sig-time $((now - 1200)) >"$T_DIR/v-early.asc"
 refused "$(remove "$T_DIR/v-early.asc")" 400 "within 15 minutes" \
@@ -263,7 +246,7 @@ refused "$(remove "$T_DIR/v-early.asc")" 400 "within 15 minutes" \
 
 # (d) control: signature 5 minutes before the date
 now=$(date +%s)
-statement "$V" all "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
+statement "$V" all "$AUTH" "$(date -u -d "@$now" +%Y-%m-%dT%H:%M:%SZ)" |
     pc clearsign --seed valid-key --created "$CV" \
     --sig-time $((now - 300)) >"$T_DIR/v-ok.asc"
 code=$(remove "$T_DIR/v-ok.asc")

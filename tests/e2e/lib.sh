@@ -390,6 +390,26 @@ publish() {
 	done
 }
 
+# --- signed removal requests ------------------------------------------------
+
+# nonce: 32 random hex digits
+nonce() {
+	head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n'
+}
+
+# statement FPR ADDRESSES [SERVER [DATE [NONCE]]]: the text of a removal
+# request to sign; SERVER defaults to $AUTH, DATE to now.
+statement() {
+	printf 'keydir-request: remove\nserver: %s\nfingerprint: %s\naddresses: %s\nnonce: %s\ndate: %s\n' \
+	    "${3:-$AUTH}" "$1" "$2" "${5:-$(nonce)}" "${4:-$(rfc3339)}"
+}
+
+# remove FILE: POST the file to $URL/api/v1/remove; prints the status
+remove() {
+	http POST "$URL/api/v1/remove" -H 'Content-Type: text/plain' \
+	    --data-binary @"$1"
+}
+
 # same_answers URL1 URL2 PATH...: how many of the PATHs both servers answer
 # 200 with the same bytes and ETag; each that differs is a diag line.
 same_answers() {
