@@ -70,10 +70,7 @@ dir_etag(const char *p, size_t len, char out[STORE_ETAG_LEN + 1])
 	uint8_t h[crypto_hash_sha256_BYTES];
 
 	crypto_hash_sha256(h, (const unsigned char *)p, len);
-	out[0] = '"';
-	str_hex(h, 16, out + 1);
-	out[33] = '"';
-	out[34] = '\0';
+	store_etag(h, out);
 }
 
 /* Copy c's key fields and its lookup subkeys into out. */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "str.h"
 #include "xmalloc.h"
 
 /* Length of url's scheme ("sqlite" in "sqlite:x"), 0 if it is a bare path. */
@@ -119,6 +120,16 @@ store_pub_release(struct store_pub *p)
 		free(n->hkp_index);
 		free(n);
 	}
+}
+
+/* A quoted ETag from a SHA-256. */
+void
+store_etag(const uint8_t h[STORE_HASH_LEN], char out[STORE_ETAG_LEN + 1])
+{
+	out[0] = '"';
+	str_hex(h, 16, out + 1);
+	out[33] = '"';
+	out[34] = '\0';
 }
 
 /* Free n outbox rows and the array. */

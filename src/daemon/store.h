@@ -240,6 +240,11 @@ struct store *store_open(const char *url, struct err *e);
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
 
+/* An ETag as stored and served: the first 128 bits of the SHA-256 h, in
+ * lower-case hex between double quotes. */
+void store_etag(const uint8_t h[STORE_HASH_LEN],
+    char out[STORE_ETAG_LEN + 1]);
+
 /* Free what a cert, a lookup result, mail rows or an address list own. */
 void store_cert_release(struct store_cert *c);
 void store_pub_release(struct store_pub *p);

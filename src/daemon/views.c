@@ -124,10 +124,7 @@ view_keys_etag(const struct store_pub *p, char etag[STORE_ETAG_LEN + 1])
 		crypto_hash_sha256_update(&h, (const uint8_t *)p->etag,
 		    strlen(p->etag));
 	crypto_hash_sha256_final(&h, sum);
-	etag[0] = '"';
-	str_hex(sum, 16, etag + 1);
-	etag[33] = '"';
-	etag[34] = '\0';
+	store_etag(sum, etag);
 }
 
 /*
