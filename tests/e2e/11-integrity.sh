@@ -84,8 +84,8 @@ upload() {
 	vks_upload "$URL" "$T_DIR/$1.asc"
 }
 
-# state: rows in certs, keyids, addresses, tokens and the outbox.
-state() {
+# rows: rows in certs, keyids, addresses, tokens and the outbox.
+rows() {
 	sql "$DATA" "SELECT (SELECT count(*) FROM certs) || ' ' ||
 	    (SELECT count(*) FROM keyids) || ' ' ||
 	    (SELECT count(*) FROM addresses) || ' ' ||
@@ -100,7 +100,7 @@ AK=${AF:24}
 craft alice --seed alice --uid 'Alice <alice@example.org>'
 publish "$URL" "$MD" "$T_DIR/alice.asc" alice@example.org
 ok $? "Alice's key is published for alice@example.org" || bail "no Alice"
-before=$(state)
+before=$(rows)
 $CRAFT v3 --keyid "$AK" --uid 'Mallory <mallory@example.org>' >"$T_DIR/v3.asc"
 is "$(upload v3)" 400 "a v3 key with Alice's key id: 400"
 is "$(jq -r .error "$T_DIR/body")" \
@@ -108,7 +108,7 @@ is "$(jq -r .error "$T_DIR/body")" \
     "... saying why"
 code=$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/v3.asc")
 is "$code" 400 "... over HKP too"
-is "$(state)" "$before" "... and nothing is stored"
+is "$(rows)" "$before" "... and nothing is stored"
 is "$(primaries "vks/v1/by-keyid/$AK")" "$AF" "by-keyid: Alice's key only"
 is "$(primaries "pks/lookup?op=get&options=mr&search=0x$AK")" "$AF" \
     "HKP get 0xKEYID: Alice's key only"
@@ -180,7 +180,7 @@ is "$(primaries "vks/v1/by-email/alice%40example.org")" "$AF" \
     "alice@example.org still answers Alice's key"
 
 # --- 4. user IDs with control characters ----------------------------------------
-before=$(state)
+before=$(rows)
 hex() { printf "$1" | od -An -tx1 | tr -d ' \n'; }
 n=0
 for uid in 'Alice <alice@x.example>\000<bob@y.example>' \
@@ -195,7 +195,7 @@ for uid in 'Alice <alice@x.example>\000<bob@y.example>' \
 done
 code=$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/ctl1.asc")
 is "$code" 400 "the NUL user ID over HKP: 400"
-is "$(state)" "$before" "... nothing stored, no mail"
+is "$(rows)" "$before" "... nothing stored, no mail"
 
 # --- 5, 6. user IDs that carry another address, routing characters -------------
 uids=('bob@hostile.example <frank@example.org>'
@@ -242,13 +242,13 @@ is "$(http GET "$URL/api/v1/lookup/bob%40hostile.example")" 404 \
     "bob@hostile.example was never published"
 
 # --- 9. a certification before the first user ID --------------------------------
-before=$(state)
+before=$(rows)
 craft cbu --seed cbu --uid 'Cbu <cbu@example.org>' --cert-before-uid
 is "$(upload cbu)" 400 "a certification before the first user ID: 400"
 is "$(jq -r .error "$T_DIR/body")" \
     "malformed key: a user ID certification comes before the first user ID" \
     "... saying what is wrong"
-is "$(state)" "$before" "... nothing stored"
+is "$(rows)" "$before" "... nothing stored"
 # librnp keeps a repeated user ID but cannot remove either copy later
 craft dup --seed dup --uid 'Dup Other <dup@example.net>' \
     --uid 'Dup <dup@example.org>' --uid 'Dup <dup@example.org>'
@@ -258,7 +258,7 @@ is "$(jq -r .error "$T_DIR/body")" \
     "... saying what is wrong"
 is "$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/dup.asc")" 400 \
     "... over HKP too"
-is "$(state)" "$before" "... nothing stored"
+is "$(rows)" "$before" "... nothing stored"
 
 # --- keydird republish: what an older keydird left behind -----------------------
 # Its index had Mal's flagless binding of Vic's key (never uploaded), and

@@ -58,20 +58,6 @@ inspect() {
 	g "$S" --list-packets <"$1" 2>&1
 }
 
-# state: row counts of certs, addresses, tokens, nonces, outbox, who has
-# which address, and every stored key's ETag
-state() {
-	sql "$DATA" "SELECT (SELECT count(*) FROM certs) || ' ' ||
-	    (SELECT count(*) FROM addresses) || ' ' ||
-	    (SELECT count(*) FROM tokens) || ' ' ||
-	    (SELECT count(*) FROM nonces) || ' ' ||
-	    (SELECT count(*) FROM outbox) || ' ' ||
-	    (SELECT ifnull(group_concat(a, ','), '-') FROM
-	    (SELECT address || '=' || fpr AS a FROM addresses
-	    JOIN certs ON certs.id = addresses.cid ORDER BY address)) || ' ' ||
-	    (SELECT group_concat(etag, ',') FROM
-	    (SELECT etag FROM certs ORDER BY fpr));"
-}
 
 # snap: SNAP and NONCES from the database now (checked: a failing query
 # would make every "nothing changed" vacuous)

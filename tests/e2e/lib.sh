@@ -410,6 +410,22 @@ remove() {
 	    --data-binary @"$1"
 }
 
+# state: row counts of certs, addresses, tokens, nonces and the outbox in
+# $DATA, who has which address, and every stored key's ETag: what a refused
+# request must leave as it was.
+state() {
+	sql "$DATA" "SELECT (SELECT count(*) FROM certs) || ' ' ||
+	    (SELECT count(*) FROM addresses) || ' ' ||
+	    (SELECT count(*) FROM tokens) || ' ' ||
+	    (SELECT count(*) FROM nonces) || ' ' ||
+	    (SELECT count(*) FROM outbox) || ' ' ||
+	    (SELECT ifnull(group_concat(a, ','), '-') FROM
+	    (SELECT address || '=' || fpr AS a FROM addresses
+	    JOIN certs ON certs.id = addresses.cid ORDER BY address)) || ' ' ||
+	    (SELECT group_concat(etag, ',') FROM
+	    (SELECT etag FROM certs ORDER BY fpr));"
+}
+
 # same_answers URL1 URL2 PATH...: how many of the PATHs both servers answer
 # 200 with the same bytes and ETag; each that differs is a diag line.
 same_answers() {
