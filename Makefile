@@ -21,39 +21,77 @@ ifeq ($(DEVELOPER),1)
 WARN += -Werror
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Every folder is one layer and compiles with only the headers it may use:
+# its own, lib/'s, and those of the layers under it (-iquote: quoted
+# includes only), plus the cflags of the one library it owns.  A stray
+# include does not build; scripts/layercheck names it (make layercheck).
+D := src/daemon
+pc = $(shell pkg-config --cflags $(1) 2>/dev/null)
+INC_lib       := lib
+INC_pgp       := lib $(D)/pgp
+INC_store     := lib $(D)/store
+INC_base      := lib $(D)/base
+INC_sqlite    := lib $(D)/store $(D)/store/sqlite
+INC_mail      := lib $(D)/store $(D)/mail
+INC_directory := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory
+INC_xfer      := lib $(D)/base $(D)/store $(D)/directory $(D)/xfer
+INC_http      := lib $(D)/base $(D)/store $(D)/directory $(D)/http
+INC_daemon    := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory \
+	$(D)/xfer $(D)/http $(D)
+INC_tests     := $(INC_daemon) $(D)/store/sqlite tests/unit tests/store
+LIBC_lib      := $(call pc,libsodium libidn2)
+LIBC_pgp      := $(call pc,librnp jansson)
+LIBC_sqlite   := $(call pc,sqlite3)
+LIBC_mail     := $(call pc,libcurl libsodium)
+LIBC_directory := $(call pc,libsodium)
+LIBC_xfer     := $(call pc,jansson libsodium)
+LIBC_http     := $(call pc,libmicrohttpd jansson libsodium)
+LIBC_base     := $(call pc,inih)
+LIBC_daemon   := $(call pc,libsodium)
+LIBC_tests    := $(call pc,$(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DKEYDIR_VERSION='"$(VERSION)"' $(WARN) -fstack-protector-strong -fPIE \
-	-MMD -MP -Ilib -Isrc/daemon $(PKG_CFLAGS) $(SANFLAGS)
+	-MMD -MP $(SANFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread
 
+# layer of a source file: the folder it sits in
+LAYERS := base pgp store sqlite mail directory xfer http
+layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter tests/% bench/%,$(1)),tests,$(or \
+	$(if $(filter $(D)/store/sqlite/%,$(1)),sqlite),$(firstword $(foreach l,$(LAYERS),\
+	$(if $(filter $(D)/$(l)/%,$(1)),$(l)))),daemon)))
+layer_flags = $(addprefix -iquote ,$(INC_$(1))) $(LIBC_$(1))
+
 LIB_SRC    := $(wildcard lib/*.c)
-DAEMON_SRC := $(wildcard src/daemon/*.c)
+DAEMON_SRC := $(wildcard $(D)/*.c $(D)/*/*.c $(D)/*/*/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
+ALL_SRC    := $(LIB_SRC) $(DAEMON_SRC)
+ALL_HDR    := $(wildcard lib/*.h $(D)/*.h $(D)/*/*.h $(D)/*/*/*.h)
+# the module object for a bare name (pgp_strip -> build/src/daemon/pgp/pgp_strip.o)
+mod = $(foreach n,$(1),$(patsubst %.c,$(BUILD)/%.o,$(filter %/$(n).c,$(DAEMON_SRC))))
 
-# Unit tests: tests/unit/t_NAME.c links lib/ plus the daemon modules named
-# in T_NAME (so a module's tests build on their own).
+# Unit tests: tests/{unit,store}/t_NAME.c links lib/ plus the daemon
+# modules named in T_NAME (so a module's tests build on their own).
 T_email :=
 T_str   :=
 T_token := token
 T_pgp   := pgp pgp_pkt pgp_strip pgp_verify
 T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify
 T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt
-T_store_life := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt
-T_store_batch := $(T_store_life)
+T_store_life := $(T_store)
+T_store_batch := $(T_store)
 T_mail  := mail_compose mail_dir
 T_config := config
-T_removal := removal
+T_removal :=
 T_armor :=
-UNIT_SRC := $(wildcard tests/unit/t_*.c)
-UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
+UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 
-.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench
+.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench layercheck layers
 all: $(BUILD)/keydird
 
 $(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
@@ -61,12 +99,12 @@ $(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(call layer_flags,$(call layer_of,$<)) -c -o $@ $<
 
 .SECONDEXPANSION:
-$(BUILD)/tests/t_%: tests/unit/t_%.c $(LIB_OBJ) $$(addprefix $(BUILD)/src/daemon/,$$(addsuffix .o,$$(T_$$*)))
+$(BUILD)/tests/t_%: $$(wildcard tests/unit/t_$$*.c tests/store/t_$$*.c) $(LIB_OBJ) $$(call mod,$$(T_$$*))
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+	$(CC) $(CFLAGS) $(call layer_flags,tests) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh run
@@ -85,6 +123,7 @@ e2e: all
 
 # make check: everything, then again under ASan+UBSan.
 check: deps-test
+	$(MAKE) layercheck
 	$(MAKE) -j2 all $(UNIT_BIN)
 	$(MAKE) unit e2e
 	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%)
@@ -97,14 +136,24 @@ bench: deps
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|strncpy)\(' \
-		$(LIB_SRC) $(DAEMON_SRC) || { echo "banned function"; exit 1; }
+		$(ALL_SRC) || { echo "banned function"; exit 1; }
 	@awk 'FNR==1 && NR>1 && n>800 {print f ": " n " lines"; bad=1} {f=FILENAME; n=FNR} \
-		END {if (n>800) {print f ": " n " lines"; bad=1}; exit bad}' $(LIB_SRC) $(DAEMON_SRC)
+		END {if (n>800) {print f ": " n " lines"; bad=1}; exit bad}' $(ALL_SRC)
 
+# the layer table for scripts/layercheck: NAME FOLDER INCLUDE-FOLDERS...
+layers:
+	@$(foreach l,lib $(LAYERS) daemon,echo "$(l) $(or $(filter lib,$(l)),$(if $(filter sqlite,$(l)),$(D)/store/sqlite),$(if $(filter daemon,$(l)),$(D)),$(D)/$(l)) $(INC_$(l))";)
+
+# each header compiles on its own, with its layer's flags
 hdrcheck:
-	@for h in lib/*.h src/daemon/*.h; do \
-		echo "#include \"$$h\"" | $(CC) $(CFLAGS) -Wno-missing-prototypes -x c -c -o /dev/null - || exit 1; \
-	done
+	@$(foreach h,$(ALL_HDR),echo '#include "$(abspath $(h))"' | $(CC) $(CFLAGS) \
+		$(call layer_flags,$(call layer_of,$(h))) -Wno-missing-prototypes \
+		-x c -c -o /dev/null - || exit 1;)
+
+# no file includes a header of a layer above its own or of a library
+# that is not its own (scripts/layercheck), and each header stands alone
+layercheck: hdrcheck
+	@$(MAKE) -s layers | scripts/layercheck
 
 clean:
 	rm -rf build build-san

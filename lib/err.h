@@ -1,7 +1,8 @@
 /*
  * err: the error a call hands back to its caller, hiredis style.  A code
- * says what kind of failure it was (http.c maps it to a status) and msg
- * says it in words a user can read.
+ * says what kind of failure it was (the daemon's http/ maps it to a
+ * status; the client to an exit code) and msg says it in words a user
+ * can read.  Callers dispatch on the code, never on the words.
  */
 #ifndef KEYDIR_ERR_H
 #define KEYDIR_ERR_H
@@ -17,7 +18,10 @@ enum err_code {
 	ERR_UNSUPPORTED, /* wrong content type: 415 */
 	ERR_RATE,	/* rate limited: 429 */
 	ERR_INTERNAL,	/* our fault: 500 */
-	ERR_UNAVAIL	/* shutting down, database busy: 503 */
+	ERR_UNAVAIL,	/* shutting down: 503 */
+	ERR_RETRY	/* the store could not serialise this unit of work
+			 * (busy, serialisation failure): nothing of it was
+			 * kept; run it again (dir_atomic); 503 if it stays */
 };
 
 struct err {
@@ -31,8 +35,5 @@ int err_set(struct err *e, enum err_code code, const char *fmt, ...)
 
 /* Reset e to ERR_OK with an empty message. */
 void err_clear(struct err *e);
-
-/* HTTP status for code. */
-int err_http_status(enum err_code code);
 
 #endif

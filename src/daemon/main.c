@@ -169,7 +169,7 @@ serve(struct daemon *d)
 
 	make_dirs(&d->cfg);
 	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
-	if (seal_key_load(keyfile, d->seal_key, &e) == -1)
+	if (dir_session_key(d, keyfile, &e) == -1)
 		log_fatalx("%s", e.msg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);

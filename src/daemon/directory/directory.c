@@ -1,0 +1,509 @@
+/*
+ * directory: uploads and verification requests.  Parsing (the costly part)
+ * runs before the write transaction; merging with the stored version,
+ * re-publishing and queueing mail run inside it.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "directory_int.h"
+#include "buf.h"
+#include "log.h"
+#include "mail.h"
+#include "pgp.h"
+#include "store.h"
+#include "str.h"
+#include "xmalloc.h"
+
+/* Status names as VKS has them. */
+const char *
+addr_status_str(enum addr_status s)
+{
+	switch (s) {
+	case ADDR_PENDING:
+		return "pending";
+	case ADDR_PUBLISHED:
+		return "published";
+	case ADDR_REVOKED:
+		return "revoked";
+	case ADDR_UNPUBLISHED:
+		break;
+	}
+	return "unpublished";
+}
+
+/* Free what an upload result owns. */
+void
+dir_upload_release(struct dir_upload *out)
+{
+	free(out->token);
+	free(out->addrs);
+	free(out->fprs);
+	memset(out, 0, sizeof(*out));
+}
+
+struct pgp_limits
+dir_limits(const struct daemon *d)
+{
+	struct pgp_limits lim;
+
+	lim.max_uids = d->cfg.max_uids;
+	lim.max_subkeys = d->cfg.max_subkeys;
+	lim.max_certs = d->cfg.max_certs;
+	lim.stored = false;
+	return lim;
+}
+
+/* True if address is on c and not revoked (a uid that is revoked may sit
+ * beside one that is not). */
+bool
+dir_uid_live(const struct pgp_cert *c, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (!strcmp(c->uids[i].email, address) && !c->uids[i].revoked)
+			return true;
+	return false;
+}
+
+/* Unpublish addresses the (merged) key no longer carries alive. */
+int
+dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+	int rc = -1;
+
+	if (store_addr_list(d->store, c->fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!c->revoked && dir_uid_live(c, addrs[i]))
+			continue;
+		if (store_addr_del(d->store, addrs[i], e) == -1)
+			goto out;
+		log_info("unpublished %s from %s (%s)", addrs[i], c->fpr,
+		    c->revoked ? "key revoked" : "user ID gone or revoked");
+	}
+	rc = 0;
+out:
+	store_addrs_free(addrs, n);
+	return rc;
+}
+
+/* Status of one address of c. */
+static int
+dir_status(struct daemon *d, const struct pgp_cert *c, const char *address,
+    int64_t now, enum addr_status *st, struct err *e)
+{
+	char owner[STORE_FPR_LEN + 1];
+	bool pending = false;
+	int64_t last = 0;
+	int rc;
+
+	if (!dir_uid_live(c, address)) {
+		*st = ADDR_REVOKED;
+		return 0;
+	}
+	rc = store_addr_owner(d->store, address, owner, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 0 && !strcmp(owner, c->fpr)) {
+		*st = ADDR_PUBLISHED;
+		return 0;
+	}
+	/* pending while a live link exists and its mail is recent: after
+	 * mail_rate the owner may ask for a new one (the mail got lost) */
+	if (store_token_pending(d->store, c->fpr, address, now, &pending,
+	    e) == -1 || (rc = store_rate_get(d->store, address, &last, e)) ==
+	    -1)
+		return -1;
+	*st = pending && rc == 0 && now - last < d->cfg.mail_rate ?
+	    ADDR_PENDING : ADDR_UNPUBLISHED;
+	return 0;
+}
+
+/* Append address to out once. */
+static struct dir_addr *
+dir_add_addr(struct dir_upload *out, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < out->naddrs; i++)
+		if (!strcmp(out->addrs[i].address, address))
+			return &out->addrs[i];
+	out->addrs = xrealloc(out->addrs,
+	    (out->naddrs + 1) * sizeof(*out->addrs));
+	str_lcpy(out->addrs[out->naddrs].address, address, EMAIL_MAX + 1);
+	out->addrs[out->naddrs].status = ADDR_UNPUBLISHED;
+	return &out->addrs[out->naddrs++];
+}
+
+/* Add the addresses of the key's user IDs to out. */
+static void
+dir_add_uids(const struct pgp_cert *c, struct dir_upload *out)
+{
+	size_t i;
+
+	for (i = 0; i < c->nuids; i++)
+		if (c->uids[i].email[0] != '\0')
+			dir_add_addr(out, c->uids[i].email);
+}
+
+/* Add the addresses published for fpr to out. */
+static int
+dir_add_published(struct daemon *d, const char *fpr, struct dir_upload *out,
+    struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+
+	if (store_addr_list(d->store, fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++)
+		dir_add_addr(out, addrs[i]);
+	store_addrs_free(addrs, n);
+	return 0;
+}
+
+/*
+ * The status of each address in out (a revoked key lists none), then,
+ * with mail, a confirmation for each one that is unpublished.  out holds
+ * only addresses of this upload or request and those already published,
+ * never other addresses the stored key carries.
+ */
+static int
+dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
+    int64_t now, struct dir_upload *out, struct err *e)
+{
+	struct dir_addr *a;
+	size_t i;
+	int rc;
+
+	if (c->revoked) {
+		out->naddrs = 0;
+		return 0;
+	}
+	for (i = 0; i < out->naddrs; i++) {
+		a = &out->addrs[i];
+		if (dir_status(d, c, a->address, now, &a->status, e) == -1)
+			return -1;
+		if (!mail || a->status != ADDR_UNPUBLISHED)
+			continue;
+		if ((rc = dir_send_confirm(d, c, a->address, now, &a->status,
+		    e)) == -1)
+			return -1;
+		out->nmails += (size_t)rc;
+	}
+	return 0;
+}
+
+/*
+ * Merge c with the stored version (if any) and store the result; on
+ * return *c is the merged cert.  pub, when not empty, is c's published
+ * form without addresses, made before the transaction: a new key is then
+ * stored without calling librnp under the writer lock.
+ */
+static int
+dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
+    int64_t now, struct err *e)
+{
+	struct store_cert old, sc;
+	struct pgp_cert merged;
+	struct pgp_limits lim = dir_limits(d);
+	int rc;
+
+	memset(&old, 0, sizeof(old));
+	rc = store_cert_get(d->store, c->fpr, &old, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1 && pub != NULL && pub->len > 0) {
+		dir_publish_fill(c, NULL, 0, pub, &sc);
+		sc.updated = now;
+		rc = store_cert_put(d->store, &sc, e);
+		dir_publish_release(&sc);
+		return rc;
+	}
+	if (rc == 0) {
+		rc = dir_merge_stored(d, &old, c, &lim, &merged, e);
+		store_cert_release(&old);
+		if (rc == -1)
+			return -1;
+		pgp_cert_release(c);
+		*c = merged;
+	}
+	return dir_republish(d, c, now, e);
+}
+
+/* Merge with the stored version; prune what the result lost. */
+int
+dir_merge_stored(struct daemon *d, const struct store_cert *old,
+    const struct pgp_cert *c, const struct pgp_limits *lim,
+    struct pgp_cert *merged, struct err *e)
+{
+	memset(merged, 0, sizeof(*merged));
+	if (pgp_merge(old->full, old->full_len, c->full, c->full_len, lim,
+	    merged, e) == -1)
+		return -1;
+	if (dir_prune(d, merged, e) == -1) {
+		pgp_cert_release(merged);
+		return -1;
+	}
+	return 0;
+}
+
+/* Store several certs from one upload: no session, no mail. */
+static int
+dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
+    int64_t now, struct dir_upload *out, struct err *e)
+{
+	size_t i;
+
+	out->fprs = xcalloc(n, sizeof(*out->fprs));
+	for (i = 0; i < n; i++) {
+		if (dir_store_cert(d, &certs[i], NULL, now, e) == -1)
+			return -1;
+		str_lcpy(out->fprs[i], certs[i].fpr, sizeof(out->fprs[i]));
+	}
+	out->nfprs = n;
+	return 0;
+}
+
+/* Remember the upload's bytes and its own addresses (those in out before
+ * published ones are added), each live while the merged key c carries it
+ * in a user ID that is not revoked. */
+static int
+dir_upload_mark(struct daemon *d, const struct pgp_cert *c,
+    const uint8_t *hash, const struct dir_upload *out, size_t n,
+    struct err *e)
+{
+	struct store_upload_addr *a = xcalloc(n ? n : 1, sizeof(*a));
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++) {
+		a[i].address = out->addrs[i].address;
+		a[i].live = !c->revoked &&
+		    dir_uid_live(c, out->addrs[i].address);
+	}
+	rc = store_upload_mark(d->store, out->fpr, hash, a, n, e);
+	free(a);
+	return rc;
+}
+
+/*
+ * The same bytes as the key's last upload: answer from the store without
+ * parsing or writing anything.  1 when these bytes are new.
+ */
+static int
+dir_upload_again(struct daemon *d, const uint8_t *hash, int64_t now,
+    struct dir_upload *out, struct err *e)
+{
+	static const enum addr_status map[] = { ADDR_UNPUBLISHED,
+	    ADDR_PENDING, ADDR_PUBLISHED, ADDR_REVOKED };
+	struct store_upload_view v;
+	size_t i;
+	int rc;
+
+	rc = store_upload_view(d->store, hash, now, now - d->cfg.mail_rate,
+	    &v, e);
+	if (rc != 0)
+		return rc;
+	str_lcpy(out->fpr, v.fpr, sizeof(out->fpr));
+	out->revoked = v.revoked;
+	/* the session covers the upload's own addresses, as on first upload */
+	for (i = 0; i < v.nupload && !v.revoked; i++)
+		dir_add_addr(out, v.addrs[i].address)->status =
+		    map[v.addrs[i].status];
+	rc = dir_session_seal(d, out->fpr, now, out, e);
+	for (i = v.nupload; i < v.naddrs && !v.revoked; i++)
+		dir_add_addr(out, v.addrs[i].address)->status =
+		    map[v.addrs[i].status];
+	store_upload_view_release(&v);
+	if (rc == -1)
+		dir_upload_release(out);
+	return rc;
+}
+
+/*
+ * Parse an upload.  One cert (the usual case) is parsed and published
+ * without addresses in one librnp pass, outside any transaction; several
+ * certs go through pgp_parse.
+ */
+static int
+dir_parse(const uint8_t *data, size_t len, const struct pgp_limits *lim,
+    struct pgp_cert **certs, size_t *n, struct buf *pub, struct err *e)
+{
+	struct pgp_cert one;
+
+	int rc = pgp_parse_publish(data, len, lim, NULL, 0, &one, pub, e);
+
+	if (rc == 0) {
+		*certs = xmalloc(sizeof(**certs));
+		**certs = one;
+		*n = 1;
+		return 0;
+	}
+	if (rc == -1)
+		return -1;
+	buf_reset(pub);
+	return pgp_parse(data, len, lim, certs, n, e);
+}
+
+/* Take an upload. */
+int
+dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
+    bool request_all, struct dir_upload *out, struct err *e)
+{
+	struct pgp_limits lim = dir_limits(d);
+	struct pgp_cert *certs = NULL;
+	uint8_t hash[crypto_hash_sha256_BYTES];
+	struct buf pub;
+	size_t n = 0, nown = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	crypto_hash_sha256(hash, data, len);
+	if (!request_all && (rc = dir_upload_again(d, hash, now, out, e)) != 1)
+		return rc;
+	buf_init(&pub, PGP_PUB_MAX);
+	if (dir_parse(data, len, &lim, &certs, &n, &pub, e) == -1) {
+		buf_release(&pub);
+		return -1;
+	}
+	/* user IDs with line breaks or other control characters were
+	 * refused by pgp_parse, before they could reach mail or HKP lines */
+	if (store_begin(d->store, e) == -1)
+		goto out;
+	if (n > 1)
+		rc = dir_upload_many(d, certs, n, now, out, e);
+	else {
+		/* the upload's own addresses, before merging adds others */
+		dir_add_uids(&certs[0], out);
+		rc = dir_store_cert(d, &certs[0], &pub, now, e);
+	}
+	if (n == 1 && rc == 0) {
+		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
+		out->revoked = certs[0].revoked;
+		/* out holds the upload's own addresses until published ones
+		 * are added: the session and the mark cover just those */
+		nown = out->naddrs;
+		rc = dir_session_seal(d, out->fpr, now, out, e);
+		if (rc == 0)
+			rc = dir_add_published(d, out->fpr, out, e);
+		if (rc == 0)
+			rc = dir_statuses(d, &certs[0], request_all, now, out,
+			    e);
+		if (rc == 0)
+			rc = dir_upload_mark(d, &certs[0], hash, out, nown,
+			    e);
+	}
+	if (rc == 0)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	if (rc == 0 && out->nmails && d->mailer)
+		mailer_kick(d->mailer);
+	if (rc == 0)
+		log_info("upload of %s: %zu address(es), %zu mail(s)",
+		    n > 1 ? "several keys" : out->fpr, out->naddrs,
+		    out->nmails);
+out:
+	pgp_certs_free(certs, n);
+	buf_release(&pub);
+	if (rc == -1)
+		dir_upload_release(out);
+	return rc;
+}
+
+/* Load and parse the stored cert fpr (inside a transaction). */
+int
+dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
+    struct err *e)
+{
+	struct pgp_limits lim = dir_limits(d);
+	struct store_cert sc;
+	struct pgp_cert *certs = NULL;
+	size_t n = 0;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	rc = store_cert_get(d->store, fpr, &sc, e);
+	if (rc == 1)
+		return err_set(e, ERR_GONE, "This key is no longer here.");
+	if (rc == -1)
+		return -1;
+	lim.max_certs = 1;
+	lim.stored = true;
+	rc = pgp_parse(sc.full, sc.full_len, &lim, &certs, &n, e);
+	store_cert_release(&sc);
+	if (rc == -1)
+		return -1;
+	*c = certs[0];
+	free(certs);
+	return 0;
+}
+
+/* Add the requested addresses, each one the session allows. */
+static int
+dir_add_requested(struct daemon *d, const char *token,
+    const char *const *addresses, size_t n, int64_t now,
+    struct dir_upload *out, struct err *e)
+{
+	char norm[EMAIL_MAX + 1], fpr[41];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (email_normalize(addresses[i], norm, sizeof(norm), e) == -1 ||
+		    dir_session_open(d, token, now, fpr, norm, e) == -1)
+			return -1;
+		dir_add_addr(out, norm);
+	}
+	return 0;
+}
+
+/* VKS request-verify. */
+int
+dir_request_verify(struct daemon *d, int64_t now, const char *token,
+    const char *const *addresses, size_t n, struct dir_upload *out,
+    struct err *e)
+{
+	struct pgp_cert c;
+	char fpr[41];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	memset(&c, 0, sizeof(c));
+	if (dir_session_open(d, token, now, fpr, NULL, e) == -1)
+		return -1;
+	if (store_begin(d->store, e) == -1)
+		return -1;
+	rc = dir_load(d, fpr, &c, e);
+	if (rc == 0) {
+		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
+		out->token = xstrdup(token);
+		out->revoked = c.revoked;
+		if (c.revoked)
+			rc = err_set(e, ERR_INVALID, "This key is revoked.");
+	}
+	if (rc == 0)
+		rc = dir_add_requested(d, token, addresses, n, now, out, e);
+	if (rc == 0)
+		rc = dir_add_published(d, c.fpr, out, e);
+	if (rc == 0)
+		rc = dir_statuses(d, &c, true, now, out, e);
+	if (rc == 0)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	pgp_cert_release(&c);
+	if (rc == 0 && out->nmails && d->mailer)
+		mailer_kick(d->mailer);
+	if (rc == -1)
+		dir_upload_release(out);
+	return rc;
+}

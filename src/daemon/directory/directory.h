@@ -1,0 +1,216 @@
+/*
+ * directory: the rules of the directory, independent of HTTP.  Who may
+ * publish what, the state of each address, and which mails go out.  It
+ * reads and writes only through the store and asks pgp to parse, merge
+ * and strip.  A state change and the mail it causes commit together.
+ */
+#ifndef KEYDIR_DIRECTORY_H
+#define KEYDIR_DIRECTORY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "email.h"
+#include "err.h"
+#include "store.h"
+#include "token.h"
+
+struct daemon;
+struct pgp_cert;
+
+enum addr_status {
+	ADDR_UNPUBLISHED,
+	ADDR_PENDING,	/* a confirmation mail is out (or rate limited) */
+	ADDR_PUBLISHED,
+	ADDR_REVOKED
+};
+
+struct dir_addr {
+	char address[EMAIL_MAX + 1];
+	enum addr_status status;
+};
+
+/* The outcome of an upload or a verification request. */
+struct dir_upload {
+	char fpr[41];
+	char *token;		/* VKS upload session (sealed) */
+	bool revoked;			/* the key is revoked */
+	struct dir_addr *addrs;
+	size_t naddrs;
+	size_t nmails;			/* confirmation mails queued */
+	char (*fprs)[41];		/* several certs uploaded at once */
+	size_t nfprs;
+};
+
+/* A confirmation link, as shown on its page. */
+struct dir_verify {
+	char fpr[41];
+	char address[EMAIL_MAX + 1];
+	char prev_fpr[41];	/* the address's current key, "" if none */
+	char **others;		/* addresses of this key that confirming
+				 * unpublishes (one_address_per_key) */
+	size_t nothers;
+	int64_t expires;
+	char effects[33];	/* digest of prev_fpr and others: the page
+				 * carries it, confirming checks it */
+	bool changed;		/* confirm: effects differed, nothing done */
+};
+
+/* A removal or re-verification link, as shown on its page. */
+struct dir_link {
+	char fpr[41];
+	char address[EMAIL_MAX + 1];
+	int64_t expires;
+};
+
+/* What a signed removal did. */
+struct dir_removed {
+	char fpr[41];
+	bool all;		/* the whole key was deleted */
+	bool tombstone;		/* all, but the key is revoked: its primary
+				 * key and revocation stay */
+	size_t naddrs;		/* else: this many addresses unpublished */
+};
+
+/* What one maintenance pass did. */
+struct dir_maint {
+	size_t asked;		/* re-verification mails queued */
+	size_t expired;		/* addresses unpublished, no answer */
+	size_t tokens;		/* expired tokens deleted */
+	size_t certs;		/* never-confirmed keys deleted */
+};
+
+/* "unpublished", "pending", "published", "revoked". */
+const char *addr_status_str(enum addr_status s);
+
+/*
+ * Take an uploaded key (armored or binary).  Stores or merges it, keeps
+ * published addresses the key still carries, and opens an upload session
+ * (out->token).  With request_all, a confirmation mail goes to every
+ * address on the key that is not yet published (HKP /pks/add).  Several
+ * certs in one upload are stored and listed in out->fprs, with no session.
+ */
+int dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
+    bool request_all, struct dir_upload *out, struct err *e);
+
+/*
+ * Send confirmation mails for addresses of the key behind an upload
+ * session token (VKS request-verify).  ERR_INVALID "Upload session
+ * expired. Please try again." for an unknown or expired token.
+ */
+int dir_request_verify(struct daemon *d, int64_t now, const char *token,
+    const char *const *addresses, size_t n, struct dir_upload *out,
+    struct err *e);
+
+/* Release what out owns. */
+void dir_upload_release(struct dir_upload *out);
+
+/*
+ * Look at a confirmation link without changing anything (GET).  Errors:
+ * ERR_NOTFOUND for an unknown token, ERR_GONE for a used or expired one.
+ */
+int dir_verify_show(struct daemon *d, int64_t now, const char *token,
+    struct dir_verify *out, struct err *e);
+/*
+ * Confirm: publish the address for the key (POST).  Same errors.  With
+ * effects (the digest the page showed; NULL when the client saw no page)
+ * nothing is done when what confirming would change differs from it:
+ * out->changed is set and out describes the state now, for a fresh page.
+ */
+int dir_verify_confirm(struct daemon *d, int64_t now, const char *token,
+    const char *effects, struct dir_verify *out, struct err *e);
+/* Discard the request ("this was not me").  Same errors. */
+int dir_verify_reject(struct daemon *d, int64_t now, const char *token,
+    struct dir_verify *out, struct err *e);
+void dir_verify_release(struct dir_verify *v);
+
+/*
+ * Removal by mail: mail a removal link to address if it is published
+ * (rate limited like confirmations).  Returns 0 whether or not a mail
+ * went out, so the answer tells nobody which addresses are published.
+ */
+int dir_manage_request(struct daemon *d, int64_t now, const char *address,
+    struct err *e);
+
+/* GET on a removal (TOKEN_MANAGE) or re-verification (TOKEN_REVERIFY)
+ * link: ERR_NOTFOUND, ERR_GONE as for confirmation links. */
+int dir_link_show(struct daemon *d, int64_t now, enum token_kind kind, const char *token,
+    struct dir_link *out, struct err *e);
+/* POST on such a link: removal unpublishes; re-verification keeps the
+ * address (yes) or unpublishes it (no). */
+int dir_link_act(struct daemon *d, int64_t now, enum token_kind kind, const char *token,
+    bool yes, struct dir_link *out, struct err *e);
+
+/*
+ * A removal request signed with the key (POST /api/v1/remove): msg is the
+ * armored clearsigned or inline-signed statement (removal.h).  Errors:
+ * ERR_INVALID for a malformed statement, wrong server, stale date or a
+ * signature not made within REMOVAL_WINDOW of the statement's date,
+ * ERR_NOTFOUND for an unknown key, ERR_FORBIDDEN for a bad signature, one
+ * by another key or by a revoked subkey, ERR_CONFLICT for a nonce already
+ * used or a key that is already a tombstone.  A revoked key removed
+ * whole keeps its tombstone (pgp_tombstone).  Nothing changes on error.
+ */
+int dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
+    struct dir_removed *out, struct err *e);
+
+/*
+ * One pass of scheduled work as if at time now: unpublish addresses whose
+ * re-verification went unanswered past reverify_grace, ask the addresses
+ * due (reverify_interval after their last confirmation), delete expired
+ * tokens and nonces, and keys that never had a confirmed address after
+ * unconfirmed_ttl.  Mail goes to the outbox.
+ */
+int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
+    struct err *e);
+
+/*
+ * Import (xfer/): a key from an export, made ready on any thread by
+ * dir_import_prepare (parse, strip, publish for its addresses, check
+ * they are live user IDs of a live key), then stored by
+ * dir_import_store inside the writer's transaction.  addrs is borrowed
+ * until dir_import_free; updated is when the published form last changed.
+ */
+struct dir_import;
+struct dir_import *dir_import_prepare(const struct daemon *d,
+    const char *fpr, const uint8_t *full, size_t full_len,
+    const struct store_addr *addrs, size_t naddrs, int64_t first_stored,
+    bool had_address, int64_t updated, struct err *e);
+/*
+ * Store it: a new key as prepared; a key already there is merged with it
+ * as an upload is (dir_merge_stored: what the merged key no longer
+ * carries alive is unpublished), its addresses are added (an address
+ * another key held moves, and that key is republished) and the earlier
+ * first_stored kept.  *merged tells which.
+ */
+int dir_import_store(struct daemon *d, const struct dir_import *imp,
+    int64_t now, bool *merged, struct err *e);
+void dir_import_free(struct dir_import *imp);
+
+/* What keydird republish did. */
+struct dir_rebuilt {
+	size_t seen;		/* keys looked at */
+	size_t keys;		/* keys whose index, answer or addresses
+				 * changed, written again */
+	size_t failed;		/* keys this keydird cannot read, left as
+				 * they were (each logged) */
+};
+
+/*
+ * Compute every key's published form, key index and published addresses
+ * again from its stored full form (after an upgrade whose rules changed
+ * what is published): addresses no live user ID in the strict form
+ * carries are unpublished, subkeys without a back-signature leave the
+ * index.  Keys that no longer parse are counted in out->failed and left
+ * alone.  Errors only from the store.
+ */
+int dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
+    struct err *e);
+
+/* Read the key that seals upload sessions from path into d, or make one
+ * (mode 0600) if there is none. */
+int dir_session_key(struct daemon *d, const char *path, struct err *e);
+
+#endif

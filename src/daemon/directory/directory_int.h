@@ -1,0 +1,106 @@
+/*
+ * directory_int: what the files of directory/ share and nothing outside
+ * uses.  Every call here runs inside a store transaction unless it says
+ * otherwise.
+ */
+#ifndef KEYDIR_DIRECTORY_INT_H
+#define KEYDIR_DIRECTORY_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "directory.h"
+#include "err.h"
+#include "pgp.h"
+#include "store.h"
+#include "token.h"
+
+/* unpublish addresses the key c no longer carries alive. */
+int dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e);
+
+/* Mark the token with hash used: ERR_GONE only when it already was. */
+int dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],
+    int64_t now, struct err *e);
+/* check a link token of kind (inside a transaction). */
+int dir_token(struct daemon *d, const char *token, enum token_kind kind,
+    int64_t now, struct store_token *t, struct err *e);
+/* directory_session.c: seal an upload session over the
+ * addresses in out (into out->token); open one, checking it allows
+ * address (NULL: only that it is valid). */
+int dir_session_seal(struct daemon *d, const char *fpr, int64_t now,
+    struct dir_upload *out, struct err *e);
+int dir_session_open(struct daemon *d, const char *token, int64_t now,
+    char fpr[41], const char *address, struct err *e);
+
+/* reload key fpr and recompute its published form. */
+int dir_republish_fpr(struct daemon *d, const char *fpr, int64_t now,
+    struct err *e);
+/* unpublish address from fpr and republish fpr. */
+int dir_unpublish(struct daemon *d, const char *address, const char *fpr,
+    int64_t now, struct err *e);
+
+/*
+ * The published form of c with the published addresses addrs[0..n), no
+ * store access (any thread): fills every field of *out that cert_put
+ * stores except updated, which the caller sets.  out->full borrows
+ * c->full; free the rest with dir_publish_release.  Errors as
+ * pgp_publish.
+ */
+int dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct store_cert *out, struct err *e);
+/* The same from a published form already made (pgp_parse_publish):
+ * takes pub's contents, leaving it empty. */
+void dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct buf *pub, struct store_cert *out);
+/* Free what dir_publish_build allocated (not full). */
+void dir_publish_release(struct store_cert *sc);
+
+/* recompute and store key fpr's published form
+ * from its parsed full cert c (inside a store transaction). */
+int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
+    struct err *e);
+/* queue a confirmation mail for address (inside a transaction)
+ * unless one went out within mail_rate; sets *st to pending.  Returns 1
+ * when a mail was queued, 0 when not (rate limited, or an address SMTP
+ * cannot carry, which stays unpublished), -1 on error. */
+int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
+    const char *address, int64_t now, enum addr_status *st, struct err *e);
+
+/* directory_mail.c: compose and queue each kind of mail (inside
+ * a transaction).  The confirmation names and attaches the address's
+ * current key when another key has it. */
+struct store_cert;
+void dir_log_link(struct daemon *d, const char *what, const char *addr,
+    const char *fpr, const char *path, const char *tok);
+int dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
+    const char *addr, const char *tok, int64_t now, int64_t expires,
+    struct err *e);
+int dir_mail_replaced(struct daemon *d, const char *addr,
+    const char *new_fpr, const char *old_fpr, int64_t now, struct err *e);
+int dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
+    const char *tok, int64_t now, int64_t expires, struct err *e);
+int dir_mail_reverify(struct daemon *d, const char *addr,
+    const struct store_cert *c, const char *tok, int64_t now,
+    int64_t expires, struct err *e);
+
+/* load and parse the stored cert fpr (inside a transaction);
+ * ERR_GONE when it is not there. */
+int dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
+    struct err *e);
+/* true when c carries address in a user ID that is not revoked. */
+bool dir_uid_live(const struct pgp_cert *c, const char *address);
+
+/*
+ * Merge c into the stored version old and unpublish what the merged key
+ * no longer carries alive (the key revoked, a user ID revoked or gone):
+ * the one merge of uploads and imports.  merged is the result.
+ */
+int dir_merge_stored(struct daemon *d, const struct store_cert *old,
+    const struct pgp_cert *c, const struct pgp_limits *lim,
+    struct pgp_cert *merged, struct err *e);
+/* The limits for uploads (stored false) from d's settings. */
+struct pgp_limits dir_limits(const struct daemon *d);
+
+#endif

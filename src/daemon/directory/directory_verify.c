@@ -1,0 +1,185 @@
+/*
+ * directory_verify: confirmation links.  GET only looks (dir_verify_show);
+ * POST confirms or discards.  A token is single use, expires, and is found
+ * by its hash; each call re-checks everything inside one transaction.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "daemon.h"
+#include "directory_int.h"
+#include "log.h"
+#include "mail.h"
+#include "pgp.h"
+#include "store.h"
+#include "str.h"
+#include "xmalloc.h"
+
+enum verify_act { VERIFY_SHOW, VERIFY_CONFIRM, VERIFY_REJECT };
+
+/* Release what v owns. */
+void
+dir_verify_release(struct dir_verify *v)
+{
+	store_addrs_free(v->others, v->nothers);
+	v->others = NULL;
+	v->nothers = 0;
+}
+
+/* Find and check the token; fill v's address, key and expiry. */
+static int
+verify_token(struct daemon *d, const char *token, int64_t now,
+    struct store_token *t, struct dir_verify *v, struct err *e)
+{
+	if (dir_token(d, token, TOKEN_VERIFY, now, t, e) == -1)
+		return -1;
+	str_lcpy(v->fpr, t->fpr, sizeof(v->fpr));
+	str_lcpy(v->address, t->address, sizeof(v->address));
+	v->expires = t->expires;
+	return 0;
+}
+
+/* The digest of what confirming changes, as hex, into v->effects. */
+static void
+verify_digest(struct dir_verify *v)
+{
+	crypto_hash_sha256_state h;
+	uint8_t sum[crypto_hash_sha256_BYTES];
+	size_t i;
+
+	crypto_hash_sha256_init(&h);
+	crypto_hash_sha256_update(&h, (const uint8_t *)v->prev_fpr,
+	    strlen(v->prev_fpr) + 1);
+	for (i = 0; i < v->nothers; i++)
+		crypto_hash_sha256_update(&h, (const uint8_t *)v->others[i],
+		    strlen(v->others[i]) + 1);
+	crypto_hash_sha256_final(&h, sum);
+	str_hex(sum, 16, v->effects);
+}
+
+/* What confirming would change: the current key of the address and,
+ * with one_address_per_key, the key's other addresses. */
+static int
+verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
+{
+	char **addrs = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	rc = store_addr_owner(d->store, v->address, v->prev_fpr, e);
+	if (rc == -1)
+		return -1;
+	if (rc == 1 || !strcmp(v->prev_fpr, v->fpr))
+		v->prev_fpr[0] = '\0';
+	if (d->cfg.one_address_per_key &&
+	    store_addr_list(d->store, v->fpr, &addrs, &n, e) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!strcmp(addrs[i], v->address))
+			continue;
+		v->others = xrealloc(v->others,
+		    (v->nothers + 1) * sizeof(*v->others));
+		v->others[v->nothers++] = xstrdup(addrs[i]);
+	}
+	store_addrs_free(addrs, n);
+	verify_digest(v);
+	return 0;
+}
+
+/* Publish v->address for v->fpr, moving it off any other key. */
+static int
+verify_publish(struct daemon *d, const struct pgp_cert *c,
+    struct dir_verify *v, int64_t now, struct err *e)
+{
+	size_t i;
+
+	for (i = 0; i < v->nothers; i++)
+		if (store_addr_del(d->store, v->others[i], e) == -1)
+			return -1;
+	if (store_addr_set(d->store, v->address, c->fpr, now, e) == -1)
+		return -1;
+	if (v->prev_fpr[0] && (dir_republish_fpr(d, v->prev_fpr, now,
+	    e) == -1 || dir_mail_replaced(d, v->address, c->fpr, v->prev_fpr,
+	    now, e) == -1))
+		return -1;
+	return dir_republish(d, c, now, e);
+}
+
+/*
+ * Act on the confirmation link.  A confirmation whose page showed other
+ * effects (expect) than confirming has now does nothing but say so
+ * (v->changed): another address may have been confirmed in between.
+ */
+static int
+verify_act(struct daemon *d, int64_t now, enum verify_act act,
+    const char *token, const char *expect, struct dir_verify *v,
+    struct err *e)
+{
+	struct store_token t;
+	struct pgp_cert c;
+	int rc;
+
+	memset(v, 0, sizeof(*v));
+	memset(&c, 0, sizeof(c));
+	if (store_begin(d->store, e) == -1)
+		return -1;
+	rc = verify_token(d, token, now, &t, v, e);
+	if (rc == 0 && act != VERIFY_REJECT)
+		rc = dir_load(d, v->fpr, &c, e);
+	if (rc == 0 && act != VERIFY_REJECT && (c.revoked ||
+	    !dir_uid_live(&c, v->address)))
+		rc = err_set(e, ERR_GONE, "The key no longer carries this "
+		    "address, or it was revoked.");
+	if (rc == 0 && act != VERIFY_REJECT)
+		rc = verify_effects(d, v, e);
+	if (rc == 0 && act == VERIFY_CONFIRM && expect != NULL &&
+	    strcmp(expect, v->effects) != 0) {
+		v->changed = true;
+		act = VERIFY_SHOW;
+	}
+	if (rc == 0 && act != VERIFY_SHOW)
+		rc = dir_token_use(d, t.hash, now, e);
+	if (rc == 0 && act == VERIFY_CONFIRM)
+		rc = verify_publish(d, &c, v, now, e);
+	if (rc == 0 && act != VERIFY_SHOW)
+		rc = store_commit(d->store, e);
+	else
+		store_rollback(d->store);
+	pgp_cert_release(&c);
+	if (rc == 0 && act == VERIFY_CONFIRM)
+		log_info("published %s for %s%s%s", v->address, v->fpr,
+		    v->prev_fpr[0] ? ", replacing " : "", v->prev_fpr);
+	if (rc == 0 && act == VERIFY_CONFIRM && v->prev_fpr[0] && d->mailer)
+		mailer_kick(d->mailer);
+	if (rc == 0 && act == VERIFY_REJECT)
+		log_info("request to publish %s for %s discarded", v->address,
+		    v->fpr);
+	return rc;
+}
+
+/* GET: look only. */
+int
+dir_verify_show(struct daemon *d, int64_t now, const char *token,
+    struct dir_verify *out, struct err *e)
+{
+	return verify_act(d, now, VERIFY_SHOW, token, NULL, out, e);
+}
+
+/* POST: publish, if what the page showed still holds. */
+int
+dir_verify_confirm(struct daemon *d, int64_t now, const char *token,
+    const char *effects, struct dir_verify *out, struct err *e)
+{
+	return verify_act(d, now, VERIFY_CONFIRM, token, effects, out, e);
+}
+
+/* POST .../reject: discard. */
+int
+dir_verify_reject(struct daemon *d, int64_t now, const char *token,
+    struct dir_verify *out, struct err *e)
+{
+	return verify_act(d, now, VERIFY_REJECT, token, NULL, out, e);
+}

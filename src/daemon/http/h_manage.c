@@ -1,0 +1,180 @@
+/*
+ * h_manage: taking addresses and keys off the directory, and answering
+ * re-verification.  POST /api/v1/remove (signed with the key),
+ * POST /api/v1/manage (a removal link by mail, for a lost key), and the
+ * pages behind /manage/TOKEN and /reverify/TOKEN (GET shows, POST acts).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "daemon.h"
+#include "directory.h"
+#include "handlers.h"
+#include "str.h"
+#include "views.h"
+#include "xmalloc.h"
+
+/* POST /api/v1/remove: the body is the armored signed statement. */
+void
+h_api_remove(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct dir_removed out;
+	struct err e;
+
+	(void)rest;
+	if (r->too_big) {
+		err_set(&e, ERR_TOOBIG, "The request is too large.");
+		view_json_error(w, &e);
+		return;
+	}
+	if (dir_remove_signed(d, time(NULL), (const uint8_t *)r->body.data, r->body.len,
+	    &out, &e) == -1) {
+		view_json_error(w, &e);
+		return;
+	}
+	if (out.tombstone)
+		view_json(w, 200, json_pack("{s:s,s:s,s:s}", "fingerprint",
+		    out.fpr, "removed", "all", "kept", "revocation"));
+	else if (out.all)
+		view_json(w, 200, json_pack("{s:s,s:s}", "fingerprint",
+		    out.fpr, "removed", "all"));
+	else
+		view_json(w, 200, json_pack("{s:s,s:I}", "fingerprint",
+		    out.fpr, "removed", (json_int_t)out.naddrs));
+}
+
+/* The address of a manage request: JSON {"address"} or a form field. */
+static char *
+manage_address(const struct req *r)
+{
+	const char *ct = req_header(r, "Content-Type"), *a = NULL, *p;
+	char *res = NULL;
+	json_t *j;
+
+	if (ct && !strncasecmp(ct, "application/json", 16)) {
+		j = json_loadb(r->body.data, r->body.len, 0, NULL);
+		if (j && json_unpack(j, "{s:s}", "address", &a) == 0)
+			res = xstrdup(a);
+		json_decref(j);
+		return res;
+	}
+	for (p = r->body.data; p && *p; p = strchr(p, '&') ? strchr(p, '&') +
+	    1 : NULL)
+		if (!strncmp(p, "address=", 8))
+			return str_form_decode(p + 8, strcspn(p + 8, "&"));
+	return NULL;
+}
+
+/* POST /api/v1/manage */
+void
+h_api_manage(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct err e;
+	char *addr;
+
+	(void)rest;
+	if ((addr = manage_address(r)) == NULL) {
+		err_set(&e, ERR_INVALID, "Expected an address: JSON "
+		    "{\"address\": ...} or the form field address.");
+		view_json_error(w, &e);
+		return;
+	}
+	if (dir_manage_request(d, time(NULL), addr, &e) == -1)
+		view_json_error(w, &e);
+	else
+		view_json(w, 200, json_pack("{s:s}", "status", "If this "
+		    "address is published here, a mail with a link to remove "
+		    "it is on its way."));
+	free(addr);
+}
+
+/* The page behind a manage or re-verify link. */
+static void
+link_page(struct daemon *d, enum token_kind kind, const char *tok,
+    const struct dir_link *l, struct resp *w)
+{
+	const char *path = kind == TOKEN_MANAGE ? "manage" : "reverify";
+	struct buf b;
+
+	buf_init(&b, 64 * 1024);
+	buf_addstr(&b, kind == TOKEN_MANAGE ? "<p>Remove the address <strong>"
+	    : "<p>Is the key <code>");
+	view_html_escape(&b, kind == TOKEN_MANAGE ? l->address : l->fpr);
+	buf_addstr(&b, kind == TOKEN_MANAGE ? "</strong> from the key <code>"
+	    : "</code> still your valid key for <strong>");
+	view_html_escape(&b, kind == TOKEN_MANAGE ? l->fpr : l->address);
+	buf_addstr(&b, kind == TOKEN_MANAGE ? "</code>?</p><p>The key stays "
+	    "findable by its fingerprint, without this address.</p>" :
+	    "</strong>?</p>");
+	buf_printf(&b, "<form method=\"post\" action=\"%s/%s/", d->cfg.base_url,
+	    path);
+	view_html_escape(&b, tok);
+	buf_addstr(&b, kind == TOKEN_MANAGE ? "\"><button>Remove this address"
+	    "</button></form>" : "\"><button>Yes, it is still my key</button>"
+	    "</form>");
+	if (kind == TOKEN_REVERIFY) {
+		buf_printf(&b, "<form method=\"post\" action=\"%s/%s/",
+		    d->cfg.base_url, path);
+		view_html_escape(&b, tok);
+		buf_addstr(&b, "/no\"><button>No longer valid: unpublish it"
+		    "</button></form>");
+	}
+	view_page(w, 200, kind == TOKEN_MANAGE ? "Remove your address" :
+	    "Is this still your key?", b.data);
+	buf_release(&b);
+}
+
+/* GET or POST on a manage or re-verify link. */
+static void
+link_handle(struct daemon *d, enum token_kind kind, struct req *r,
+    struct resp *w, const char *rest)
+{
+	struct dir_link l;
+	struct err e;
+	char tok[VIEW_TOKEN_MAX], msg[600];
+	bool no = false;
+
+	memset(&l, 0, sizeof(l));
+	if (view_link_token(rest, kind == TOKEN_REVERIFY ? "no" : "",
+	    tok, sizeof(tok), &no) == -1) {
+		err_set(&e, ERR_NOTFOUND, "This link is not valid. Check that "
+		    "you copied all of it.");
+		view_link_error(w, &e);
+	} else if (r->method != HTTP_POST) {
+		if (dir_link_show(d, time(NULL), kind, tok, &l, &e) == -1)
+			view_link_error(w, &e);
+		else
+			link_page(d, kind, tok, &l, w);
+	} else if (dir_link_act(d, time(NULL), kind, tok, !no, &l, &e) == -1)
+		view_link_error(w, &e);
+	else {
+		snprintf(msg, sizeof(msg), kind == TOKEN_REVERIFY && !no ?
+		    "Thank you: %s stays published with the key %s." :
+		    "%s is no longer published with the key %s.", l.address,
+		    l.fpr);
+		view_message(w, 200, kind == TOKEN_REVERIFY && !no ?
+		    "Key confirmed" : "Address removed", msg);
+	}
+}
+
+/* /manage/TOKEN */
+void
+h_manage_link(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	link_handle(d, TOKEN_MANAGE, r, w, rest);
+}
+
+/* /reverify/TOKEN and /reverify/TOKEN/no */
+void
+h_reverify_link(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	link_handle(d, TOKEN_REVERIFY, r, w, rest);
+}

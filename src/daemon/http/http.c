@@ -1,0 +1,363 @@
+/*
+ * http: libmicrohttpd glue.  A thread pool with epoll; each request gets a
+ * struct req made in the URI-log callback (which sees the raw target, so
+ * '+' and '%2B' stay distinct) and freed when MHD reports it completed.
+ * One log line per request.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "log.h"
+#include "routes.h"
+#include "str.h"
+#include "xmalloc.h"
+
+struct http {
+	struct MHD_Daemon *mhd;
+	struct daemon *d;
+	size_t max_body;
+};
+
+struct http_req {
+	struct req r;
+	bool started;
+	int status;
+	size_t sent;
+	struct timespec t0;
+	char method[8];
+};
+
+/* A request header, case-insensitive. */
+const char *
+req_header(const struct req *r, const char *name)
+{
+	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+/* A query argument, percent-decoded. */
+char *
+req_arg(const struct req *r, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = r->query;
+
+	while (*p) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len > nlen && !strncmp(p, name, nlen) && p[nlen] == '=')
+			return str_pct_decode(p + nlen + 1, len - nlen - 1);
+		if (len == nlen && !strncmp(p, name, nlen))
+			return xstrdup("");
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+/* Add a response header. */
+void
+resp_header(struct resp *w, const char *name, const char *value)
+{
+	if (w->nhdr == RESP_MAX_HEADERS)
+		log_fatalx("too many response headers");
+	w->hname[w->nhdr] = name;
+	w->hval[w->nhdr++] = xstrdup(value);
+}
+
+/* Status, type and formatted body. */
+void
+resp_printf(struct resp *w, int status, const char *ctype, const char *fmt,
+    ...)
+{
+	va_list ap;
+
+	w->status = status;
+	w->ctype = ctype;
+	buf_reset(&w->body);
+	va_start(ap, fmt);
+	if (buf_vprintf(&w->body, fmt, ap) == -1)
+		log_warnx("response body over its cap");
+	va_end(ap);
+}
+
+/* MHD hands us the raw target before anything else: make the request. */
+static void *
+http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	struct http *h = cls;
+	struct http_req *hr = xcalloc(1, sizeof(*hr));
+	char *q;
+
+	hr->r.uri = xstrdup(uri);
+	q = strchr(hr->r.uri, '?');
+	hr->r.path = hr->r.uri;
+	if (q) {
+		*q = '\0';
+		hr->r.query = q + 1;
+	} else
+		hr->r.query = "";
+	buf_init(&hr->r.body, h->max_body);
+	hr->r.conn = conn;
+	clock_gettime(CLOCK_MONOTONIC, &hr->t0);
+	return hr;
+}
+
+/* The path as logged: the tokens of link paths are secrets. */
+static const char *
+http_log_path(const char *path)
+{
+	static const char *const links[] = { "/verify/", "/manage/",
+	    "/reverify/" };
+	size_t i;
+
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (!strncmp(path, links[i], strlen(links[i])))
+			return links[i];
+	return path;
+}
+
+/* Log and free a finished request. */
+static void
+http_done_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct http_req *hr = *req_cls;
+	struct timespec t1;
+	long us;
+
+	(void)cls;
+	(void)conn;
+	if (hr == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (t1.tv_sec - hr->t0.tv_sec) * 1000000L +
+	    (t1.tv_nsec - hr->t0.tv_nsec) / 1000;
+	/* confirmation tokens are secrets: never in the log */
+	log_info("http %s %.200s%s%.200s %d %zu %ldus%s", hr->method,
+	    http_log_path(hr->r.path),
+	    *hr->r.query ? "?" : "", hr->r.query, hr->status, hr->sent, us,
+	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	buf_release(&hr->r.body);
+	free(hr->r.uri);
+	free(hr);
+	*req_cls = NULL;
+}
+
+static enum http_method
+http_method_of(const char *m)
+{
+	if (!strcmp(m, "GET"))
+		return HTTP_GET;
+	if (!strcmp(m, "HEAD"))
+		return HTTP_HEAD;
+	if (!strcmp(m, "POST"))
+		return HTTP_POST;
+	return HTTP_OTHER;
+}
+
+/* Hand w to MHD. */
+static enum MHD_Result
+http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
+{
+	struct MHD_Response *mr;
+	enum MHD_Result ret;
+	size_t len, i;
+	char *body = buf_detach(&w->body, &len);
+
+	mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	if (mr == NULL) {
+		free(body);
+		for (i = 0; i < w->nhdr; i++)
+			free(w->hval[i]);
+		return MHD_NO;
+	}
+	if (w->ctype)
+		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+		    w->ctype);
+	for (i = 0; i < w->nhdr; i++) {
+		MHD_add_response_header(mr, w->hname[i], w->hval[i]);
+		free(w->hval[i]);
+	}
+	hr->status = w->status;
+	hr->sent = len;
+	ret = MHD_queue_response(conn, (unsigned)w->status, mr);
+	MHD_destroy_response(mr);
+	return ret;
+}
+
+/* Refuse a body that announces more than the cap, before reading it. */
+static bool
+http_too_long(struct MHD_Connection *conn, size_t max)
+{
+	const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_CONTENT_LENGTH);
+
+	return cl && strtoull(cl, NULL, 10) > max;
+}
+
+/* The access handler, re-entered as the body arrives. */
+static enum MHD_Result
+http_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct http *h = cls;
+	struct http_req *hr = *req_cls;
+	struct resp w;
+
+	(void)url;
+	(void)version;
+	if (!hr->started) {
+		hr->started = true;
+		str_lcpy(hr->method, method, sizeof(hr->method));
+		hr->r.method = http_method_of(method);
+		if (!http_too_long(conn, h->max_body))
+			return MHD_YES;
+		hr->r.too_big = true;
+	} else if (*upload_data_size) {
+		if (buf_add(&hr->r.body, upload_data, *upload_data_size) == -1)
+			hr->r.too_big = true;
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.body, 16 * 1024 * 1024);
+	w.status = 500;
+	routes_dispatch(h->d, &hr->r, &w);
+	return http_queue(conn, hr, &w);
+}
+
+/* Parse "HOST:PORT" (IPv4 or [IPv6]). */
+static int
+http_parse_addr(const char *addr, struct sockaddr_storage *ss,
+    struct err *e)
+{
+	char host[128];
+	const char *colon = strrchr(addr, ':');
+	long port;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (colon == NULL || (hl = (size_t)(colon - addr)) >= sizeof(host))
+		return err_set(e, ERR_INVALID, "bad listen address '%s'", addr);
+	port = strtol(colon + 1, NULL, 10);
+	if (port <= 0 || port > 65535)
+		return err_set(e, ERR_INVALID, "bad port in '%s'", addr);
+	memcpy(host, addr, hl);
+	host[hl] = '\0';
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1)
+			return 0;
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
+			return 0;
+	}
+	return err_set(e, ERR_INVALID, "bad listen address '%s'", addr);
+}
+
+/* Start the server. */
+struct http *
+http_start(struct daemon *d, const char *addr, unsigned n, size_t max_body,
+    struct err *e)
+{
+	struct sockaddr_storage ss;
+	struct http *h;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC | MHD_USE_EPOLL;
+
+	if (http_parse_addr(addr, &ss, e) == -1)
+		return NULL;
+	if (ss.ss_family == AF_INET6)
+		flags |= MHD_USE_IPv6;
+	h = xcalloc(1, sizeof(*h));
+	h->d = d;
+	h->max_body = max_body;
+	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, h,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_THREAD_POOL_SIZE, n,
+	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, h,
+	    MHD_OPTION_NOTIFY_COMPLETED, http_done_cb, h,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+	    MHD_OPTION_END);
+	if (h->mhd == NULL) {
+		free(h);
+		err_set(e, ERR_INTERNAL, "cannot listen on '%s'", addr);
+		return NULL;
+	}
+	return h;
+}
+
+/* Stop: no new connections, wait for the open ones, then stop. */
+void
+http_stop(struct http *h, int wait_s)
+{
+	const union MHD_DaemonInfo *info;
+	int i;
+
+	if (h == NULL)
+		return;
+	MHD_quiesce_daemon(h->mhd);
+	for (i = 0; i < wait_s * 20; i++) {
+		info = MHD_get_daemon_info(h->mhd,
+		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+		if (info == NULL || info->num_connections == 0)
+			break;
+		usleep(50000);
+	}
+	MHD_stop_daemon(h->mhd);
+	free(h);
+}
+
+/* The one table from error codes to HTTP statuses. */
+int
+http_status(enum err_code code)
+{
+	switch (code) {
+	case ERR_OK:
+		return 200;
+	case ERR_INVALID:
+		return 400;
+	case ERR_FORBIDDEN:
+		return 403;
+	case ERR_NOTFOUND:
+		return 404;
+	case ERR_CONFLICT:
+		return 409;
+	case ERR_GONE:
+		return 410;
+	case ERR_TOOBIG:
+		return 413;
+	case ERR_UNSUPPORTED:
+		return 415;
+	case ERR_RATE:
+		return 429;
+	case ERR_UNAVAIL:
+	case ERR_RETRY:
+		return 503;
+	case ERR_INTERNAL:
+		break;
+	}
+	return 500;
+}

@@ -1,0 +1,64 @@
+/*
+ * http: the only includer of <microhttpd.h>.  Turns a libmicrohttpd
+ * request into a struct req (method, raw path and query, a capped body)
+ * and a struct resp back into a response, so handlers never see MHD.
+ */
+#ifndef KEYDIR_HTTP_H
+#define KEYDIR_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
+
+#define RESP_MAX_HEADERS 8
+
+struct req {
+	enum http_method method;
+	char *uri;		/* the request target exactly as sent */
+	const char *path;	/* uri up to '?', still percent-encoded */
+	const char *query;	/* after '?', "" when none */
+	struct buf body;	/* capped at max_body */
+	bool too_big;		/* the body passed the cap */
+	void *conn;		/* opaque, for req_header */
+};
+
+struct resp {
+	int status;
+	const char *ctype;	/* static string */
+	struct buf body;
+	const char *hname[RESP_MAX_HEADERS];	/* static strings */
+	char *hval[RESP_MAX_HEADERS];
+	size_t nhdr;
+};
+
+struct daemon;
+struct http;
+
+/* A request header, or NULL. */
+const char *req_header(const struct req *r, const char *name);
+/* Query argument name percent-decoded ('+' stays '+'); the caller frees.
+ * NULL when absent or badly encoded. */
+char *req_arg(const struct req *r, const char *name);
+
+/* Add a header (value copied). */
+void resp_header(struct resp *w, const char *name, const char *value);
+/* Set status, type and a formatted body. */
+void resp_printf(struct resp *w, int status, const char *ctype,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Listen on addr ("HOST:PORT") with n worker threads, dispatching to
+ * routes_dispatch.  NULL with e set. */
+struct http *http_start(struct daemon *d, const char *addr, unsigned n,
+    size_t max_body, struct err *e);
+/* Stop accepting, let in-flight requests finish (up to wait_s seconds),
+ * then stop.  Frees h. */
+void http_stop(struct http *h, int wait_s);
+
+/* The HTTP status for an error code (the one table). */
+int http_status(enum err_code code);
+
+#endif

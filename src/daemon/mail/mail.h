@@ -1,0 +1,93 @@
+/*
+ * mail: composing messages and getting them out.  mail_compose is a
+ * strict RFC 5322/MIME writer: header values never carry CR or LF from
+ * input, addresses are checked, the body is quoted-printable UTF-8 and
+ * attachments are base64.  The mailer drains the store's outbox on its own
+ * thread, through SMTP (mail_smtp.c, the only libcurl user) or into a
+ * Maildir (mail_dir.c), retrying with exponential backoff.
+ */
+#ifndef KEYDIR_MAIL_H
+#define KEYDIR_MAIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct store;
+
+struct mail_att {
+	const char *filename;	/* e.g. "0xFPR.asc"; [A-Za-z0-9._-] only */
+	const char *content_type; /* e.g. "application/pgp-keys" */
+	const void *data;
+	size_t len;
+};
+
+struct mail_spec {
+	const char *from;	/* bare address */
+	const char *to;		/* bare address */
+	const char *subject;	/* UTF-8; encoded as RFC 2047 when not ASCII */
+	const char *body;	/* UTF-8 text, LF line ends */
+	const struct mail_att *atts;
+	size_t natts;
+	int64_t date;		/* unix time for the Date header */
+};
+
+/*
+ * Write the complete message (CRLF line ends) to out.  ERR_INVALID when
+ * an address is malformed or a header value or file name holds a control
+ * byte; out is then unchanged.
+ */
+int mail_compose(const struct mail_spec *m, struct buf *out, struct err *e);
+/* True when a can be a recipient: plain ASCII, one '@', no specials. */
+bool mail_addr_ok(const char *a);
+
+struct mail_config {
+	const char *smtp_url;	/* smtp://, smtps://; NULL or "" = Maildir */
+	const char *smtp_user;	/* optional AUTH */
+	const char *smtp_pass;
+	int smtp_starttls;	/* 1: require STARTTLS on smtp:// */
+	const char *mail_from;	/* envelope sender */
+	const char *maildir;	/* DIR with tmp/ new/ cur/, made if missing */
+	int64_t retry_min;	/* first retry delay, seconds (default 30) */
+	int64_t retry_max;	/* backoff ceiling, seconds (default 3600) */
+};
+
+/*
+ * Once at startup, before any thread: curl_global_init and sodium_init.
+ * Returns 0 or -1.
+ */
+int mail_global_init(void);
+
+/* Deliver one message now (SMTP or Maildir).  -1 with e set on failure. */
+int mail_smtp_send(const struct mail_config *c, const char *rcpt,
+    const char *data, size_t len, struct err *e);
+int mail_dir_deliver(const char *maildir, const char *data, size_t len,
+    struct err *e);
+
+struct mailer;
+
+/* A mailer over store s; copies c's strings.  NULL with e set. */
+struct mailer *mailer_new(struct store *s, const struct mail_config *c,
+    struct err *e);
+/* Start the drain thread. */
+int mailer_start(struct mailer *m, struct err *e);
+/* Wake the thread: new rows were committed. */
+void mailer_kick(struct mailer *m);
+/* Finish the message in flight, stop the thread and free m. */
+void mailer_free(struct mailer *m);
+/*
+ * One pass over the outbox as of now (no thread needed): send what is
+ * due, mark sent rows, reschedule failures.  Returns the number sent, or
+ * -1 on a store error.
+ */
+int mailer_run_once(struct mailer *m, int64_t now, struct err *e);
+
+/* The longest one SMTP send may take (connect, then the whole exchange):
+ * mail_smtp.c gives libcurl these timeouts. */
+#define MAIL_CONNECT_SECS 10
+#define MAIL_SEND_SECS 60
+
+#endif

@@ -1,0 +1,322 @@
+/*
+ * mailer: drains the store's outbox on its own thread.  A row is marked
+ * sent only after delivery succeeded, so a crash in between means the
+ * mail goes out twice, never not at all.  Failures back off
+ * exponentially.  It composes nothing: rows hold finished messages.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "err.h"
+#include "log.h"
+#include "mail.h"
+#include "store.h"
+#include "xmalloc.h"
+
+#define MAILER_BATCH	8	/* rows per pass */
+#define MAILER_LEASE	600	/* seconds a pass holds its rows back from
+				 * another drain (keydird maintain) */
+/* a whole pass ends within its lease, so no row is sent twice */
+_Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
+    MAILER_LEASE, "a pass of MAILER_BATCH sends outlives the lease");
+#define MAILER_POLL	30	/* seconds between passes when idle */
+
+struct mailer {
+	struct store *s;
+	struct mail_config c;	/* strings point at the copies below */
+	char *url, *user, *pass, *from, *dir;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;	/* on CLOCK_MONOTONIC */
+	bool kicked;		/* under mu */
+	int64_t next_retry;	/* earliest retry set by us, 0 none; mu */
+	atomic_int stop;
+};
+
+/* Copy of s, or NULL for NULL. */
+static char *
+dup_or_null(const char *s)
+{
+	return s ? xstrdup(s) : NULL;
+}
+
+/* Free a string that may hold a secret. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* True when mail goes to a Maildir rather than over SMTP. */
+static bool
+use_maildir(const struct mail_config *c)
+{
+	return c->smtp_url == NULL || *c->smtp_url == '\0';
+}
+
+/* A mailer over s with its own copy of c. */
+struct mailer *
+mailer_new(struct store *s, const struct mail_config *c, struct err *e)
+{
+	struct mailer *m;
+	pthread_condattr_t ca;
+
+	if (use_maildir(c) && (c->maildir == NULL || *c->maildir == '\0')) {
+		err_set(e, ERR_INVALID, "mail needs an smtp url or a maildir");
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->s = s;
+	m->c.smtp_url = m->url = dup_or_null(c->smtp_url);
+	m->c.smtp_user = m->user = dup_or_null(c->smtp_user);
+	m->c.smtp_pass = m->pass = dup_or_null(c->smtp_pass);
+	m->c.smtp_starttls = c->smtp_starttls;
+	m->c.mail_from = m->from = dup_or_null(c->mail_from);
+	m->c.maildir = m->dir = dup_or_null(c->maildir);
+	m->c.retry_min = c->retry_min > 0 ? c->retry_min : 30;
+	m->c.retry_max = c->retry_max > 0 ? c->retry_max : 3600;
+	if (m->c.retry_max < m->c.retry_min)
+		m->c.retry_max = m->c.retry_min;
+	pthread_mutex_init(&m->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&m->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	atomic_init(&m->stop, 0);
+	return m;
+}
+
+/* Seconds to wait after attempts failures: min(max, min * 2^attempts). */
+static int64_t
+retry_delay(const struct mail_config *c, int attempts)
+{
+	int64_t d = c->retry_min;
+	int i;
+
+	for (i = 0; i < attempts && d < c->retry_max; i++)
+		d *= 2;
+	return d < c->retry_max ? d : c->retry_max;
+}
+
+/* Hand one message to SMTP or the Maildir. */
+static int
+deliver(const struct mailer *m, const struct store_mail *r, struct err *e)
+{
+	if (use_maildir(&m->c))
+		return mail_dir_deliver(m->c.maildir, r->data, r->len, e);
+	return mail_smtp_send(&m->c, r->rcpt, r->data, r->len, e);
+}
+
+/* Remember the earliest retry we scheduled, for the thread's wait. */
+static void
+note_retry(struct mailer *m, int64_t next)
+{
+	pthread_mutex_lock(&m->mu);
+	if (m->next_retry == 0 || next < m->next_retry)
+		m->next_retry = next;
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Send one row and record the outcome; -1 only on a store error. */
+static int
+send_row(struct mailer *m, const struct store_mail *r, int64_t now,
+    struct err *e)
+{
+	struct err de;
+	int64_t delay = 0;
+	int ok;
+
+	err_clear(&de);
+	ok = deliver(m, r, &de) == 0;
+	if (store_begin(m->s, e) == -1)
+		return -1;
+	if (ok) {
+		if (store_outbox_done(m->s, r->id, now, e) == -1)
+			goto fail;
+	} else {
+		delay = retry_delay(&m->c, r->attempts);
+		if (store_outbox_retry(m->s, r->id, r->attempts + 1,
+		    now + delay, de.msg, e) == -1)
+			goto fail;
+	}
+	if (store_commit(m->s, e) == -1)
+		return -1;
+	if (ok)
+		log_info("mail to %s sent (id %lld)", r->rcpt,
+		    (long long)r->id);
+	else {
+		note_retry(m, now + delay);
+		log_warnx("mail to %s failed, retry in %llds: %s", r->rcpt,
+		    (long long)delay, de.msg);
+	}
+	return ok;
+fail:
+	store_rollback(m->s);
+	return -1;
+}
+
+/* One pass; *fetched says how many rows were due.  Sent or -1. */
+static int
+mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
+{
+	struct store_mail *rows = NULL;
+	size_t n = 0, i;
+	int sent = 0, r;
+
+	*fetched = 0;
+
+	if (store_begin(m->s, e) == -1)
+		return -1;
+	if (store_outbox_due(m->s, now, now + MAILER_LEASE, MAILER_BATCH,
+	    &rows, &n, e) == -1) {
+		store_rollback(m->s);
+		return -1;
+	}
+	if (store_commit(m->s, e) == -1) {
+		store_mails_free(rows, n);
+		return -1;
+	}
+	*fetched = n;
+	/* stop between messages: the rest stay due in the outbox */
+	for (i = 0; i < n && !atomic_load(&m->stop); i++) {
+		if ((r = send_row(m, &rows[i], now, e)) == -1) {
+			sent = -1;
+			break;
+		}
+		sent += r;
+	}
+	store_mails_free(rows, n);
+	return sent;
+}
+
+/* One pass over what is due at now; the number sent or -1. */
+int
+mailer_run_once(struct mailer *m, int64_t now, struct err *e)
+{
+	size_t fetched;
+
+	return mailer_pass(m, now, &fetched, e);
+}
+
+/* Wake for the earliest unsent row, including rows a previous process
+ * left behind, not only the retries this one scheduled. */
+static void
+mailer_note_next(struct mailer *m)
+{
+	struct err e;
+	int64_t when = 0;
+	int rc;
+
+	if (store_begin(m->s, &e) == -1)
+		return;
+	rc = store_outbox_next(m->s, &when, &e);
+	store_rollback(m->s);
+	if (rc == 0)
+		note_retry(m, when);
+}
+
+/* Sleep until kicked, stopped, or the next retry or poll is due. */
+static void
+mailer_wait(struct mailer *m, int64_t now)
+{
+	struct timespec ts;
+	int64_t wait = MAILER_POLL;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	pthread_mutex_lock(&m->mu);
+	/* at least a second, so a row that stays due cannot spin us */
+	if (m->next_retry != 0 && m->next_retry - now < wait)
+		wait = m->next_retry - now < 1 ? 1 : m->next_retry - now;
+	m->next_retry = 0;
+	ts.tv_sec += (time_t)wait;
+	while (!m->kicked && !atomic_load(&m->stop))
+		if (pthread_cond_timedwait(&m->cv, &m->mu, &ts) == ETIMEDOUT)
+			break;
+	m->kicked = false;
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* The drain thread. */
+static void *
+mailer_main(void *arg)
+{
+	struct mailer *m = arg;
+	struct err e;
+	int64_t now;
+	size_t fetched;
+
+	while (!atomic_load(&m->stop)) {
+		now = (int64_t)time(NULL);
+		err_clear(&e);
+		if (mailer_pass(m, now, &fetched, &e) == -1) {
+			log_warnx("mail outbox: %s", e.msg);
+			fetched = 0;
+		}
+		/* a full batch means more may be due right away */
+		if (fetched < MAILER_BATCH) {
+			mailer_note_next(m);
+			mailer_wait(m, now);
+		}
+	}
+	return NULL;
+}
+
+/* Start the drain thread. */
+int
+mailer_start(struct mailer *m, struct err *e)
+{
+	int rc;
+
+	if (m->started)
+		return err_set(e, ERR_INTERNAL, "mailer already started");
+	if ((rc = pthread_create(&m->thread, NULL, mailer_main, m)) != 0)
+		return err_set(e, ERR_INTERNAL, "mailer thread: %s",
+		    strerror(rc));
+	m->started = true;
+	return 0;
+}
+
+/* Wake the thread: new rows were committed. */
+void
+mailer_kick(struct mailer *m)
+{
+	if (m == NULL)
+		return;
+	pthread_mutex_lock(&m->mu);
+	m->kicked = true;
+	pthread_cond_signal(&m->cv);
+	pthread_mutex_unlock(&m->mu);
+}
+
+/* Let the message in flight finish, stop the thread, free m. */
+void
+mailer_free(struct mailer *m)
+{
+	if (m == NULL)
+		return;
+	if (m->started) {
+		pthread_mutex_lock(&m->mu);
+		atomic_store(&m->stop, 1);
+		pthread_cond_signal(&m->cv);
+		pthread_mutex_unlock(&m->mu);
+		pthread_join(m->thread, NULL);
+	}
+	pthread_cond_destroy(&m->cv);
+	pthread_mutex_destroy(&m->mu);
+	free(m->url);
+	free(m->user);
+	free_secret(m->pass);
+	free(m->from);
+	free(m->dir);
+	free(m);
+}

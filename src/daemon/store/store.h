@@ -1,0 +1,293 @@
+/*
+ * store: the one interface to persistent state (certs, published
+ * addresses, tokens, rate limits, the mail outbox).  A backend is a const
+ * struct store_ops (OpenSMTPD's queue_backend); SQL lives only in
+ * store_<backend>.c.  The URL scheme picks the backend: "sqlite:PATH".
+ *
+ * Threads: lookups (store_lookup) may run on any thread at once.  Every
+ * other call is a write-side call and must sit between store_begin and
+ * store_commit/store_rollback; store_begin serialises writers.
+ *
+ * Return convention: 0 done/found, 1 not found (getters only), -1 error
+ * with e set.
+ */
+#ifndef KEYDIR_STORE_H
+#define KEYDIR_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+#define STORE_FPR_LEN 40
+#define STORE_KEYID_LEN 16
+#define STORE_HASH_LEN 32
+#define STORE_ETAG_LEN 34	/* "\"" + 32 hex + "\"" */
+
+struct store;
+
+struct store_subkey {
+	char fpr[STORE_FPR_LEN + 1];
+	char keyid[STORE_KEYID_LEN + 1];
+};
+
+/* Everything kept about one key. */
+struct store_cert {
+	char fpr[STORE_FPR_LEN + 1];	/* upper-case hex */
+	char keyid[STORE_KEYID_LEN + 1];
+	int algo;
+	unsigned bits;
+	int64_t created;
+	int64_t expires;
+	bool revoked;
+	uint8_t *full;		/* private full cert, binary */
+	size_t full_len;
+	char *published;	/* armored published form */
+	size_t published_len;
+	char *hkp_index;	/* HKP op=index answer for this key */
+	char etag[STORE_ETAG_LEN + 1];
+	int64_t updated;	/* when the published form last changed */
+	struct store_subkey *subs;	/* indexed for lookup by subkey */
+	size_t nsubs;
+	int64_t first_stored;	/* cert_get, certs_scan; not cert_put */
+	bool had_address;	/* cert_get, certs_scan; not cert_put */
+	struct store_addr *addrs; /* certs_scan only: published addresses */
+	size_t naddrs;
+};
+
+/*
+ * What a lookup returns: the bytes to serve, nothing else.  A key id or a
+ * subkey fingerprint may belong to several keys: next chains the others
+ * (at most STORE_LOOKUP_MAX in all, in fingerprint order).
+ */
+struct store_pub {
+	char fpr[STORE_FPR_LEN + 1];
+	char keyid[STORE_KEYID_LEN + 1];
+	char *published;
+	size_t published_len;
+	char *hkp_index;
+	char etag[STORE_ETAG_LEN + 1];
+	int64_t updated;
+	struct store_pub *next;
+};
+
+#define STORE_LOOKUP_MAX 8
+
+/*
+ * Lookups by fingerprint or key id answer the keys whose primary key has
+ * it; only when there is none, the keys with a subkey that has it (only
+ * subkeys bound with a back-signature are indexed).  Every key with a
+ * claim of the winning kind is answered, never one picked among them.
+ */
+enum store_by {
+	STORE_BY_FPR,	/* 40 upper-case hex: primary or subkey */
+	STORE_BY_KEYID,	/* 16 upper-case hex: primary or subkey */
+	STORE_BY_EMAIL	/* normalised address, published only */
+};
+
+enum token_kind {
+	TOKEN_UPLOAD = 1,	/* old stored upload sessions (before schema 4;
+				 * sessions are sealed now, seal.c) */
+	TOKEN_VERIFY = 2,	/* confirm ADDRESS for FPR */
+	TOKEN_MANAGE = 3,	/* unpublish ADDRESS (removal by mail) */
+	TOKEN_REVERIFY = 4	/* is FPR still the key for ADDRESS? */
+};
+
+/* A published address as the re-verification schedule sees it. */
+struct store_addr {
+	char address[256];
+	char fpr[STORE_FPR_LEN + 1];
+	int64_t verified;	/* last confirmed (publication or yes) */
+	int64_t asked;		/* re-verification mail sent; 0 if not */
+	int64_t published;	/* first published for fpr (certs_scan,
+				 * addr_restore; 0 elsewhere) */
+};
+
+struct store_token {
+	uint8_t hash[STORE_HASH_LEN];
+	enum token_kind kind;
+	char fpr[STORE_FPR_LEN + 1];
+	char address[256];	/* "" for upload tokens */
+	int64_t created;
+	int64_t expires;
+	int64_t used;		/* 0 while unused */
+};
+
+struct store_mail {
+	int64_t id;
+	char rcpt[256];
+	char *data;		/* the whole RFC 5322 message */
+	size_t len;
+	int attempts;
+};
+
+/*
+ * What a repeated upload of the same bytes sees, without parsing them
+ * (upload_view, a read on any thread): the key and the status of each
+ * address of that upload and of each address published for the key.
+ */
+enum store_addr_status {
+	STORE_UNPUBLISHED, STORE_PENDING, STORE_PUBLISHED, STORE_REVOKED
+};
+
+/* One address of an upload, as upload_mark keeps it: live while the key
+ * carries it in a user ID that is not revoked. */
+struct store_upload_addr {
+	const char *address;
+	bool live;
+};
+
+struct store_upload_view {
+	char fpr[STORE_FPR_LEN + 1];
+	bool revoked;
+	struct {
+		char address[256];
+		enum store_addr_status status;
+	} *addrs;
+	size_t naddrs;
+	size_t nupload;		/* the first nupload are the upload's own */
+};
+
+
+
+/*
+ * Open the store named by url ("sqlite:PATH", or a bare path, which means
+ * SQLite).  Creates the database (mode 0600) and runs migrations.  Returns
+ * a store to free with store_close, or NULL with e set.
+ */
+struct store *store_open(const char *url, struct err *e);
+/* Close and free; NULL is a no-op. */
+void store_close(struct store *s);
+
+/* An ETag as stored and served: the first 128 bits of the SHA-256 h, in
+ * lower-case hex between double quotes. */
+void store_etag(const uint8_t h[STORE_HASH_LEN],
+    char out[STORE_ETAG_LEN + 1]);
+
+/* Free what a cert, a lookup result, mail rows or an address list own. */
+void store_cert_release(struct store_cert *c);
+void store_pub_release(struct store_pub *p);
+void store_mails_free(struct store_mail *rows, size_t n);
+void store_addrs_free(char **addrs, size_t n);
+void store_addr_rows_free(struct store_addr *rows, size_t n);
+void store_upload_view_release(struct store_upload_view *v);
+void store_certs_free(struct store_cert *rows, size_t n);
+
+/*
+ * Lifecycle calls (writer side, inside begin/commit):
+ *   addr_get        one published address with its schedule; 1 if none
+ *   addr_confirmed  the owner said yes: verified = now, asked = 0
+ *   addr_asked      a re-verification mail went out at now
+ *   addr_due        addresses with verified < verified_before and asked 0
+ *   addr_stale      addresses with 0 < asked < asked_before (unanswered)
+ *   cert_del        delete a key and everything stored with it (addresses,
+ *                   key ids, tokens); 1 if none
+ *   cert_purge_unconfirmed  delete keys uploaded before `before` that never
+ *                   had a published address; *n how many
+ *   token_purge     delete tokens whose expiry has passed; *n how many
+ *   nonce_use       record a removal nonce until `until`; 1 if it was
+ *                   already recorded (a replay)
+ *   nonce_purge     forget nonces whose `until` has passed
+ *   upload_mark     remember the SHA-256 of the bytes of fpr's last upload
+ *                   and that upload's n addresses, each live or revoked
+ * upload_view (read side, any thread): for bytes uploaded before, the
+ * statuses the upload would report; pending means a live confirmation
+ * token and a mail sent after rate_since.  1 for unknown bytes.
+ * addr_set also sets verified = now and asked = 0.  cert_put records when
+ * a key was first stored; addr_set marks its key as having had an address.
+ *
+ * Export and import (keydird export / import):
+ *   begin_read      a read-only transaction: one snapshot of the whole
+ *                   database that does not hold other writers up (WAL);
+ *                   end it with commit or rollback
+ *   certs_scan      up to max certs with fpr > after ("" for the first),
+ *                   in fpr order, with fpr, keyid, full, etag, updated,
+ *                   first_stored, had_address and addrs (sorted, with
+ *                   published, verified, asked) filled; *n < max at the
+ *                   end.  Free with store_certs_free.  Inside begin_read
+ *                   or begin.
+ *   addr_restore    publish a->address for a->fpr with a's exact dates,
+ *                   taking it from any other key; marks a->fpr as having
+ *                   had an address
+ *   cert_restore_meta  set first_stored and had_address of fpr exactly;
+ *                   1 if there is no such cert
+ * outbox_add queues a message due at once (created = now).  outbox_due
+ * returns up to max unsent messages due by now, oldest first, and leases
+ * them until lease_until (their next attempt moves there) so two drains
+ * (keydird serve and keydird maintain) never send one row twice;
+ * outbox_retry or outbox_done then settle each row.
+ */
+
+/* The calls.  Each is the backend's; see the contract above. */
+int store_lookup(struct store *s, enum store_by by, const char *q,
+    struct store_pub *out, struct err *e);
+int store_begin(struct store *s, struct err *e);
+int store_commit(struct store *s, struct err *e);
+void store_rollback(struct store *s);
+int store_cert_get(struct store *s, const char *fpr,
+    struct store_cert *out, struct err *e);
+int store_cert_put(struct store *s, const struct store_cert *c,
+    struct err *e);
+int store_addr_owner(struct store *s, const char *address,
+    char fpr[STORE_FPR_LEN + 1], struct err *e);
+int store_addr_list(struct store *s, const char *fpr, char ***addrs,
+    size_t *n, struct err *e);
+int store_addr_set(struct store *s, const char *address, const char *fpr,
+    int64_t now, struct err *e);
+int store_addr_del(struct store *s, const char *address, struct err *e);
+int store_addr_get(struct store *s, const char *address,
+    struct store_addr *out, struct err *e);
+int store_addr_confirmed(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int store_addr_asked(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int store_addr_due(struct store *s, int64_t verified_before, size_t max,
+    struct store_addr **rows, size_t *n, struct err *e);
+int store_addr_stale(struct store *s, int64_t asked_before, size_t max,
+    struct store_addr **rows, size_t *n, struct err *e);
+int store_cert_del(struct store *s, const char *fpr, struct err *e);
+int store_cert_purge_unconfirmed(struct store *s, int64_t before,
+    size_t *n, struct err *e);
+int store_token_purge(struct store *s, int64_t now, size_t *n,
+    struct err *e);
+int store_nonce_use(struct store *s, const char *nonce, int64_t until,
+    struct err *e);
+int store_nonce_purge(struct store *s, int64_t now, struct err *e);
+int store_token_put(struct store *s, const struct store_token *t,
+    struct err *e);
+int store_token_get(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    struct store_token *out, struct err *e);
+int store_token_use(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, struct err *e);
+int store_token_pending(struct store *s, const char *fpr,
+    const char *address, int64_t now, bool *pending, struct err *e);
+int store_upload_mark(struct store *s, const char *fpr,
+    const uint8_t hash[STORE_HASH_LEN],
+    const struct store_upload_addr *addrs, size_t n, struct err *e);
+int store_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
+    int64_t now, int64_t rate_since, struct store_upload_view *out,
+    struct err *e);
+int store_rate_get(struct store *s, const char *address, int64_t *last,
+    struct err *e);
+int store_rate_set(struct store *s, const char *address, int64_t now,
+    struct err *e);
+int store_outbox_add(struct store *s, const char *rcpt, const char *data,
+    size_t len, int64_t now, struct err *e);
+int store_outbox_due(struct store *s, int64_t now, int64_t lease_until,
+    size_t max, struct store_mail **rows, size_t *n, struct err *e);
+int store_outbox_done(struct store *s, int64_t id, int64_t now,
+    struct err *e);
+int store_outbox_retry(struct store *s, int64_t id, int attempts,
+    int64_t next, const char *why, struct err *e);
+int store_outbox_next(struct store *s, int64_t *when, struct err *e);
+int store_begin_read(struct store *s, struct err *e);
+int store_certs_scan(struct store *s, const char *after, size_t max,
+    struct store_cert **rows, size_t *n, struct err *e);
+int store_addr_restore(struct store *s, const struct store_addr *a,
+    struct err *e);
+int store_cert_restore_meta(struct store *s, const char *fpr,
+    int64_t first_stored, bool had_address, struct err *e);
+
+
+#endif
