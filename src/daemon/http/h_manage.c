@@ -52,7 +52,7 @@ h_api_remove(struct daemon *d, struct req *r, struct resp *w,
 static char *
 manage_address(const struct req *r)
 {
-	const char *ct = req_header(r, "Content-Type"), *a = NULL, *p;
+	const char *ct = r->content_type, *a = NULL, *p;
 	char *res = NULL;
 	json_t *j;
 

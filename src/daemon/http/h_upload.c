@@ -42,7 +42,7 @@ upload_json(const struct dir_upload *u)
 static bool
 ctype_is(const struct req *r, const char *type)
 {
-	const char *ct = req_header(r, "Content-Type");
+	const char *ct = r->content_type;
 	size_t n = strlen(type);
 
 	return ct && !strncasecmp(ct, type, n) && (ct[n] == '\0' ||

@@ -38,13 +38,6 @@ struct http_req {
 	char method[8];
 };
 
-/* A request header, case-insensitive. */
-const char *
-req_header(const struct req *r, const char *name)
-{
-	return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
 /* A query argument, percent-decoded. */
 char *
 req_arg(const struct req *r, const char *name)
@@ -101,6 +94,7 @@ http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	struct http_req *hr = xcalloc(1, sizeof(*hr));
 	char *q;
 
+	(void)conn;
 	hr->r.uri = xstrdup(uri);
 	q = strchr(hr->r.uri, '?');
 	hr->r.path = hr->r.uri;
@@ -110,7 +104,6 @@ http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	} else
 		hr->r.query = "";
 	buf_init(&hr->r.body, h->max_body);
-	hr->r.conn = conn;
 	clock_gettime(CLOCK_MONOTONIC, &hr->t0);
 	return hr;
 }
@@ -224,6 +217,10 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 		hr->started = true;
 		str_lcpy(hr->method, method, sizeof(hr->method));
 		hr->r.method = http_method_of(method);
+		hr->r.content_type = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "Content-Type");
+		hr->r.if_none_match = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "If-None-Match");
 		if (!http_too_long(conn, h->max_body))
 			return MHD_YES;
 		hr->r.too_big = true;

@@ -23,7 +23,11 @@ struct req {
 	const char *query;	/* after '?', "" when none */
 	struct buf body;	/* capped at max_body */
 	bool too_big;		/* the body passed the cap */
-	void *conn;		/* opaque, for req_header */
+	/* the request headers handlers read, copied in by http.c (NULL when
+	 * absent), so a handler runs on a struct req alone, without a
+	 * socket (tests/unit) */
+	const char *content_type;
+	const char *if_none_match;
 };
 
 struct resp {
@@ -38,8 +42,6 @@ struct resp {
 struct daemon;
 struct http;
 
-/* A request header, or NULL. */
-const char *req_header(const struct req *r, const char *name);
 /* Query argument name percent-decoded ('+' stays '+'); the caller frees.
  * NULL when absent or badly encoded. */
 char *req_arg(const struct req *r, const char *name);

@@ -152,7 +152,7 @@ view_keys_join(const struct store_pub *p, struct buf *body)
 void
 view_key(struct resp *w, const struct req *r, const struct store_pub *p)
 {
-	const char *inm = req_header(r, "If-None-Match");
+	const char *inm = r->if_none_match;
 	char disp[80], etag[STORE_ETAG_LEN + 1];
 
 	buf_reset(&w->body);
