@@ -54,7 +54,7 @@ static const char usage_text[] =
     "                     one_address_per_key, threads, smtp_user,\n"
     "                     smtp_pass, smtp_starttls, database,\n"
     "                     reverify_interval, reverify_grace,\n"
-    "                     unconfirmed_ttl, maintain_every\n"
+    "                     unconfirmed_ttl, sent_mail_ttl, maintain_every\n"
     "\n"
     "keydird maintain runs one pass of the scheduled work that serve runs\n"
     "every maintain_every (re-verification, token expiry, clean-up) and\n"
@@ -227,8 +227,9 @@ maintain(struct daemon *d, int64_t now)
 	if (sent == -1)
 		log_warnx("mail outbox: %s", e.msg);
 	printf("asked %zu, unpublished %zu, tokens deleted %zu, "
-	    "unconfirmed keys deleted %zu, mails sent %d\n", m.asked,
-	    m.expired, m.tokens, m.certs, total);
+	    "unconfirmed keys deleted %zu, sent mails deleted %zu, "
+	    "rate marks deleted %zu, mails sent %d\n", m.asked, m.expired,
+	    m.tokens, m.certs, m.mails, m.rates, total);
 	mailer_free(d->mailer);
 	store_close(d->store);
 	return sent == -1 ? 1 : 0;

@@ -49,13 +49,13 @@ done
 
 kd_maintain "$(at 0)" "${ARGS[@]}"
 ok $? "maintain --now NOW exits 0"
-like "$MAINT_OUT" '^asked 0, unpublished 0, tokens deleted 0, unconfirmed keys deleted 0, mails sent [0-9]+$' \
+like "$MAINT_OUT" '^asked 0, unpublished 0, tokens deleted 0, unconfirmed keys deleted 0, sent mails deleted 0, rate marks deleted [0-9]+, mails sent [0-9]+$' \
     "maintain --now NOW: nothing to do"
 
 T1=$(at 181)
 kd_maintain "$T1" "${ARGS[@]}"
 ok $? "maintain --now NOW+181d exits 0"
-like "$MAINT_OUT" '^asked 3, unpublished 0, tokens deleted [0-9]+, unconfirmed keys deleted 0, mails sent [0-3]$' \
+like "$MAINT_OUT" '^asked 3, unpublished 0, tokens deleted [0-9]+, unconfirmed keys deleted 0, sent mails deleted [0-9]+, rate marks deleted [0-9]+, mails sent [0-3]$' \
     "maintain --now NOW+181d: asked 3, mails delivered by maintain or serve ($MAINT_OUT)"
 for who in ann ben cal; do
 	wait_until 10 has_more_mails "$MD" "$who@example.org" 1
@@ -193,7 +193,7 @@ is "$(http GET "$LZ")" 200 "the unused link of $Z works now"
 
 kd_maintain "$(at 15)" "${ARGS2[@]}"
 ok $? "maintain --now NOW+15d exits 0"
-like "$MAINT_OUT" '^asked 0, unpublished 0, tokens deleted [1-9][0-9]*, unconfirmed keys deleted 1, mails sent [0-9]+$' \
+like "$MAINT_OUT" '^asked 0, unpublished 0, tokens deleted [1-9][0-9]*, unconfirmed keys deleted 1, sent mails deleted 0, rate marks deleted [1-9][0-9]*, mails sent [0-9]+$' \
     "maintain --now NOW+15d: tokens deleted, unconfirmed keys deleted 1 ($MAINT_OUT)"
 is "$(http GET "$URL2/vks/v1/by-fingerprint/$U")" 404 "the unconfirmed key: by-fingerprint 404"
 is "$(http GET "$URL2/vks/v1/by-fingerprint/$K")" 200 "K (confirmed before): still by fingerprint"
@@ -201,5 +201,15 @@ is "$(http GET "$URL2/vks/v1/by-email/$X")" 200 "$X still published"
 is "$(confirm "$LX")" 404 "the used link, expired and deleted: 404 (unknown), not 410"
 is "$(http GET "$LZ")" 404 "the unused link, expired and deleted: 404"
 is "$(sql "$DATA2" "SELECT count(*) FROM tokens")" 0 "no token is left"
+
+# sent mail is kept sent_mail_ttl (30 days), then deleted; rate marks go
+# once mail_rate has passed
+kd_maintain "$(at 45)" "${ARGS2[@]}"
+ok $? "maintain --now NOW+45d exits 0"
+like "$MAINT_OUT" ', sent mails deleted [1-9][0-9]*, rate marks deleted 0, mails sent 0$' \
+    "maintain --now NOW+45d: the mail sent 45 days before is deleted ($MAINT_OUT)"
+kd_maintain "$(at 45)" "${ARGS2[@]}"
+like "$MAINT_OUT" ', sent mails deleted 0, rate marks deleted 0, mails sent 0$' \
+    "... and a second pass finds none left ($MAINT_OUT)"
 
 done_testing

@@ -322,6 +322,43 @@ t_purge(struct store *s)
 	    tok_get(s, 0x23) == 0, "only expired tokens gone");
 	ok(store_token_purge(s, 300, &n, &e) == 0 && n == 0, "purge again: 0");
 	ok(store_commit(s, &e) == 0, "commit purges");
+
+}
+
+/* Sent mail and rate marks go after their retention; unsent mail stays. */
+static void
+t_purge_mail(struct store *s)
+{
+	struct store_mail *rows = NULL;
+	struct err e;
+	size_t n = 9, n2 = 9;
+	int64_t last = 0;
+
+	ok(store_begin(s, &e) == 0 &&
+	    store_outbox_add(s, "p1@x.org", "a", 1, 100, &e) == 0 &&
+	    store_outbox_add(s, "p2@x.org", "b", 1, 100, &e) == 0 &&
+	    store_outbox_add(s, "p3@x.org", "c", 1, 100, &e) == 0 &&
+	    store_outbox_due(s, 100, 700, 10, &rows, &n, &e) == 0 && n >= 3,
+	    "three mails queued and leased");
+	/* the first sent at 200, the second at 400, the third never */
+	ok(n >= 3 && store_outbox_done(s, rows[n - 3].id, 200, &e) == 0 &&
+	    store_outbox_done(s, rows[n - 2].id, 400, &e) == 0, "two sent");
+	store_mails_free(rows, n);
+	ok(store_outbox_purge(s, 300, &n, &e) == 0 && n == 1,
+	    "outbox_purge: only mail sent before `before` (%zu)", n);
+	ok(store_outbox_purge(s, 1000000, &n, &e) == 0 && n == 1,
+	    "then the other sent one; the unsent one stays");
+	ok(store_outbox_due(s, 100000, 100600, 10, &rows, &n2, &e) == 0 &&
+	    n2 >= 1 && strcmp(rows[n2 - 1].rcpt, "p3@x.org") == 0,
+	    "the unsent mail is still due");
+	store_mails_free(rows, n2);
+	ok(store_rate_set(s, "r1@x.org", 100, &e) == 0 &&
+	    store_rate_set(s, "r2@x.org", 500, &e) == 0 &&
+	    store_rate_purge(s, 300, &n, &e) == 0 && n >= 1 &&
+	    store_rate_get(s, "r1@x.org", &last, &e) == 1 &&
+	    store_rate_get(s, "r2@x.org", &last, &e) == 0 && last == 500,
+	    "rate_purge: marks set before `before` go, later ones stay");
+	ok(store_commit(s, &e) == 0, "commit mail purges");
 }
 
 /* Removal nonces: once each until purged. */
@@ -415,6 +452,7 @@ t_life(const char *dir)
 	    "first_stored = updated, had_address set");
 	t_cert_del(s, path);
 	t_purge(s);
+	t_purge_mail(s);
 	t_nonce(s);
 	t_lease(s, url);
 	store_close(s);

@@ -47,6 +47,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "reverify_interval", N(CFG_DURATION, reverify_interval) },
 	{ "reverify_grace", N(CFG_DURATION, reverify_grace) },
 	{ "unconfirmed_ttl", N(CFG_DURATION, unconfirmed_ttl) },
+	{ "sent_mail_ttl", N(CFG_DURATION, sent_mail_ttl) },
 	{ "maintain_every", N(CFG_DURATION, maintain_every) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
@@ -74,6 +75,7 @@ config_defaults(struct config *c)
 	c->reverify_interval = 180 * 86400;
 	c->reverify_grace = 14 * 86400;
 	c->unconfirmed_ttl = 14 * 86400;
+	c->sent_mail_ttl = 30 * 86400;
 	c->maintain_every = 600;
 	c->threads = 8;
 }

@@ -33,6 +33,7 @@ struct config {
 	int64_t reverify_interval; /* ask each address again after this */
 	int64_t reverify_grace;	/* unpublish when no yes within this */
 	int64_t unconfirmed_ttl; /* keep never-confirmed keys this long */
+	int64_t sent_mail_ttl;	/* keep sent mail (the outbox) this long */
 	int64_t maintain_every;	/* scheduler period inside serve */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */

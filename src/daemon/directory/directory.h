@@ -80,6 +80,8 @@ struct dir_maint {
 	size_t expired;		/* addresses unpublished, no answer */
 	size_t tokens;		/* expired tokens deleted */
 	size_t certs;		/* never-confirmed keys deleted */
+	size_t mails;		/* sent mails deleted (sent_mail_ttl) */
+	size_t rates;		/* rate marks past mail_rate deleted */
 };
 
 /* "unpublished", "pending", "published", "revoked". */
@@ -160,8 +162,9 @@ int dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg, size_t 
  * One pass of scheduled work as if at time now: unpublish addresses whose
  * re-verification went unanswered past reverify_grace, ask the addresses
  * due (reverify_interval after their last confirmation), delete expired
- * tokens and nonces, and keys that never had a confirmed address after
- * unconfirmed_ttl.  Mail goes to the outbox.
+ * tokens and nonces, keys that never had a confirmed address after
+ * unconfirmed_ttl, mail sent more than sent_mail_ttl ago and rate marks
+ * older than mail_rate.  Mail goes to the outbox.
  */
 int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e);

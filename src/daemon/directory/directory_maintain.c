@@ -130,6 +130,14 @@ maint_purge(struct daemon *d, int64_t now, struct dir_maint *out,
 	if (rc == 0)
 		rc = store_cert_purge_unconfirmed(d->store,
 		    now - d->cfg.unconfirmed_ttl, &out->certs, e);
+	/* sent mail is kept sent_mail_ttl for the operator; a rate mark
+	 * older than mail_rate no longer limits anything */
+	if (rc == 0)
+		rc = store_outbox_purge(d->store, now - d->cfg.sent_mail_ttl,
+		    &out->mails, e);
+	if (rc == 0)
+		rc = store_rate_purge(d->store, now - d->cfg.mail_rate,
+		    &out->rates, e);
 	if (rc == 0)
 		return store_commit(d->store, e);
 	store_rollback(d->store);
@@ -146,9 +154,11 @@ dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
 	    maint_due(d, now, out, e) == -1 ||
 	    maint_purge(d, now, out, e) == -1)
 		return -1;
-	if (out->asked || out->expired || out->tokens || out->certs)
+	if (out->asked || out->expired || out->tokens || out->certs ||
+	    out->mails || out->rates)
 		log_info("maintenance: %zu asked, %zu unpublished unanswered, "
-		    "%zu tokens and %zu unconfirmed keys deleted", out->asked,
-		    out->expired, out->tokens, out->certs);
+		    "%zu tokens, %zu unconfirmed keys, %zu sent mails and %zu "
+		    "rate marks deleted", out->asked, out->expired, out->tokens,
+		    out->certs, out->mails, out->rates);
 	return 0;
 }

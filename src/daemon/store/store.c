@@ -312,6 +312,18 @@ store_nonce_purge(struct store *s, int64_t now, struct err *e)
 }
 
 int
+store_outbox_purge(struct store *s, int64_t before, size_t *n, struct err *e)
+{
+	return s->ops->outbox_purge(s, before, n, e);
+}
+
+int
+store_rate_purge(struct store *s, int64_t before, size_t *n, struct err *e)
+{
+	return s->ops->rate_purge(s, before, n, e);
+}
+
+int
 store_token_put(struct store *s, const struct store_token *t,
     struct err *e)
 {

@@ -189,6 +189,9 @@ void store_certs_free(struct store_cert *rows, size_t n);
  *   nonce_use       record a removal nonce until `until`; 1 if it was
  *                   already recorded (a replay)
  *   nonce_purge     forget nonces whose `until` has passed
+ *   outbox_purge    delete mail sent before `before` (unsent mail stays,
+ *                   however old); *n how many
+ *   rate_purge      delete rate marks set before `before`; *n how many
  *   upload_mark     remember the SHA-256 of the bytes of fpr's last upload
  *                   and that upload's n addresses, each live or revoked
  * upload_view (read side, any thread): for bytes uploaded before, the
@@ -254,6 +257,10 @@ int store_token_purge(struct store *s, int64_t now, size_t *n,
 int store_nonce_use(struct store *s, const char *nonce, int64_t until,
     struct err *e);
 int store_nonce_purge(struct store *s, int64_t now, struct err *e);
+int store_outbox_purge(struct store *s, int64_t before, size_t *n,
+    struct err *e);
+int store_rate_purge(struct store *s, int64_t before, size_t *n,
+    struct err *e);
 int store_token_put(struct store *s, const struct store_token *t,
     struct err *e);
 int store_token_get(struct store *s, const uint8_t hash[STORE_HASH_LEN],

@@ -47,6 +47,10 @@ struct store_ops {
 	int (*nonce_use)(struct store *s, const char *nonce, int64_t until,
 	    struct err *e);
 	int (*nonce_purge)(struct store *s, int64_t now, struct err *e);
+	int (*outbox_purge)(struct store *s, int64_t before, size_t *n,
+	    struct err *e);
+	int (*rate_purge)(struct store *s, int64_t before, size_t *n,
+	    struct err *e);
 	int (*token_put)(struct store *s, const struct store_token *t,
 	    struct err *e);
 	int (*token_get)(struct store *s, const uint8_t hash[STORE_HASH_LEN],

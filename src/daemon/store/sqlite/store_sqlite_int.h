@@ -55,6 +55,8 @@ enum sq_slot {
 	SQ_TOKEN_PURGE,
 	SQ_NONCE_USE,
 	SQ_NONCE_PURGE,
+	SQ_OUTBOX_PURGE,
+	SQ_RATE_PURGE,
 	SQ_TOKEN_PUT,
 	SQ_TOKEN_GET,
 	SQ_TOKEN_USE,
@@ -189,6 +191,9 @@ int sq_token_purge(struct store *s, int64_t now, size_t *n, struct err *e);
 int sq_nonce_use(struct store *s, const char *nonce, int64_t until,
     struct err *e);
 int sq_nonce_purge(struct store *s, int64_t now, struct err *e);
+int sq_outbox_purge(struct store *s, int64_t before, size_t *n,
+    struct err *e);
+int sq_rate_purge(struct store *s, int64_t before, size_t *n, struct err *e);
 
 /* store_sqlite_xfer.c */
 int sq_begin_read(struct store *s, struct err *e);

@@ -297,6 +297,40 @@ sq_nonce_use(struct store *s, const char *nonce, int64_t until,
 	return n == 0 ? 1 : 0;
 }
 
+/* Delete rows of what matched: *n how many. */
+static int
+sq_purge(struct sq_conn *w, enum sq_slot id, const char *sql, int64_t before,
+    size_t *n, struct err *e)
+{
+	sqlite3_stmt *st;
+	int64_t k;
+
+	if ((st = sq_prep(w, id, sql, e)) == NULL)
+		return -1;
+	k = sq_changed(w, st, sqlite3_bind_int64(st, 1, before), e);
+	if (k == -1)
+		return -1;
+	if (n != NULL)
+		*n = (size_t)k;
+	return 0;
+}
+
+/* Forget sent mail sent before `before`. */
+int
+sq_outbox_purge(struct store *s, int64_t before, size_t *n, struct err *e)
+{
+	return sq_purge(sq_w(s), SQ_OUTBOX_PURGE, "DELETE FROM outbox WHERE "
+	    "sent IS NOT NULL AND sent < ?1", before, n, e);
+}
+
+/* Forget rate marks older than `before`. */
+int
+sq_rate_purge(struct store *s, int64_t before, size_t *n, struct err *e)
+{
+	return sq_purge(sq_w(s), SQ_RATE_PURGE, "DELETE FROM mail_rate WHERE "
+	    "last < ?1", before, n, e);
+}
+
 /* Forget the nonces whose `until` has come. */
 int
 sq_nonce_purge(struct store *s, int64_t now, struct err *e)
