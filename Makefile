@@ -158,4 +158,7 @@ layercheck: hdrcheck
 clean:
 	rm -rf build build-san
 
+# dependency files are made by the compiler, never by a rule (without
+# this, build/tests/t_x.d would match the test binaries' pattern)
+%.d: ;
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

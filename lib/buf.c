@@ -18,6 +18,7 @@ buf_init(struct buf *b, size_t max)
 	b->len = 0;
 	b->cap = 0;
 	b->max = max;
+	b->failed = 0;
 }
 
 /* Free the contents. */
@@ -34,8 +35,21 @@ void
 buf_reset(struct buf *b)
 {
 	b->len = 0;
+	b->failed = 0;
 	if (b->cap)	/* the shared empty string is never written */
 		b->data[0] = '\0';
+}
+
+int
+buf_failed(const struct buf *b)
+{
+	return b->failed;
+}
+
+void
+buf_fail(struct buf *b)
+{
+	b->failed = 1;
 }
 
 /* Make room for extra more bytes plus the NUL. */
@@ -44,8 +58,12 @@ buf_grow(struct buf *b, size_t extra)
 {
 	size_t want, ncap;
 
-	if (extra > b->max || b->len > b->max - extra)
+	if (b->failed)
 		return -1;
+	if (extra > b->max || b->len > b->max - extra) {
+		b->failed = 1;
+		return -1;
+	}
 	want = b->len + extra + 1;
 	if (want <= b->cap)
 		return 0;
@@ -100,6 +118,8 @@ buf_vprintf(struct buf *b, const char *fmt, va_list ap)
 	va_copy(cp, ap);
 	n = vsnprintf(NULL, 0, fmt, cp);
 	va_end(cp);
+	if (n < 0)
+		b->failed = 1;
 	if (n < 0 || buf_grow(b, (size_t)n) == -1)
 		return -1;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

@@ -222,7 +222,8 @@ dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
 	if (rc == -1)
 		return -1;
 	if (rc == 1 && pub != NULL && pub->len > 0) {
-		dir_publish_fill(c, NULL, 0, pub, &sc);
+		if (dir_publish_fill(c, NULL, 0, pub, &sc, e) == -1)
+			return -1;
 		sc.updated = now;
 		rc = store_cert_put(d->store, &sc, e);
 		dir_publish_release(&sc);

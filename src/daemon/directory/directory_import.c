@@ -80,7 +80,8 @@ dir_import_prepare(const struct daemon *d, const char *fpr,
 			    "this key", a[i]);
 			goto out;
 		}
-	dir_publish_fill(&imp->c, a, naddrs, &pub, &imp->sc);
+	if (dir_publish_fill(&imp->c, a, naddrs, &pub, &imp->sc, e) == -1)
+		goto out;
 	imp->sc.updated = updated;
 	rc = 0;
 out:

@@ -51,9 +51,10 @@ int dir_unpublish(struct daemon *d, const char *address, const char *fpr,
 int dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
     size_t n, struct store_cert *out, struct err *e);
 /* The same from a published form already made (pgp_parse_publish):
- * takes pub's contents, leaving it empty. */
-void dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
-    size_t n, struct buf *pub, struct store_cert *out);
+ * takes pub's contents, leaving it empty.  ERR_TOOBIG when pub or the
+ * HKP index did not fit (nothing taken). */
+int dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
+    size_t n, struct buf *pub, struct store_cert *out, struct err *e);
 /* Free what dir_publish_build allocated (not full). */
 void dir_publish_release(struct store_cert *sc);
 

@@ -62,19 +62,23 @@ dir_log_link(struct daemon *d, const char *what, const char *addr,
 /* Compose and queue one mail to `to`. */
 static int
 queue(struct daemon *d, const char *to, const char *subject,
-    const char *body, const struct mail_att *atts, size_t natts,
+    const struct buf *body, const struct mail_att *atts, size_t natts,
     int64_t now, struct err *e)
 {
 	struct mail_spec m;
 	struct buf msg;
 	int rc = -1;
 
+	if (buf_failed(body))
+		return err_set(e, ERR_INTERNAL, "mail to %s: the text does not "
+		    "fit its buffer", to);
+
 	buf_init(&msg, 3 * KEY_MAX);
 	memset(&m, 0, sizeof(m));
 	m.from = d->cfg.mail_from;
 	m.to = to;
 	m.subject = subject;
-	m.body = body;
+	m.body = body->data;
 	m.atts = atts;
 	m.natts = natts;
 	m.date = now;
@@ -154,7 +158,7 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
 		natt = 2;
 	}
 	rc = queue(d, addr, has_prev == 0 ? "Confirm the new key for this "
-	    "address" : "Confirm your key for this address", body.data, att,
+	    "address" : "Confirm your key for this address", &body, att,
 	    natt, now, e);
 out:
 	store_cert_release(&prev);
@@ -182,7 +186,7 @@ dir_mail_replaced(struct daemon *d, const char *addr, const char *new_fpr,
 	    "upload your own key again and confirm it.\n",
 	    d->cfg.base_url, addr, g_new, g_old);
 	rc = queue(d, addr, "Your key for this address was replaced",
-	    body.data, NULL, 0, now, e);
+	    &body, NULL, 0, now, e);
 	buf_release(&body);
 	return rc;
 }
@@ -207,7 +211,7 @@ dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
 	    "\n\nIf this was not you, ignore this mail: nothing changes.\n",
 	    d->cfg.base_url, addr, groups, d->cfg.base_url, tok, when);
 	rc = queue(d, addr, "Remove your address from the key directory",
-	    body.data, NULL, 0, now, e);
+	    &body, NULL, 0, now, e);
 	if (rc == 0)
 		dir_log_link(d, "removal", addr, fpr, "manage", tok);
 	buf_release(&body);
@@ -238,7 +242,7 @@ dir_mail_reverify(struct daemon *d, const char *addr,
 	snprintf(fname, sizeof(fname), "%s.asc", c->keyid);
 	att = (struct mail_att){ fname, "application/pgp-keys", c->published,
 	    c->published_len };
-	rc = queue(d, addr, "Is this still your key?", body.data, &att, 1,
+	rc = queue(d, addr, "Is this still your key?", &body, &att, 1,
 	    now, e);
 	if (rc == 0)
 		dir_log_link(d, "re-verification", addr, c->fpr, "reverify",

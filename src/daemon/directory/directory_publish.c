@@ -104,20 +104,25 @@ dir_publish_ids(const struct pgp_cert *c, struct store_cert *out)
 }
 
 /* Fill out for c from its published form pub, which it takes. */
-void
+int
 dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
-    size_t n, struct buf *pub, struct store_cert *out)
+    size_t n, struct buf *pub, struct store_cert *out, struct err *e)
 {
 	struct buf idx;
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&idx, PUB_MAX);
 	hkp_index(c, addrs, n, &idx);
+	if (buf_failed(&idx) || buf_failed(pub)) {
+		buf_release(&idx);
+		return err_set(e, ERR_TOOBIG, "published key too large");
+	}
 	dir_publish_ids(c, out);
 	dir_etag(pub->data, pub->len, out->etag);
 	out->published = buf_detach(pub, &out->published_len);
 	out->hkp_index = buf_detach(&idx, NULL);
 	buf_release(&idx);
+	return 0;
 }
 
 /* Build c's published form for addrs; see directory.h. */
@@ -130,10 +135,8 @@ dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
 
 	memset(out, 0, sizeof(*out));
 	buf_init(&pub, PUB_MAX);
-	if (pgp_publish(c->full, c->full_len, addrs, n, &pub, e) == 0) {
-		dir_publish_fill(c, addrs, n, &pub, out);
-		rc = 0;
-	}
+	if (pgp_publish(c->full, c->full_len, addrs, n, &pub, e) == 0)
+		rc = dir_publish_fill(c, addrs, n, &pub, out, e);
 	buf_release(&pub);
 	return rc;
 }

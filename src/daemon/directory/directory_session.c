@@ -32,10 +32,11 @@ dir_session_seal(struct daemon *d, const char *fpr, int64_t now,
 	buf_printf(&b, "keydir-session 1\n%lld\n%s\n",
 	    (long long)(now + d->cfg.upload_ttl), fpr);
 	for (i = 0; i < out->naddrs; i++)
-		if (buf_printf(&b, "%s\n", out->addrs[i].address) == -1) {
-			buf_release(&b);
-			return err_set(e, ERR_TOOBIG, "too many addresses");
-		}
+		buf_printf(&b, "%s\n", out->addrs[i].address);
+	if (buf_failed(&b)) {
+		buf_release(&b);
+		return err_set(e, ERR_TOOBIG, "too many addresses");
+	}
 	free(out->token);
 	out->token = seal_box(d->seal_key, b.data);
 	buf_release(&b);

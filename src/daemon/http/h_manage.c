@@ -126,7 +126,7 @@ link_page(struct daemon *d, enum token_kind kind, const char *tok,
 		    "</button></form>");
 	}
 	view_page(w, 200, kind == TOKEN_MANAGE ? "Remove your address" :
-	    "Is this still your key?", b.data);
+	    "Is this still your key?", &b);
 	buf_release(&b);
 }
 

@@ -71,7 +71,7 @@ verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
 	buf_printf(&b, "/reject\"><button type=\"submit\">This was not me: "
 	    "discard the request</button></form>\n<p>The link works once "
 	    "and expires on %s.</p>", when);
-	view_page(w, 200, "Confirm your key", b.data);
+	view_page(w, 200, "Confirm your key", &b);
 	buf_release(&b);
 }
 
@@ -174,6 +174,6 @@ h_index(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	    "<p>APIs: VKS v1 under <code>/vks/v1/</code>, HKP under "
 	    "<code>/pks/</code>, key identifiers under "
 	    "<code>/api/v1/lookup/ADDRESS</code>.</p>");
-	view_page(w, 200, "keydir", b.data);
+	view_page(w, 200, "keydir", &b);
 	buf_release(&b);
 }

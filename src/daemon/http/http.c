@@ -168,8 +168,21 @@ http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
 	struct MHD_Response *mr;
 	enum MHD_Result ret;
 	size_t len, i;
-	char *body = buf_detach(&w->body, &len);
+	char *body;
+	bool hdr_ok = true;
 
+	/* the one check of every append to the body (buf.h): a response
+	 * that did not fit is never sent truncated */
+	if (buf_failed(&w->body)) {
+		log_warnx("%s %s: the response did not fit its buffer",
+		    hr->method, http_log_path(hr->r.path));
+		for (i = 0; i < w->nhdr; i++)
+			free(w->hval[i]);
+		w->nhdr = 0;
+		resp_printf(w, 500, "text/plain; charset=utf-8", "%s\n",
+		    "Internal error: the answer is too large.");
+	}
+	body = buf_detach(&w->body, &len);
 	mr = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
 	if (mr == NULL) {
 		free(body);
@@ -178,11 +191,21 @@ http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
 		return MHD_NO;
 	}
 	if (w->ctype)
-		MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
-		    w->ctype);
+		hdr_ok = MHD_add_response_header(mr,
+		    MHD_HTTP_HEADER_CONTENT_TYPE, w->ctype) == MHD_YES;
 	for (i = 0; i < w->nhdr; i++) {
-		MHD_add_response_header(mr, w->hname[i], w->hval[i]);
+		if (MHD_add_response_header(mr, w->hname[i], w->hval[i]) !=
+		    MHD_YES)
+			hdr_ok = false;
 		free(w->hval[i]);
+	}
+	if (!hdr_ok) {
+		/* a header libmicrohttpd refused: no answer beats a wrong
+		 * one (a lookup without its ETag or content type) */
+		log_warnx("%s %s: a response header was refused", hr->method,
+		    http_log_path(hr->r.path));
+		MHD_destroy_response(mr);
+		return MHD_NO;
 	}
 	hr->status = w->status;
 	hr->sent = len;

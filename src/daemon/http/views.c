@@ -49,11 +49,15 @@ view_html_escape(struct buf *b, const char *s)
 /* Whole page. */
 void
 view_page(struct resp *w, int status, const char *title,
-    const char *body_html)
+    const struct buf *html)
 {
+	const char *body_html = html->data;
+
 	w->status = status;
 	w->ctype = "text/html; charset=utf-8";
 	buf_reset(&w->body);
+	if (buf_failed(html))
+		buf_fail(&w->body);	/* http.c answers 500 */
 	buf_printf(&w->body, "<!doctype html>\n<html lang=\"en\"><head>"
 	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
 	    "content=\"width=device-width\"><title>");
@@ -77,7 +81,7 @@ view_message(struct resp *w, int status, const char *title,
 	buf_addstr(&b, "<p>");
 	view_html_escape(&b, text);
 	buf_addstr(&b, "</p>");
-	view_page(w, status, title, b.data);
+	view_page(w, status, title, &b);
 	buf_release(&b);
 }
 

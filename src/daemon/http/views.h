@@ -16,9 +16,10 @@ struct store_pub;
 
 /* Append s to b with &, <, >, " and ' escaped. */
 void view_html_escape(struct buf *b, const char *s);
-/* A whole HTML page: title (escaped) and a body already in HTML. */
+/* A whole HTML page: title (escaped) and a body already in HTML (a
+ * body whose buffer failed makes the response fail: a 500). */
 void view_page(struct resp *w, int status, const char *title,
-    const char *body_html);
+    const struct buf *html);
 /* A page with a title and one escaped paragraph. */
 void view_message(struct resp *w, int status, const char *title,
     const char *text);

@@ -424,7 +424,7 @@ mail_compose(const struct mail_spec *m, struct buf *out, struct err *e)
 	if (add_common(&tmp, m, e) == -1)
 		goto out;
 	if ((m->natts == 0 ? add_single(&tmp, body) :
-	    add_multi(&tmp, m, body)) == -1 ||
+	    add_multi(&tmp, m, body)) == -1 || buf_failed(&tmp) ||
 	    buf_add(out, tmp.data, tmp.len) == -1) {
 		err_set(e, ERR_TOOBIG, "mail too large");
 		goto out;

@@ -130,7 +130,7 @@ vrun_text(struct vrun *r, struct buf *text, struct err *e)
 	for (i = 0; i < n; i++)
 		if (!(p[i] == '\r' && i + 1 < n && p[i + 1] == '\n'))
 			buf_addch(&t, p[i]);
-	if (buf_add(text, t.data, t.len) == -1)
+	if (buf_failed(&t) || buf_add(text, t.data, t.len) == -1)
 		err_set(e, ERR_TOOBIG, "signed text too large");
 	else
 		rc = 0;

@@ -315,6 +315,11 @@ sq_upload_mark(struct store *s, const char *fpr,
 	for (size_t i = 0; i < n; i++)
 		buf_printf(&lines, "%c%s\n", addrs[i].live ? '+' : '-',
 		    addrs[i].address);
+	if (buf_failed(&lines)) {
+		buf_release(&lines);
+		return err_set(e, ERR_INTERNAL, "upload_mark: addresses too "
+		    "long");
+	}
 	st = sq_prep(w, SQ_UPLOAD_MARK, "UPDATE certs SET upload_hash = ?2, "
 	    "upload_addrs = ?3 WHERE fpr = ?1", e);
 	if (st == NULL) {
