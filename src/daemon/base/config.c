@@ -2,6 +2,9 @@
  * config: defaults, INI file (inih) and flags.  A table of keys keeps the
  * file and the command line in step.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -167,6 +170,8 @@ config_set(struct config *c, const char *key, const char *value,
 	case CFG_STR:
 		if (str_lcpy(p, value, k->len) >= k->len)
 			return err_set(e, ERR_INVALID, "'%s' is too long", key);
+		if (k->off == offsetof(struct config, base_url))
+			c->base_url_set = true;
 		return 0;
 	case CFG_SIZE:
 		if (parse_size(value, &sz) == -1)
@@ -230,10 +235,58 @@ config_load(struct config *c, const char *path, struct err *e)
 	return 0;
 }
 
+/*
+ * The base URL that reaches listen ("HOST:PORT", HOST an IPv4 address or
+ * [IPv6]) from this machine, into url.  A wildcard address is nowhere to
+ * connect to, so it becomes the loopback address of its family.
+ */
+static int
+config_url_of_listen(const char *listen, char *url, size_t sz,
+    struct err *e)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	const char *colon = strrchr(listen, ':');
+	char host[128], *end;
+	size_t hl;
+	long port;
+
+	if (colon == NULL || (hl = (size_t)(colon - listen)) == 0 ||
+	    hl >= sizeof(host))
+		goto bad;
+	memcpy(host, listen, hl);
+	host[hl] = '\0';
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || errno ||
+	    port < 1 || port > 65535)
+		return err_set(e, ERR_INVALID, "bad port in listen '%s': "
+		    "1 to 65535 wanted", listen);
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		host[hl - 1] = '\0';
+		if (inet_pton(AF_INET6, host + 1, &a6) != 1)
+			goto bad;
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6))
+			str_lcpy(host, "[::1]", sizeof(host));
+		else
+			host[hl - 1] = ']';
+	} else if (inet_pton(AF_INET, host, &a4) != 1)
+		goto bad;
+	else if (a4.s_addr == htonl(INADDR_ANY))
+		str_lcpy(host, "127.0.0.1", sizeof(host));
+	if ((size_t)snprintf(url, sz, "http://%s:%ld", host, port) >= sz)
+		goto bad;
+	return 0;
+bad:
+	return err_set(e, ERR_INVALID, "bad listen '%s': HOST:PORT wanted, "
+	    "HOST an IPv4 address or an IPv6 one in brackets", listen);
+}
+
 /* Derive and check. */
 int
 config_finish(struct config *c, struct err *e)
 {
+	char url[sizeof(c->base_url)];
 	size_t n;
 
 	if (c->database[0] == '\0') {
@@ -242,6 +295,14 @@ config_finish(struct config *c, struct err *e)
 		if (n >= sizeof(c->database))
 			return err_set(e, ERR_INVALID, "data_dir too long");
 	}
+	/* checked for every command, so that a bad listen in a config file
+	 * shared by serve and maintain is found by either */
+	if (config_url_of_listen(c->listen, url, sizeof(url), e) == -1)
+		return -1;
+	/* the links in mail and on pages must reach this server: without a
+	 * base_url, they point where it listens */
+	if (!c->base_url_set)
+		str_lcpy(c->base_url, url, sizeof(c->base_url));
 	n = strlen(c->base_url);
 	while (n > 0 && c->base_url[n - 1] == '/')
 		c->base_url[--n] = '\0';

@@ -16,6 +16,7 @@ struct config {
 	char data_dir[1024];
 	char database[1100];	/* store URL; default sqlite:DATA_DIR/keydir.db */
 	char base_url[256];	/* scheme://authority, no trailing slash */
+	bool base_url_set;	/* given (file or flag); else it follows listen */
 	char smtp_url[256];	/* "" = Maildir under DATA_DIR/mail */
 	char smtp_user[128];
 	char smtp_pass[128];
@@ -47,7 +48,9 @@ int config_set(struct config *c, const char *key, const char *value,
     struct err *e);
 /* Read an INI file (keys in any section or none). */
 int config_load(struct config *c, const char *path, struct err *e);
-/* Fill values derived from others (database from data_dir); check. */
+/* Fill values derived from others (database from data_dir; base_url from
+ * listen unless it was set, a wildcard address becoming loopback); check.
+ * ERR_INVALID naming the setting at fault. */
 int config_finish(struct config *c, struct err *e);
 /* Parse "90", "90s", "10m", "2h", "7d" into seconds; -1 when malformed. */
 int64_t config_duration(const char *s);

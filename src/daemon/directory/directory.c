@@ -449,6 +449,32 @@ dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
 	return 0;
 }
 
+/* Inside the transaction: reload c if its stored form changed since it
+ * was parsed outside (a merge in between). */
+int
+dir_recheck(struct daemon *d, struct pgp_cert *c, struct err *e)
+{
+	struct store_cert sc;
+	char fpr[STORE_FPR_LEN + 1];
+	bool same;
+	int rc;
+
+	memset(&sc, 0, sizeof(sc));
+	rc = store_cert_get(d->store, c->fpr, &sc, e);
+	if (rc == 1)
+		return err_set(e, ERR_GONE, "This key is no longer here.");
+	if (rc == -1)
+		return -1;
+	same = sc.full_len == c->full_len &&
+	    memcmp(sc.full, c->full, sc.full_len) == 0;
+	store_cert_release(&sc);
+	if (same)
+		return 0;
+	str_lcpy(fpr, c->fpr, sizeof(fpr));
+	pgp_cert_release(c);
+	return dir_load(d, fpr, c, e);
+}
+
 /* Add the requested addresses, each one the session allows. */
 static int
 dir_add_requested(struct daemon *d, const char *token,
@@ -481,9 +507,19 @@ dir_request_verify(struct daemon *d, int64_t now, const char *token,
 	memset(&c, 0, sizeof(c));
 	if (dir_session_open(d, token, now, fpr, NULL, e) == -1)
 		return -1;
-	if (store_begin(d->store, e) == -1)
+	/* parse in a read transaction, outside the writer's lock; inside,
+	 * only check that the key did not change meanwhile */
+	if (store_begin_read(d->store, e) == -1)
 		return -1;
 	rc = dir_load(d, fpr, &c, e);
+	store_rollback(d->store);
+	if (rc == -1)
+		return -1;
+	if (store_begin(d->store, e) == -1) {
+		pgp_cert_release(&c);
+		return -1;
+	}
+	rc = dir_recheck(d, &c, e);
 	if (rc == 0) {
 		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
 		out->token = xstrdup(token);

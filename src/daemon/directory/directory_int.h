@@ -86,6 +86,10 @@ int dir_mail_reverify(struct daemon *d, const char *addr,
     const struct store_cert *c, const char *tok, int64_t now,
     int64_t expires, struct err *e);
 
+/* Inside a transaction: reload c when its stored form changed since it
+ * was parsed in a read transaction (parse before begin, re-check
+ * inside); ERR_GONE when the key is gone. */
+int dir_recheck(struct daemon *d, struct pgp_cert *c, struct err *e);
 /* load and parse the stored cert fpr (inside a transaction);
  * ERR_GONE when it is not there. */
 int dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,

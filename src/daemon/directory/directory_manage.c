@@ -175,7 +175,8 @@ dir_link_show(struct daemon *d, int64_t now, enum token_kind kind,
 	struct store_token t;
 	int rc;
 
-	if (store_begin(d->store, e) == -1)
+	/* a read transaction: a page view never waits for writers */
+	if (store_begin_read(d->store, e) == -1)
 		return -1;
 	rc = link_check(d, kind, token, now, &t, out, e);
 	store_rollback(d->store);

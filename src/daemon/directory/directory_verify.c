@@ -124,7 +124,10 @@ verify_act(struct daemon *d, int64_t now, enum verify_act act,
 
 	memset(v, 0, sizeof(*v));
 	memset(&c, 0, sizeof(c));
-	if (store_begin(d->store, e) == -1)
+	/* showing the page only reads: a read transaction, never the
+	 * writer's lock */
+	if ((act == VERIFY_SHOW ? store_begin_read(d->store, e) :
+	    store_begin(d->store, e)) == -1)
 		return -1;
 	rc = verify_token(d, token, now, &t, v, e);
 	if (rc == 0 && act != VERIFY_REJECT)

@@ -154,6 +154,24 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 	dir_verify_release(&v);
 }
 
+/*
+ * The gpg --keyserver URL of base_url: hkps:// for https (gpg speaks TLS
+ * only to hkps://), and for http a port said outright, since to gpg
+ * hkp:// alone means port 11371, not 80.
+ */
+static void
+index_keyserver(struct buf *b, const char *base_url)
+{
+	const char *auth = strstr(base_url, "://") + 3;
+	const char *br = strrchr(auth, ']');
+	bool tls = strncmp(base_url, "https://", 8) == 0;
+
+	buf_addstr(b, tls ? "hkps://" : "hkp://");
+	view_html_escape(b, auth);
+	if (!tls && strpbrk(br != NULL ? br : auth, ":/") == NULL)
+		buf_addstr(b, ":80");
+}
+
 /* GET / */
 void
 h_index(struct daemon *d, struct req *r, struct resp *w, const char *rest)
@@ -167,8 +185,8 @@ h_index(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	}
 	buf_init(&b, 64 * 1024);
 	buf_addstr(&b, "<p>A verifying OpenPGP key directory. Upload your key "
-	    "with <code>gpg --keyserver hkp://");
-	view_html_escape(&b, strstr(d->cfg.base_url, "://") + 3);
+	    "with <code>gpg --keyserver ");
+	index_keyserver(&b, d->cfg.base_url);
 	buf_addstr(&b, " --send-keys FINGERPRINT</code>; each address on it "
 	    "gets a mail, and is published only when its owner confirms.</p>"
 	    "<p>APIs: VKS v1 under <code>/vks/v1/</code>, HKP under "

@@ -217,7 +217,7 @@ mailer_note_next(struct mailer *m)
 	int64_t when = 0;
 	int rc;
 
-	if (store_begin(m->s, &e) == -1)
+	if (store_begin_read(m->s, &e) == -1)
 		return;
 	rc = store_outbox_next(m->s, &when, &e);
 	store_rollback(m->s);

@@ -13,7 +13,7 @@
 static struct sq_conn *
 sq_w(struct store *s)
 {
-	return &((struct sq *)s->impl)->w;
+	return sq_conn_for(s);
 }
 
 /* Fill out's subkeys in the order cert_put stored them. */
@@ -303,7 +303,7 @@ sq_upload_mark(struct store *s, const char *fpr,
     const uint8_t hash[STORE_HASH_LEN], const struct store_upload_addr *addrs,
     size_t n, struct err *e)
 {
-	struct sq_conn *w = &((struct sq *)s->impl)->w;
+	struct sq_conn *w = sq_conn_for(s);
 	sqlite3_stmt *st;
 	struct buf lines;
 	int rc;

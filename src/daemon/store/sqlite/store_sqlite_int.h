@@ -91,7 +91,6 @@ struct sq {
 	char *path;
 	pthread_mutex_t wlock;	/* held from begin to commit/rollback */
 	struct sq_batch *batch;	/* the open write transaction; wlock */
-	bool reading;		/* begin_read's transaction is open; wlock */
 	atomic_int nwait;	/* threads waiting to begin */
 	uint64_t nbatches;	/* batches ended (tests); wlock */
 	struct sq_conn w;	/* the one read-write connection */
@@ -153,6 +152,10 @@ int sq_ckpt_start(struct sq *q, struct err *e);
 void sq_ckpt_stop(struct sq *q);
 
 /* store_sqlite_read.c */
+/* The connection the calling thread's calls run on: its read
+ * transaction's reader (begin_read), else the writer's. */
+struct sq_conn *sq_conn_for(struct store *s);
+int sq_end_read(struct sq *q, bool commit, struct err *e);
 int sq_readers_init(struct sq *q, struct err *e);
 void sq_readers_close(struct sq *q);
 int sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],

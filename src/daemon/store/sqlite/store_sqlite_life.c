@@ -25,7 +25,7 @@
 static struct sq_conn *
 sq_w(struct store *s)
 {
-	return &((struct sq *)s->impl)->w;
+	return sq_conn_for(s);
 }
 
 /* Step a data-changing statement; how many rows it changed, or -1. */

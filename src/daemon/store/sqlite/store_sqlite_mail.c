@@ -15,7 +15,7 @@
 static struct sq_conn *
 sq_w(struct store *s)
 {
-	return &((struct sq *)s->impl)->w;
+	return sq_conn_for(s);
 }
 
 /* Step an UPDATE; 1 if it matched no row. */

@@ -170,6 +170,81 @@ sq_reader_put(struct sq *q, struct sq_conn *c)
 	pthread_mutex_unlock(&q->plock);
 }
 
+/*
+ * Read transactions (store_begin_read): the calling thread takes a
+ * reader of its own and opens one snapshot on it; every store call the
+ * thread makes until commit or rollback runs on that reader (sq_conn_for),
+ * so reads never take the writer lock or wait for writers.  The reader is
+ * read-only: a write inside fails.
+ */
+static _Thread_local const struct sq *rtx_owner;
+static _Thread_local unsigned long rtx_gen;
+static _Thread_local struct sq_conn *rtx_conn;
+static _Thread_local bool rtx_borrowed;
+
+/* The thread's read transaction on q, or NULL. */
+static struct sq_conn *
+sq_rtx(const struct sq *q)
+{
+	return rtx_owner == q && rtx_gen == q->gen ? rtx_conn : NULL;
+}
+
+struct sq_conn *
+sq_conn_for(struct store *s)
+{
+	struct sq *q = s->impl;
+	struct sq_conn *c = sq_rtx(q);
+
+	return c != NULL ? c : &q->w;
+}
+
+int
+sq_begin_read(struct store *s, struct err *e)
+{
+	struct sq *q = s->impl;
+	struct sq_conn *c;
+	sqlite3_stmt *st;
+	bool borrowed;
+
+	if (sq_rtx(q) != NULL)
+		return err_set(e, ERR_INTERNAL, "database: nested read");
+	if ((c = sq_reader_take(q, &borrowed, e)) == NULL)
+		return -1;
+	if ((st = sq_prep(c, SQ_BEGIN_READ, "BEGIN DEFERRED", e)) == NULL ||
+	    sq_run(c, st, SQLITE_OK, e) == -1) {
+		if (borrowed)
+			sq_reader_put(q, c);
+		return -1;
+	}
+	rtx_owner = q;
+	rtx_gen = q->gen;
+	rtx_conn = c;
+	rtx_borrowed = borrowed;
+	return 0;
+}
+
+/* End the thread's read transaction, if it has one: 1 if it had none. */
+int
+sq_end_read(struct sq *q, bool commit, struct err *e)
+{
+	struct sq_conn *c = sq_rtx(q);
+	int rc;
+
+	if (c == NULL)
+		return 1;
+	rc = sqlite3_exec(c->db, commit ? "COMMIT" : "ROLLBACK", NULL, NULL,
+	    NULL);
+	if (rc != SQLITE_OK && !sqlite3_get_autocommit(c->db))
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	if (rtx_borrowed)
+		sq_reader_put(q, c);
+	rtx_owner = NULL;
+	rtx_conn = NULL;
+	if (rc != SQLITE_OK && commit)
+		return sq_err(c->db, rc, e);
+	return 0;
+}
+
 /* Open the first reader, so a database readers cannot use fails early. */
 int
 sq_readers_init(struct sq *q, struct err *e)

@@ -301,15 +301,8 @@ sq_commit(struct store *s, struct err *e)
 	bool kept;
 	int rc;
 
-	if (q->reading) {
-		if ((rc = sq_exec(q, SQ_COMMIT, "COMMIT", e)) == -1 &&
-		    !sqlite3_get_autocommit(q->w.db))
-			sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
-		q->reading = false;
-		seq = sq_sync_last(q);
-		pthread_mutex_unlock(&q->wlock);
-		return rc == 0 ? sq_sync_wait(q, seq, e) : -1;
-	}
+	if ((rc = sq_end_read(q, true, e)) != 1)
+		return rc;
 	if (q->batch == NULL)
 		return err_set(e, ERR_INTERNAL, "database: commit without begin");
 	b = sq_part_end(q, true, &kept, e);
@@ -337,13 +330,8 @@ sq_rollback(struct store *s)
 	struct sq_batch *b;
 	bool kept, shared;
 
-	if (q->reading) {
-		if (!sqlite3_get_autocommit(q->w.db))
-			sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
-		q->reading = false;
-		pthread_mutex_unlock(&q->wlock);
+	if (sq_end_read(q, false, NULL) != 1)
 		return;
-	}
 	if ((b = q->batch) == NULL)
 		return;
 	shared = b->n > 1;

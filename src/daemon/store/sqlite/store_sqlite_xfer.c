@@ -15,28 +15,7 @@
 static struct sq_conn *
 sq_w(struct store *s)
 {
-	return &((struct sq *)s->impl)->w;
-}
-
-/*
- * Take the writer and open a deferred transaction that only reads: in WAL
- * mode it sees one snapshot and does not block writers elsewhere.
- */
-int
-sq_begin_read(struct store *s, struct err *e)
-{
-	struct sq *q = s->impl;
-	sqlite3_stmt *st;
-
-	pthread_mutex_lock(&q->wlock);
-	sq_batch_flush(q);
-	if ((st = sq_prep(&q->w, SQ_BEGIN_READ, "BEGIN DEFERRED", e)) ==
-	    NULL || sq_run(&q->w, st, SQLITE_OK, e) == -1) {
-		pthread_mutex_unlock(&q->wlock);
-		return -1;
-	}
-	q->reading = true;
-	return 0;
+	return sq_conn_for(s);
 }
 
 /* Fill c->addrs with the addresses published for c->fpr, sorted. */
