@@ -88,6 +88,7 @@ T_mail  := mail_compose mail_dir
 T_config := config
 T_removal :=
 T_armor :=
+T_atomic := directory_atomic $(T_store)
 UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 

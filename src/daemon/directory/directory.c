@@ -355,6 +355,50 @@ dir_parse(const uint8_t *data, size_t len, const struct pgp_limits *lim,
 	return pgp_parse(data, len, lim, certs, n, e);
 }
 
+/* What one run of an upload's unit of work needs and fills. */
+struct upload_unit {
+	struct pgp_cert *certs;
+	size_t n;
+	struct buf *pub;
+	const uint8_t *hash;
+	bool request_all;
+	int64_t now;
+	char (*own)[EMAIL_MAX + 1];	/* the upload's own addresses */
+	size_t nown;
+	struct dir_upload *out;
+};
+
+/* Store the upload and its session, mails and mark (one unit). */
+static int
+upload_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct upload_unit *u = arg;
+	struct dir_upload *out = u->out;
+	size_t i;
+	int rc;
+
+	dir_upload_release(out);	/* a run starts over */
+	if (u->n > 1)
+		return dir_upload_many(d, u->certs, u->n, u->now, out, e);
+	for (i = 0; i < u->nown; i++)
+		dir_add_addr(out, u->own[i]);
+	if ((rc = dir_store_cert(d, &u->certs[0], u->pub, u->now, e)) == -1)
+		return -1;
+	str_lcpy(out->fpr, u->certs[0].fpr, sizeof(out->fpr));
+	out->revoked = u->certs[0].revoked;
+	/* out holds the upload's own addresses until published ones are
+	 * added: the session and the mark cover just those */
+	rc = dir_session_seal(d, out->fpr, u->now, out, e);
+	if (rc == 0)
+		rc = dir_add_published(d, out->fpr, out, e);
+	if (rc == 0)
+		rc = dir_statuses(d, &u->certs[0], u->request_all, u->now, out,
+		    e);
+	if (rc == 0)
+		rc = dir_upload_mark(d, &u->certs[0], u->hash, out, u->nown, e);
+	return rc;
+}
+
 /* Take an upload. */
 int
 dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
@@ -363,8 +407,9 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 	struct pgp_limits lim = dir_limits(d);
 	struct pgp_cert *certs = NULL;
 	uint8_t hash[crypto_hash_sha256_BYTES];
+	struct upload_unit u;
 	struct buf pub;
-	size_t n = 0, nown = 0;
+	size_t n = 0, i;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -378,42 +423,32 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 	}
 	/* user IDs with line breaks or other control characters were
 	 * refused by pgp_parse, before they could reach mail or HKP lines */
-	if (store_begin(d->store, e) == -1)
-		goto out;
-	if (n > 1)
-		rc = dir_upload_many(d, certs, n, now, out, e);
-	else {
-		/* the upload's own addresses, before merging adds others */
+	memset(&u, 0, sizeof(u));
+	u.certs = certs;
+	u.n = n;
+	u.pub = &pub;
+	u.hash = hash;
+	u.request_all = request_all;
+	u.now = now;
+	u.out = out;
+	if (n == 1) {
+		/* the upload's own addresses, before merging adds others
+		 * (a run again starts from the merged key) */
 		dir_add_uids(&certs[0], out);
-		rc = dir_store_cert(d, &certs[0], &pub, now, e);
+		u.nown = out->naddrs;
+		u.own = xcalloc(u.nown ? u.nown : 1, sizeof(*u.own));
+		for (i = 0; i < u.nown; i++)
+			str_lcpy(u.own[i], out->addrs[i].address,
+			    sizeof(u.own[i]));
 	}
-	if (n == 1 && rc == 0) {
-		str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
-		out->revoked = certs[0].revoked;
-		/* out holds the upload's own addresses until published ones
-		 * are added: the session and the mark cover just those */
-		nown = out->naddrs;
-		rc = dir_session_seal(d, out->fpr, now, out, e);
-		if (rc == 0)
-			rc = dir_add_published(d, out->fpr, out, e);
-		if (rc == 0)
-			rc = dir_statuses(d, &certs[0], request_all, now, out,
-			    e);
-		if (rc == 0)
-			rc = dir_upload_mark(d, &certs[0], hash, out, nown,
-			    e);
-	}
-	if (rc == 0)
-		rc = store_commit(d->store, e);
-	else
-		store_rollback(d->store);
+	rc = dir_atomic(d, upload_unit, &u, e);
+	free(u.own);
 	if (rc == 0 && out->nmails && d->mailer)
 		mailer_kick(d->mailer);
 	if (rc == 0)
 		log_info("upload of %s: %zu address(es), %zu mail(s)",
 		    n > 1 ? "several keys" : out->fpr, out->naddrs,
 		    out->nmails);
-out:
 	pgp_certs_free(certs, n);
 	buf_release(&pub);
 	if (rc == -1)
@@ -493,14 +528,46 @@ dir_add_requested(struct daemon *d, const char *token,
 	return 0;
 }
 
+/* What one run of request-verify's unit of work needs and fills. */
+struct verify_req_unit {
+	struct pgp_cert *c;	/* parsed before the transaction */
+	const char *token;
+	const char *const *addresses;
+	size_t n;
+	int64_t now;
+	struct dir_upload *out;
+};
+
+/* Re-check the key, then mail each requested address (one unit). */
+static int
+verify_req_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct verify_req_unit *u = arg;
+	struct dir_upload *out = u->out;
+
+	dir_upload_release(out);	/* a run starts over */
+	if (dir_recheck(d, u->c, e) == -1)
+		return -1;
+	str_lcpy(out->fpr, u->c->fpr, sizeof(out->fpr));
+	out->token = xstrdup(u->token);
+	out->revoked = u->c->revoked;
+	if (u->c->revoked)
+		return err_set(e, ERR_INVALID, "This key is revoked.");
+	if (dir_add_requested(d, u->token, u->addresses, u->n, u->now, out,
+	    e) == -1 || dir_add_published(d, u->c->fpr, out, e) == -1)
+		return -1;
+	return dir_statuses(d, u->c, true, u->now, out, e);
+}
+
 /* VKS request-verify. */
 int
 dir_request_verify(struct daemon *d, int64_t now, const char *token,
     const char *const *addresses, size_t n, struct dir_upload *out,
     struct err *e)
 {
+	struct verify_req_unit u;
 	struct pgp_cert c;
-	char fpr[41];
+	char fpr[STORE_FPR_LEN + 1];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -515,28 +582,13 @@ dir_request_verify(struct daemon *d, int64_t now, const char *token,
 	store_rollback(d->store);
 	if (rc == -1)
 		return -1;
-	if (store_begin(d->store, e) == -1) {
-		pgp_cert_release(&c);
-		return -1;
-	}
-	rc = dir_recheck(d, &c, e);
-	if (rc == 0) {
-		str_lcpy(out->fpr, c.fpr, sizeof(out->fpr));
-		out->token = xstrdup(token);
-		out->revoked = c.revoked;
-		if (c.revoked)
-			rc = err_set(e, ERR_INVALID, "This key is revoked.");
-	}
-	if (rc == 0)
-		rc = dir_add_requested(d, token, addresses, n, now, out, e);
-	if (rc == 0)
-		rc = dir_add_published(d, c.fpr, out, e);
-	if (rc == 0)
-		rc = dir_statuses(d, &c, true, now, out, e);
-	if (rc == 0)
-		rc = store_commit(d->store, e);
-	else
-		store_rollback(d->store);
+	u.c = &c;
+	u.token = token;
+	u.addresses = addresses;
+	u.n = n;
+	u.now = now;
+	u.out = out;
+	rc = dir_atomic(d, verify_req_unit, &u, e);
 	pgp_cert_release(&c);
 	if (rc == 0 && out->nmails && d->mailer)
 		mailer_kick(d->mailer);

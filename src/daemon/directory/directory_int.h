@@ -20,6 +20,18 @@
 /* unpublish addresses the key c no longer carries alive. */
 int dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e);
 
+/*
+ * One unit of work: store_begin, unit(d, arg, e), store_commit (or
+ * store_rollback when unit fails).  When the store answers ERR_RETRY (it
+ * could not serialise the unit: busy, a serialisation failure), nothing
+ * of it was kept, and the whole unit runs again, a few times with a short
+ * backoff.  So a unit must start from its inputs each time: it resets
+ * whatever it fills in arg.  Returns what the last run returned.
+ */
+typedef int (*dir_unit_fn)(struct daemon *d, void *arg, struct err *e);
+int dir_atomic(struct daemon *d, dir_unit_fn unit, void *arg,
+    struct err *e);
+
 /* Mark the token with hash used: ERR_GONE only when it already was. */
 int dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],
     int64_t now, struct err *e);

@@ -15,37 +15,51 @@
 #define BATCH 100
 #define BATCHES 10	/* per kind per pass: the rest waits for the next */
 
-/* Unpublish addresses whose re-verification went unanswered. */
+/* One batch of a maintenance step: how many rows it took. */
+struct maint_unit {
+	int64_t now;
+	size_t n;
+};
+
+/* Unpublish one batch of addresses whose re-verification went
+ * unanswered (one unit). */
 static int
-maint_stale(struct daemon *d, int64_t now, struct dir_maint *out,
-    struct err *e)
+stale_unit(struct daemon *d, void *arg, struct err *e)
 {
+	struct maint_unit *u = arg;
 	struct store_addr *rows = NULL;
-	size_t n = 0, i, k = 0;
+	size_t i;
 	int rc;
 
-	do {
-		if (store_begin(d->store, e) == -1)
-			return -1;
-		rc = store_addr_stale(d->store, now - d->cfg.reverify_grace,
-		    BATCH, &rows, &n, e);
-		for (i = 0; rc == 0 && i < n; i++) {
-			rc = dir_unpublish(d, rows[i].address, rows[i].fpr, now,
-			    e);
-			if (rc == 0)
-				log_info("unpublished %s from %s: no answer "
-				    "to re-verification", rows[i].address,
-				    rows[i].fpr);
-		}
+	u->n = 0;
+	rc = store_addr_stale(d->store, u->now - d->cfg.reverify_grace, BATCH,
+	    &rows, &u->n, e);
+	for (i = 0; rc == 0 && i < u->n; i++) {
+		rc = dir_unpublish(d, rows[i].address, rows[i].fpr, u->now, e);
 		if (rc == 0)
-			rc = store_commit(d->store, e);
-		else
-			store_rollback(d->store);
-		store_addr_rows_free(rows, n);
-		if (rc == -1)
+			log_info("unpublished %s from %s: no answer to "
+			    "re-verification", rows[i].address, rows[i].fpr);
+	}
+	store_addr_rows_free(rows, u->n);
+	return rc;
+}
+
+/* Run unit in batches of BATCH rows, at most BATCHES; *count adds up
+ * the rows of the batches that committed. */
+static int
+maint_batches(struct daemon *d, dir_unit_fn unit, int64_t now,
+    size_t *count, struct err *e)
+{
+	struct maint_unit u;
+	size_t k = 0;
+
+	do {
+		u.now = now;
+		u.n = 0;
+		if (dir_atomic(d, unit, &u, e) == -1)
 			return -1;
-		out->expired += n;
-	} while (n == BATCH && ++k < BATCHES);
+		*count += u.n;
+	} while (u.n == BATCH && ++k < BATCHES);
 	return 0;
 }
 
@@ -87,43 +101,38 @@ maint_ask(struct daemon *d, const struct store_addr *a, int64_t now,
 	return rc;
 }
 
-/* Ask every address that is due. */
+/* Ask one batch of the addresses that are due (one unit). */
 static int
-maint_due(struct daemon *d, int64_t now, struct dir_maint *out,
-    struct err *e)
+due_unit(struct daemon *d, void *arg, struct err *e)
 {
+	struct maint_unit *u = arg;
 	struct store_addr *rows = NULL;
-	size_t n = 0, i, k = 0;
+	size_t i;
 	int rc;
 
-	do {
-		if (store_begin(d->store, e) == -1)
-			return -1;
-		rc = store_addr_due(d->store, now - d->cfg.reverify_interval,
-		    BATCH, &rows, &n, e);
-		for (i = 0; rc == 0 && i < n; i++)
-			rc = maint_ask(d, &rows[i], now, e);
-		if (rc == 0)
-			rc = store_commit(d->store, e);
-		else
-			store_rollback(d->store);
-		store_addr_rows_free(rows, n);
-		if (rc == -1)
-			return -1;
-		out->asked += n;
-	} while (n == BATCH && ++k < BATCHES);
-	return 0;
+	u->n = 0;
+	rc = store_addr_due(d->store, u->now - d->cfg.reverify_interval, BATCH,
+	    &rows, &u->n, e);
+	for (i = 0; rc == 0 && i < u->n; i++)
+		rc = maint_ask(d, &rows[i], u->now, e);
+	store_addr_rows_free(rows, u->n);
+	return rc;
 }
 
-/* Forget what has expired. */
+struct purge_unit {
+	int64_t now;
+	struct dir_maint *out;
+};
+
+/* Forget what has expired (one unit). */
 static int
-maint_purge(struct daemon *d, int64_t now, struct dir_maint *out,
-    struct err *e)
+purge_unit(struct daemon *d, void *arg, struct err *e)
 {
+	struct purge_unit *u = arg;
+	struct dir_maint *out = u->out;
+	int64_t now = u->now;
 	int rc;
 
-	if (store_begin(d->store, e) == -1)
-		return -1;
 	rc = store_token_purge(d->store, now, &out->tokens, e);
 	if (rc == 0)
 		rc = store_nonce_purge(d->store, now, e);
@@ -138,10 +147,7 @@ maint_purge(struct daemon *d, int64_t now, struct dir_maint *out,
 	if (rc == 0)
 		rc = store_rate_purge(d->store, now - d->cfg.mail_rate,
 		    &out->rates, e);
-	if (rc == 0)
-		return store_commit(d->store, e);
-	store_rollback(d->store);
-	return -1;
+	return rc;
 }
 
 /* One pass of everything scheduled. */
@@ -149,10 +155,12 @@ int
 dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e)
 {
+	struct purge_unit pu = { now, out };
+
 	memset(out, 0, sizeof(*out));
-	if (maint_stale(d, now, out, e) == -1 ||
-	    maint_due(d, now, out, e) == -1 ||
-	    maint_purge(d, now, out, e) == -1)
+	if (maint_batches(d, stale_unit, now, &out->expired, e) == -1 ||
+	    maint_batches(d, due_unit, now, &out->asked, e) == -1 ||
+	    dir_atomic(d, purge_unit, &pu, e) == -1)
 		return -1;
 	if (out->asked || out->expired || out->tokens || out->certs ||
 	    out->mails || out->rates)

@@ -110,35 +110,49 @@ manage_queue(struct daemon *d, const struct store_addr *a,
  * answer is the same whether or not the address is published (no
  * enumeration) or rate limited.
  */
+struct manage_unit {
+	const char *address;	/* normalised */
+	int64_t now;
+	bool mail;		/* a mail was queued */
+};
+
+/* The rate check and the mail it allows, in one unit. */
+static int
+manage_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct manage_unit *u = arg;
+	char bucket[EMAIL_MAX + 8];
+	struct store_addr a;
+	int64_t last = 0;
+	int rc;
+
+	u->mail = false;
+	/* its own rate bucket: confirmations and removal links must not
+	 * starve each other */
+	snprintf(bucket, sizeof(bucket), "manage %s", u->address);
+	rc = store_addr_get(d->store, u->address, &a, e);
+	if (rc == 0 && (rc = store_rate_get(d->store, bucket, &last, e)) != -1)
+		u->mail = rc == 1 || u->now - last >= d->cfg.mail_rate;
+	if (rc != -1 && u->mail)
+		rc = manage_queue(d, &a, bucket, u->now, e);
+	return rc == -1 ? -1 : 0;
+}
+
 int
 dir_manage_request(struct daemon *d, int64_t now, const char *address,
     struct err *e)
 {
-	char norm[EMAIL_MAX + 1], bucket[EMAIL_MAX + 8];
-	struct store_addr a;
-	int64_t last = 0;
-	int rc;
-	bool mail = false;
+	char norm[EMAIL_MAX + 1];
+	struct manage_unit u;
 
 	if (email_normalize(address, norm, sizeof(norm), e) == -1)
 		return -1;
-	if (store_begin(d->store, e) == -1)
+	u.address = norm;
+	u.now = now;
+	u.mail = false;
+	if (dir_atomic(d, manage_unit, &u, e) == -1)
 		return -1;
-	/* its own rate bucket: confirmations and removal links must not
-	 * starve each other */
-	snprintf(bucket, sizeof(bucket), "manage %s", norm);
-	rc = store_addr_get(d->store, norm, &a, e);
-	if (rc == 0 && (rc = store_rate_get(d->store, bucket, &last, e)) != -1)
-		mail = rc == 1 || now - last >= d->cfg.mail_rate;
-	if (rc != -1 && mail)
-		rc = manage_queue(d, &a, bucket, now, e);
-	if (rc == -1) {
-		store_rollback(d->store);
-		return -1;
-	}
-	if (store_commit(d->store, e) == -1)
-		return -1;
-	if (mail && d->mailer)
+	if (u.mail && d->mailer)
 		mailer_kick(d->mailer);
 	return 0;
 }
@@ -187,27 +201,39 @@ dir_link_show(struct daemon *d, int64_t now, enum token_kind kind,
  * POST on a link.  TOKEN_MANAGE: unpublish.  TOKEN_REVERIFY: yes keeps the
  * address and restarts its interval; no unpublishes it at once.
  */
+struct link_unit {
+	enum token_kind kind;
+	const char *token;
+	bool yes;
+	int64_t now;
+	struct dir_link *out;
+};
+
+/* Use the link and act on it, in one unit. */
+static int
+link_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct link_unit *u = arg;
+	struct dir_link *out = u->out;
+	struct store_token t;
+
+	if (link_check(d, u->kind, u->token, u->now, &t, out, e) == -1 ||
+	    dir_token_use(d, t.hash, u->now, e) == -1)
+		return -1;
+	if (u->kind == TOKEN_REVERIFY && u->yes)
+		return store_addr_confirmed(d->store, out->address, u->now,
+		    e) == 0 ? 0 : -1;
+	return dir_unpublish(d, out->address, out->fpr, u->now, e);
+}
+
 int
 dir_link_act(struct daemon *d, int64_t now, enum token_kind kind,
     const char *token, bool yes, struct dir_link *out, struct err *e)
 {
-	struct store_token t;
+	struct link_unit u = { kind, token, yes, now, out };
 	int rc;
 
-	if (store_begin(d->store, e) == -1)
-		return -1;
-	rc = link_check(d, kind, token, now, &t, out, e);
-	if (rc == 0)
-		rc = dir_token_use(d, t.hash, now, e);
-	if (rc == 0 && kind == TOKEN_REVERIFY && yes)
-		rc = store_addr_confirmed(d->store, out->address, now, e) == 0 ?
-		    0 : -1;
-	else if (rc == 0)
-		rc = dir_unpublish(d, out->address, out->fpr, now, e);
-	if (rc == 0)
-		rc = store_commit(d->store, e);
-	else
-		store_rollback(d->store);
+	rc = dir_atomic(d, link_unit, &u, e);
 	if (rc == 0)
 		log_info("%s %s for %s", kind == TOKEN_REVERIFY && yes ?
 		    "re-verified" : "unpublished", out->address, out->fpr);

@@ -135,6 +135,29 @@ rebuild_free(struct rebuild_key *ks, size_t n)
 	free(ks);
 }
 
+struct rebuild_unit {
+	struct rebuild_key *ks;
+	size_t n;
+	int64_t now;
+	struct dir_rebuilt *out;
+	size_t keys;		/* out->keys before the batch */
+};
+
+/* Write the keys of a batch that changed (one unit). */
+static int
+rebuild_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct rebuild_unit *u = arg;
+	size_t i;
+
+	u->out->keys = u->keys;		/* a run starts over */
+	for (i = 0; i < u->n; i++)
+		if (u->ks[i].c.full != NULL &&
+		    rebuild_write(d, &u->ks[i], u->now, u->out, e) == -1)
+			return -1;
+	return 0;
+}
+
 /* Rebuild one batch of rows. */
 static int
 rebuild_batch(struct daemon *d, struct store_cert *rows, size_t n,
@@ -149,17 +172,11 @@ rebuild_batch(struct daemon *d, struct store_cert *rows, size_t n,
 		rebuild_build(d, &ks[i], out);
 	}
 	out->seen += n;
-	if (store_begin(d->store, e) == -1) {
-		rebuild_free(ks, n);
-		return -1;
+	{
+		struct rebuild_unit u = { ks, n, now, out, out->keys };
+
+		rc = dir_atomic(d, rebuild_unit, &u, e);
 	}
-	for (i = 0; rc == 0 && i < n; i++)
-		if (ks[i].c.full != NULL)
-			rc = rebuild_write(d, &ks[i], now, out, e);
-	if (rc == 0)
-		rc = store_commit(d->store, e);
-	else
-		store_rollback(d->store);
 	rebuild_free(ks, n);
 	return rc;
 }

@@ -39,14 +39,14 @@ claimed_fpr(const uint8_t *msg, size_t len, char fpr[41], struct err *e)
 	return rc;
 }
 
-/* A copy of the stored key fpr, read in a short transaction. */
+/* A copy of the stored key fpr, from a read transaction. */
 static int
 load_cert(struct daemon *d, const char *fpr, struct store_cert *sc,
     struct err *e)
 {
 	int rc;
 
-	if (store_begin(d->store, e) == -1)
+	if (store_begin_read(d->store, e) == -1)
 		return -1;
 	rc = store_cert_get(d->store, fpr, sc, e);
 	store_rollback(d->store);
@@ -195,6 +195,27 @@ remove_apply(struct daemon *d, const struct removal *r,
 	return remove_addrs(d, r, now, e);
 }
 
+struct remove_unit {
+	const char *fpr;
+	const char *etag;	/* of the key the signature was checked on */
+	const struct removal *r;
+	const struct pgp_cert *tomb;
+	int64_t now;
+	struct dir_removed *out;
+};
+
+/* The key is still the one checked; remove (one unit). */
+static int
+remove_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct remove_unit *u = arg;
+
+	memset(u->out, 0, sizeof(*u->out));
+	if (still_same(d, u->fpr, u->etag, e) == -1)
+		return -1;
+	return remove_apply(d, u->r, u->tomb, u->now, u->out, e);
+}
+
 /* POST /api/v1/remove */
 int
 dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg,
@@ -216,14 +237,10 @@ dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg,
 	    e) == -1)
 		return -1;
 	rc = statement_check(&r, &who, auth, now, e);
-	if (rc == 0 && (rc = store_begin(d->store, e)) == 0) {
-		rc = still_same(d, fpr, etag, e);
-		if (rc == 0)
-			rc = remove_apply(d, &r, &tomb, now, out, e);
-		if (rc == 0)
-			rc = store_commit(d->store, e);
-		else
-			store_rollback(d->store);
+	if (rc == 0) {
+		struct remove_unit u = { fpr, etag, &r, &tomb, now, out };
+
+		rc = dir_atomic(d, remove_unit, &u, e);
 	}
 	if (rc == 0)
 		log_info("signed removal of %s: %s", fpr, out->tombstone ?

@@ -108,50 +108,84 @@ verify_publish(struct daemon *d, const struct pgp_cert *c,
 	return dir_republish(d, c, now, e);
 }
 
+/* One run of a confirmation link's work. */
+struct verify_unit {
+	enum verify_act want;	/* what was asked */
+	enum verify_act act;	/* what was done: SHOW when effects changed */
+	const char *token;
+	const char *expect;
+	int64_t now;
+	struct dir_verify *v;
+	struct pgp_cert c;
+};
+
+/* Check the token and the key; then use the token and publish. */
+static int
+verify_unit(struct daemon *d, void *arg, struct err *e)
+{
+	struct verify_unit *u = arg;
+	struct dir_verify *v = u->v;
+	struct store_token t;
+
+	/* a run starts over */
+	dir_verify_release(v);
+	memset(v, 0, sizeof(*v));
+	pgp_cert_release(&u->c);
+	u->act = u->want;
+	if (verify_token(d, u->token, u->now, &t, v, e) == -1)
+		return -1;
+	if (u->act == VERIFY_REJECT)
+		return dir_token_use(d, t.hash, u->now, e);
+	if (dir_load(d, v->fpr, &u->c, e) == -1)
+		return -1;
+	if (u->c.revoked || !dir_uid_live(&u->c, v->address))
+		return err_set(e, ERR_GONE, "The key no longer carries this "
+		    "address, or it was revoked.");
+	if (verify_effects(d, v, e) == -1)
+		return -1;
+	if (u->act == VERIFY_CONFIRM && u->expect != NULL &&
+	    strcmp(u->expect, v->effects) != 0) {
+		/* another address may have been confirmed in between */
+		v->changed = true;
+		u->act = VERIFY_SHOW;
+	}
+	if (u->act == VERIFY_SHOW)
+		return 0;
+	if (dir_token_use(d, t.hash, u->now, e) == -1)
+		return -1;
+	return verify_publish(d, &u->c, v, u->now, e);
+}
+
 /*
  * Act on the confirmation link.  A confirmation whose page showed other
  * effects (expect) than confirming has now does nothing but say so
- * (v->changed): another address may have been confirmed in between.
+ * (v->changed).  Showing the page only reads: a read transaction, never
+ * the writer's lock.
  */
 static int
 verify_act(struct daemon *d, int64_t now, enum verify_act act,
     const char *token, const char *expect, struct dir_verify *v,
     struct err *e)
 {
-	struct store_token t;
-	struct pgp_cert c;
+	struct verify_unit u;
 	int rc;
 
 	memset(v, 0, sizeof(*v));
-	memset(&c, 0, sizeof(c));
-	/* showing the page only reads: a read transaction, never the
-	 * writer's lock */
-	if ((act == VERIFY_SHOW ? store_begin_read(d->store, e) :
-	    store_begin(d->store, e)) == -1)
-		return -1;
-	rc = verify_token(d, token, now, &t, v, e);
-	if (rc == 0 && act != VERIFY_REJECT)
-		rc = dir_load(d, v->fpr, &c, e);
-	if (rc == 0 && act != VERIFY_REJECT && (c.revoked ||
-	    !dir_uid_live(&c, v->address)))
-		rc = err_set(e, ERR_GONE, "The key no longer carries this "
-		    "address, or it was revoked.");
-	if (rc == 0 && act != VERIFY_REJECT)
-		rc = verify_effects(d, v, e);
-	if (rc == 0 && act == VERIFY_CONFIRM && expect != NULL &&
-	    strcmp(expect, v->effects) != 0) {
-		v->changed = true;
-		act = VERIFY_SHOW;
-	}
-	if (rc == 0 && act != VERIFY_SHOW)
-		rc = dir_token_use(d, t.hash, now, e);
-	if (rc == 0 && act == VERIFY_CONFIRM)
-		rc = verify_publish(d, &c, v, now, e);
-	if (rc == 0 && act != VERIFY_SHOW)
-		rc = store_commit(d->store, e);
-	else
+	memset(&u, 0, sizeof(u));
+	u.want = act;
+	u.token = token;
+	u.expect = expect;
+	u.now = now;
+	u.v = v;
+	if (act == VERIFY_SHOW) {
+		if (store_begin_read(d->store, e) == -1)
+			return -1;
+		rc = verify_unit(d, &u, e);
 		store_rollback(d->store);
-	pgp_cert_release(&c);
+	} else
+		rc = dir_atomic(d, verify_unit, &u, e);
+	pgp_cert_release(&u.c);
+	act = u.act;
 	if (rc == 0 && act == VERIFY_CONFIRM)
 		log_info("published %s for %s%s%s", v->address, v->fpr,
 		    v->prev_fpr[0] ? ", replacing " : "", v->prev_fpr);

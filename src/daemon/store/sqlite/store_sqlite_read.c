@@ -39,12 +39,14 @@ static const char *const sq_lookup_sql[SQ_NREAD] = {
 	    "WHERE a.address = ?1",
 	[SQ_BY_UPLOAD] = "SELECT fpr, revoked, upload_addrs FROM certs "
 	    "WHERE upload_hash = ?1 LIMIT 1",
+	/* the token kind and the statuses are bound (?5..?8), so the
+	 * enums' values live only in store.h */
 	[SQ_ADDR_STATUS] = "SELECT CASE WHEN EXISTS (SELECT 1 FROM addresses "
 	    "a JOIN certs c ON c.id = a.cid WHERE a.address = ?2 AND "
-	    "c.fpr = ?1) THEN 2 WHEN EXISTS (SELECT 1 "
-	    "FROM tokens WHERE fpr = ?1 AND address = ?2 AND kind = 2 AND "
+	    "c.fpr = ?1) THEN ?6 WHEN EXISTS (SELECT 1 "
+	    "FROM tokens WHERE fpr = ?1 AND address = ?2 AND kind = ?5 AND "
 	    "used = 0 AND expires > ?3) AND EXISTS (SELECT 1 FROM mail_rate "
-	    "WHERE address = ?2 AND last > ?4) THEN 1 ELSE 0 END",
+	    "WHERE address = ?2 AND last > ?4) THEN ?7 ELSE ?8 END",
 	[SQ_PUB_ADDRS] = "SELECT address FROM addresses WHERE cid = "
 	    "(SELECT id FROM certs WHERE fpr = ?1) ORDER BY address",
 };
@@ -390,6 +392,10 @@ sq_addr_status(struct sq_conn *c, const char *fpr, const char *address,
 	rc |= sqlite3_bind_text(q, 2, address, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_int64(q, 3, now);
 	rc |= sqlite3_bind_int64(q, 4, rate_since);
+	rc |= sqlite3_bind_int(q, 5, TOKEN_VERIFY);
+	rc |= sqlite3_bind_int(q, 6, STORE_PUBLISHED);
+	rc |= sqlite3_bind_int(q, 7, STORE_PENDING);
+	rc |= sqlite3_bind_int(q, 8, STORE_UNPUBLISHED);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(q);
 	if (rc == SQLITE_ROW)
