@@ -113,7 +113,8 @@ struct verify_unit {
 	enum verify_act want;	/* what was asked */
 	enum verify_act act;	/* what was done: SHOW when effects changed */
 	const char *token;
-	const char *expect;
+	const char *expect;	/* NULL, or expect_buf */
+	char expect_buf[sizeof(((struct dir_verify *)0)->effects)];
 	int64_t now;
 	struct dir_verify *v;
 	struct pgp_cert c;
@@ -174,7 +175,13 @@ verify_act(struct daemon *d, int64_t now, enum verify_act act,
 	memset(&u, 0, sizeof(u));
 	u.want = act;
 	u.token = token;
+	/* a copy: expect may point into v, which each run clears (one
+	 * too long to be a digest cannot, and compares unequal as it is) */
 	u.expect = expect;
+	if (expect != NULL && strlen(expect) < sizeof(u.expect_buf)) {
+		str_lcpy(u.expect_buf, expect, sizeof(u.expect_buf));
+		u.expect = u.expect_buf;
+	}
 	u.now = now;
 	u.v = v;
 	if (act == VERIFY_SHOW) {
