@@ -87,6 +87,7 @@ T_store_batch := $(T_store)
 T_directory := directory directory_atomic directory_import directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)
+T_http := routes h_keys h_upload h_verify h_manage views http $(T_directory)
 T_mail  := mail_compose mail_dir
 T_config := config
 T_removal :=
