@@ -84,6 +84,7 @@ T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify
 T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt
 T_store_life := $(T_store)
 T_store_batch := $(T_store)
+T_store_conf := $(T_store)
 T_directory := directory directory_atomic directory_import directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)

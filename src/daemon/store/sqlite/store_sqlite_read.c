@@ -319,6 +319,36 @@ sq_lookup_more(sqlite3_stmt *st, struct store_pub *out)
 	return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
+/*
+ * Open a snapshot on reader c for a read of several statements, unless c
+ * is already in one (a read transaction of this thread): 1 when opened
+ * (end it with sq_snap_end), 0 when not needed, -1 on error.
+ */
+static int
+sq_snap_begin(struct sq_conn *c, struct err *e)
+{
+	sqlite3_stmt *st;
+
+	if (!sqlite3_get_autocommit(c->db))
+		return 0;
+	if ((st = sq_prep(c, SQ_BEGIN_READ, "BEGIN DEFERRED", e)) == NULL ||
+	    sq_run(c, st, SQLITE_OK, e) == -1)
+		return -1;
+	return 1;
+}
+
+static void
+sq_snap_end(struct sq_conn *c, int opened)
+{
+	sqlite3_stmt *st;
+
+	if (opened != 1)
+		return;
+	if ((st = sq_prep(c, SQ_COMMIT, "COMMIT", NULL)) == NULL ||
+	    sq_run(c, st, SQLITE_OK, NULL) == -1)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
 /* One indexed read; copies out what to serve. */
 int
 sq_lookup(struct store *s, enum store_by by, const char *key,
@@ -329,7 +359,7 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 	sqlite3_stmt *st;
 	enum sq_slot slot;
 	bool borrowed = false;
-	int rc, ret = -1;
+	int rc, ret = -1, snap = 0;
 
 	memset(out, 0, sizeof(*out));
 	switch (by) {
@@ -353,12 +383,21 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE && slot == SQ_BY_FPR) {
+		/* not a primary's: ask again, as a primary and then as a
+		 * subkey, in one snapshot, or a unit that turns one into the
+		 * other between the two reads would make the key vanish */
 		sqlite3_reset(st);
-		slot = SQ_BY_SUBFPR;
-		st = c->st[slot];
-		rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_step(st);
+		if ((snap = sq_snap_begin(c, e)) == -1)
+			goto out;
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_DONE) {
+			sqlite3_reset(st);
+			slot = SQ_BY_SUBFPR;
+			st = c->st[slot];
+			rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+			if (rc == SQLITE_OK)
+				rc = sqlite3_step(st);
+		}
 	}
 	if (rc == SQLITE_ROW) {
 		sq_pub_row(st, out);
@@ -374,6 +413,8 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 	}
 	/* Reset now: a pending statement would pin its WAL snapshot. */
 	sqlite3_reset(st);
+	sq_snap_end(c, snap);
+out:
 	if (borrowed)
 		sq_reader_put(q, c);
 	return ret;
@@ -474,11 +515,18 @@ sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	sqlite3_stmt *st;
 	bool borrowed = false;
 	char *lines = NULL;
-	int rc, ret = -1;
+	int rc, ret = -1, snap;
 
 	memset(out, 0, sizeof(*out));
 	if ((c = sq_reader_take(q, &borrowed, e)) == NULL)
 		return -1;
+	/* the key and each address's status from one snapshot: one query
+	 * per address, and a unit may commit between two of them */
+	if ((snap = sq_snap_begin(c, e)) == -1) {
+		if (borrowed)
+			sq_reader_put(q, c);
+		return -1;
+	}
 	st = c->st[SQ_BY_UPLOAD];
 	rc = sq_bind_bytes(st, 1, hash, STORE_HASH_LEN);
 	if (rc == SQLITE_OK)
@@ -498,6 +546,7 @@ sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	free(lines);
 	if (ret == -1)
 		store_upload_view_release(out);
+	sq_snap_end(c, snap);
 	if (borrowed)
 		sq_reader_put(q, c);
 	return ret;
