@@ -1,13 +1,15 @@
 /*
  * main: keydird's command line.  Fixed order: defaults, config file,
- * flags; then the data directory, the store, the mailer, the listener;
- * then wait for SIGTERM or SIGINT and shut down in reverse.
+ * flags; then the listening socket, the data directory and its lock, the
+ * store, the mailer, the server; then wait for SIGTERM or SIGINT and shut
+ * down in reverse.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,9 +18,11 @@
 
 #include <sodium.h>
 
+#include "admin.h"
 #include "config.h"
 #include "daemon.h"
 #include "http.h"
+#include "lockfile.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
@@ -36,6 +40,7 @@ static const char usage_text[] =
     "       keydird export [the same options] > FILE\n"
     "       keydird import [the same options] [FILE | -]\n"
     "       keydird republish [the same options]\n"
+    "       keydird state [the same options] [FPR | --keys | --outbox]\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -44,7 +49,8 @@ static const char usage_text[] =
     "  --config FILE      INI file with the keys below (flags override it)\n"
     "  --listen ADDR:PORT where to serve HTTP (listen; 127.0.0.1:8080)\n"
     "  --data-dir DIR     database and Maildir (data_dir; ./var)\n"
-    "  --base-url URL     public URL used in mails (base_url)\n"
+    "  --base-url URL     public URL used in links (base_url; without it,\n"
+    "                     http://LISTEN, a wildcard address as loopback)\n"
     "  --smtp URL         smtp:// or smtps:// server (smtp_url); without\n"
     "                     it mail goes to DATA_DIR/mail, a Maildir\n"
     "  --mail-from ADDR   sender of every mail (mail_from)\n"
@@ -67,15 +73,56 @@ static const char usage_text[] =
     "\n"
     "keydird republish computes every key's published form, key index\n"
     "and published addresses again by this keydird's rules (run it once\n"
-    "after an upgrade that changed them); it may run while serve does.\n";
+    "after an upgrade that changed them); it may run while serve does.\n"
+    "\n"
+    "keydird state prints what the data directory holds, as JSON, and\n"
+    "changes nothing: its row counts; with FPR, that key with its key\n"
+    "ids, addresses and tokens (exit 1 if there is none); with --keys,\n"
+    "every key so (one a line); with --outbox, every outbox row without\n"
+    "its message (one a line).  It may run while serve does.\n";
+
+/*
+ * A mistake on the command line: one line that names it and a hint,
+ * rather than the whole usage with the mistake above it.  Returns -1.
+ */
+static int __attribute__((format(printf, 1, 2)))
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("keydird: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs("\nTry 'keydird --help'.\n", stderr);
+	return -1;
+}
+
+/* The option getopt_long stopped at: '?' unknown, ':' without its value. */
+static int
+bad_option(int ch, char **argv)
+{
+	const char *opt = argv[optind - 1];
+
+	if (ch == ':')
+		return usage_error("option '%s' needs a value", opt);
+	/* keydird has no short options; within "-xy" optind is still on
+	 * the argument before */
+	if (optopt != 0 && strncmp(opt, "--", 2) != 0)
+		return usage_error("unknown option '-%c'", optopt);
+	return usage_error("unknown option '%.*s'", (int)strcspn(opt, "="),
+	    opt);
+}
 
 /*
  * Read the command line into c; --now (maintain only) into *now; with
- * file (import only), at most one operand into *file.
+ * file (import, state), at most one operand into *file; with view (state
+ * only), what to show (--keys, --outbox, or the key in *file).  -1 after
+ * a usage error is printed.
  */
 static int
 parse_args(int argc, char **argv, struct config *c, int64_t *now,
-    const char **file)
+    const char **file, enum xfer_view *view)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -86,6 +133,9 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 		{ "mail-from", required_argument, NULL, 'f' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "now", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "keys", no_argument, NULL, 'K' },
+		{ "outbox", no_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 }
 	};
 	static const char *keys[128];
@@ -98,17 +148,35 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 	keys['b'] = "base_url";
 	keys['s'] = "smtp_url";
 	keys['f'] = "mail_from";
-	/* the config file first, wherever --config stands */
-	for (optind = 1; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;)
+	/* the config file first, wherever --config stands; ':' first in
+	 * optstring: getopt_long prints nothing and tells '?' from ':' */
+	for (optind = 1; (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1;)
 		if (ch == 'c' && config_load(c, optarg, &e) == -1)
 			log_fatalx("%s", e.msg);
-		else if (ch == '?')
-			return -1;
-	for (optind = 1; (ch = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
+		else if (ch == '?' || ch == ':')
+			return bad_option(ch, argv);
+		else if (ch == 'h') {
+			fputs(usage_text, stdout);
+			exit(0);
+		}
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		if (ch == 'c')
 			continue;
+		if (ch == 'n' && now == NULL)
+			return usage_error("'--now' is for keydird maintain");
+		if ((ch == 'K' || ch == 'O') && view == NULL)
+			return usage_error("'%s' is for keydird state",
+			    argv[optind - 1]);
+		if (ch == 'K' || ch == 'O') {
+			if (*view != XFER_VIEW_COUNTS)
+				return usage_error("give one of FPR, --keys "
+				    "and --outbox");
+			*view = ch == 'K' ? XFER_VIEW_KEYS : XFER_VIEW_OUTBOX;
+			continue;
+		}
 		if (ch == 'n') {
-			if (now == NULL || (*now = str_rfc3339(optarg)) == -1)
+			if ((*now = str_rfc3339(optarg)) == -1)
 				log_fatalx("--now wants an RFC 3339 UTC time, "
 				    "like 2026-01-31T12:00:00Z");
 			continue;
@@ -123,11 +191,19 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 		} else if (config_set(c, keys[ch], optarg, &e) == -1)
 			log_fatalx("%s", e.msg);
 	}
-	if (config_finish(c, &e) == -1)
-		log_fatalx("%s", e.msg);
 	if (file != NULL && optind + 1 == argc)
 		*file = argv[optind++];
-	return optind == argc ? 0 : -1;
+	if (view != NULL && file != NULL && *file != NULL) {
+		if (*view != XFER_VIEW_COUNTS)
+			return usage_error("give one of FPR, --keys and "
+			    "--outbox");
+		*view = XFER_VIEW_KEY;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	if (config_finish(c, &e) == -1)
+		log_fatalx("%s", e.msg);
+	return 0;
 }
 
 /* Make the data directory (0700) if it is not there. */
@@ -165,9 +241,15 @@ serve(struct daemon *d)
 	struct err e;
 	char maildir[1100], keyfile[1100];
 	sigset_t set;
-	int sig = 0;
+	int fd, sig = 0;
 
+	/* first, so that a busy port or a data directory in use changes
+	 * nothing; the lock is held until the process ends */
+	if ((fd = http_listen(d->cfg.listen, &e)) == -1)
+		log_fatalx("%s", e.msg);
 	make_dirs(&d->cfg);
+	if (lockfile_take(d->cfg.data_dir, &e) == -1)
+		log_fatalx("%s", e.msg);
 	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
 	if (dir_session_key(d, keyfile, &e) == -1)
 		log_fatalx("%s", e.msg);
@@ -186,7 +268,7 @@ serve(struct daemon *d)
 		log_fatalx("%s", e.msg);
 	if ((sched = scheduler_start(d, &e)) == NULL)
 		log_fatalx("%s", e.msg);
-	h = http_start(d, d->cfg.listen, d->cfg.threads, d->cfg.max_body, &e);
+	h = http_start(d, fd, d->cfg.threads, d->cfg.max_body, &e);
 	if (h == NULL)
 		log_fatalx("%s", e.msg);
 	log_info("serving on http://%s (base url %s, mail %s)", d->cfg.listen,
@@ -313,8 +395,11 @@ republish(struct daemon *d)
 
 /* Run the command cmd with the parsed options. */
 static int
-run(struct daemon *d, const char *cmd, int64_t now, const char *file)
+run(struct daemon *d, const char *cmd, int64_t now, const char *file,
+    enum xfer_view view)
 {
+	if (!strcmp(cmd, "state"))
+		return admin_state(d, view, file);
 	if (!strcmp(cmd, "serve"))
 		return serve(d);
 	if (!strcmp(cmd, "maintain"))
@@ -330,7 +415,8 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "serve", "maintain", "export",
-	    "import", "republish" };
+	    "import", "republish", "state" };
+	enum xfer_view view = XFER_VIEW_COUNTS;
 	struct daemon d;
 	const char *file = NULL;
 	int64_t now;
@@ -358,8 +444,15 @@ main(int argc, char **argv)
 	for (i = 0; argc >= 2 && i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i]))
 			break;
-	if (argc < 2 || i == sizeof(cmds) / sizeof(cmds[0])) {
-		fputs(usage_text, stderr);
+	if (argc < 2) {
+		usage_error("no command given");
+		return 2;
+	}
+	if (i == sizeof(cmds) / sizeof(cmds[0])) {
+		if (argv[1][0] == '-')
+			usage_error("no command given before '%s'", argv[1]);
+		else
+			usage_error("unknown command '%s'", argv[1]);
 		return 2;
 	}
 	if (sodium_init() < 0)
@@ -371,9 +464,8 @@ main(int argc, char **argv)
 	now = time(NULL);
 	if (parse_args(argc - 1, argv + 1, &d.cfg,
 	    !strcmp(argv[1], "maintain") ? &now : NULL,
-	    !strcmp(argv[1], "import") ? &file : NULL) == -1) {
-		fputs(usage_text, stderr);
+	    !strcmp(argv[1], "import") || !strcmp(argv[1], "state") ? &file :
+	    NULL, !strcmp(argv[1], "state") ? &view : NULL) == -1)
 		return 2;
-	}
-	return run(&d, argv[1], now, file);
+	return run(&d, argv[1], now, file, view);
 }

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 03-refusals: every way a request is refused, with the status and the
-# message a user sees, and proof that nothing changed: the database row
-# counts (certs, addresses, outbox, tokens) and the Maildir are the same.
+# message a user sees, and proof that nothing changed: the counts of keys,
+# addresses, outbox rows and tokens (keydird state) and the Maildir are the
+# same.
 . "$(dirname "$0")/lib.sh"
 
 KP=$(free_port)
@@ -16,14 +17,14 @@ mk_gnupghome S "$KP"
 
 # snapshot / unchanged: the state before and the check after a refusal.
 snapshot() {
-	SNAP="$(db_counts "$DATA")|$(mail_count "$MD")"
+	SNAP="$(state_counts "$DATA")|$(mail_count "$MD")"
 }
 unchanged() {
 	local now
 	# a refused request must not queue mail: give the mailer a moment to
 	# show what it would have delivered
-	now="$(db_counts "$DATA")|$(mail_count "$MD")"
-	is "$now" "$SNAP" "$1: nothing changed (certs addresses outbox tokens|mails)"
+	now="$(state_counts "$DATA")|$(mail_count "$MD")"
+	is "$now" "$SNAP" "$1: nothing changed (keys addresses outbox tokens|mails)"
 }
 # hkp_add URL FILE: POST /pks/add keytext=FILE (form-encoded)
 hkp_add() {
@@ -111,7 +112,8 @@ is "$(http HEAD "$GLINK" -I)" 200 "HEAD on the link: 200"
 is "$(http GET "$URL/vks/v1/by-email/grace%40example.org")" 404 \
     "GET on the link does not publish"
 unchanged "GET on the link"
-is "$(sql "$DATA" "SELECT used FROM tokens WHERE address = 'grace@example.org'")" 0 \
+is "$(key_state "$DATA" "$G" '[.tokens[] | select(.address == "grace@example.org")
+    | "\(.kind) \(.used)"] | join(",")')" "verify 0" \
     "GET on the link leaves the token unused"
 
 is "$(confirm "$GLINK")" 200 "POST on the link publishes"
@@ -134,25 +136,35 @@ like "$(body)" "not valid" "... the page says not valid"
 is "$(http POST "$URL/verify/short")" 404 "a malformed token: 404"
 is "$(http POST "$GLINK/whatever")" 404 "LINK/whatever: 404"
 
-# expired: make the token old while the server runs (WAL)
+# expired: a second server whose links live 3 s (token_ttl=3s)
+KP3=$(free_port)
+DATA3=$T_DIR/data3
+start_keydird "$KP3" "$DATA3" "$T_DIR/keydird3.log" --set token_ttl=3s ||
+    bail "keydird with token_ttl=3s starts"
+URL3=$KD_URL
 H=$(gen_key "$A" 'Heidi <heidi@example.org>')
 g "$A" --export --armor "$H" >"$T_DIR/heidi.asc"
-vks_upload "$URL" "$T_DIR/heidi.asc" >/dev/null
-vks_request "$URL" "$(jq -r .token "$T_DIR/body")" heidi@example.org >/dev/null
-wait_until 20 has_mail "$MD" heidi@example.org
-HLINK=$(link_of "$(mail_to "$MD" heidi@example.org)")
-sql "$DATA" "UPDATE tokens SET expires = strftime('%s','now') - 10
-    WHERE address = 'heidi@example.org';"
-snapshot
+vks_upload "$URL3" "$T_DIR/heidi.asc" >/dev/null
+vks_request "$URL3" "$(jq -r .token "$T_DIR/body")" heidi@example.org >/dev/null
+wait_until 20 has_mail "$DATA3/mail" heidi@example.org
+HLINK=$(link_of "$(mail_to "$DATA3/mail" heidi@example.org)")
+is "$(key_state "$DATA3" "$H" '[.tokens[] | select(.address == "heidi@example.org")
+    | "\(.kind) \(.expires - .created)"] | join(",")')" "verify 3" \
+    "the link lives token_ttl (3 s)"
+HEXP=$(key_state "$DATA3" "$H" '.tokens[] | select(.address == "heidi@example.org")
+    | .expires')
+wait_for 10 "[ \"\$(date +%s)\" -gt $HEXP ]"
+SNAP3="$(state_counts "$DATA3")|$(mail_count "$DATA3/mail")"
 code=$(http GET "$HLINK")
 is "$code" 410 "GET on an expired link: 410"
 like "$(body)" "expired" "... the page says expired"
 code=$(confirm "$HLINK")
 is "$code" 410 "POST on an expired link: 410"
 like "$(body)" "expired" "... expired"
-is "$(http GET "$URL/vks/v1/by-email/heidi%40example.org")" 404 \
+is "$(http GET "$URL3/vks/v1/by-email/heidi%40example.org")" 404 \
     "... not published"
-unchanged "an expired link"
+is "$(state_counts "$DATA3")|$(mail_count "$DATA3/mail")" "$SNAP3" \
+    "an expired link: nothing changed (keys addresses outbox tokens|mails)"
 
 # rejected
 I=$(gen_key "$A" 'Ivan <ivan@example.org>')
@@ -258,8 +270,9 @@ if command -v sq >/dev/null 2>&1; then
 	fi
 	is "$(mail_to "$MD" mallory2@example.org)" "" \
 	    "CR/LF user ID 2 (CR LF inside the address): never mailed"
-	is "$(sql "$DATA" "SELECT count(*) FROM addresses WHERE address LIKE '%victim%'
-	    OR address LIKE '%mallory2%'")" 0 "no address with CR/LF is stored"
+	is "$(keys_state "$DATA" '[.[].addresses[].address
+	    | select(test("victim|mallory2"; "i"))] | length')" 0 \
+	    "no address with CR/LF is stored"
 else
 	echo "ok $((T_N += 1)) # SKIP sq is not installed (needed to make CR/LF user IDs)"
 fi
@@ -270,7 +283,7 @@ DATA2=$T_DIR/data2
 start_keydird "$KP2" "$DATA2" "$T_DIR/keydird2.log" --set max_body=4096 \
     --set max_uids=1 || bail "keydird with limits starts"
 URL2=$KD_URL
-snap2() { SNAP2="$(db_counts "$DATA2")|$(mail_count "$DATA2/mail")"; }
+snap2() { SNAP2="$(state_counts "$DATA2")|$(mail_count "$DATA2/mail")"; }
 snap2
 head -c 6000 /dev/zero | tr '\0' 'A' >"$T_DIR/pad"
 jq -n --rawfile k "$T_DIR/frank.asc" --rawfile p "$T_DIR/pad" \
@@ -298,8 +311,8 @@ like "$(jq -r .error "$T_DIR/body" 2>/dev/null)" "too many user IDs" "... messag
 code=$(hkp_add "$URL2" "$T_DIR/two.asc")
 is "$code" 413 "HKP key with 2 user IDs, max_uids=1: 413"
 like "$(body)" "too many user IDs" "... message"
-is "$(db_counts "$DATA2")|$(mail_count "$DATA2/mail")" "$SNAP2" \
-    "limits: nothing changed (certs addresses outbox tokens|mails)"
+is "$(state_counts "$DATA2")|$(mail_count "$DATA2/mail")" "$SNAP2" \
+    "limits: nothing changed (keys addresses outbox tokens|mails)"
 code=$(vks_upload "$URL2" "$T_DIR/frank.asc")
 is "$code" 200 "a key within the limits is still taken"
 

@@ -1,8 +1,10 @@
 #!/bin/bash
 # 04-smtp-down: the outbox.  Requests are acknowledged while the SMTP
 # server is down; once it is up every mail arrives exactly once; a mail
-# acknowledged before a kill -9 of keydird still arrives after a restart.
-# Needs `--set mail_retry_min=1` so the mailer retries within seconds.
+# acknowledged before a kill -9 of keydird still arrives after a restart,
+# when the row the killed process left becomes due.  Needs `--set
+# mail_retry_min=1` so the mailer retries within seconds.  The outbox is
+# read with keydird state --outbox.
 . "$(dirname "$0")/lib.sh"
 
 KP=$(free_port)
@@ -35,12 +37,11 @@ for n in 1 2 3; do
 	upload_and_request "User$n" "user$n@example.org"
 	is "$CODE $STATUS" "200 pending" "SMTP down: request-verify $n answered 200 pending"
 done
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox WHERE sent IS NULL')" 3 \
-    "three outbox rows, unsent"
-wait_for 15 '[ "$(sql "$DATA" "SELECT count(*) FROM outbox
-    WHERE sent IS NULL AND attempts > 0 AND last_error IS NOT NULL")" = 3 ]'
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox
-    WHERE sent IS NULL AND attempts > 0 AND last_error IS NOT NULL')" 3 \
+is "$(unsent "$DATA")" 3 "three outbox rows, unsent"
+# failed: outbox rows unsent, tried, with an error recorded
+FAILED='[.[] | select(.sent == null and .attempts > 0 and .last_error != null)] | length'
+wait_for 15 '[ "$(outbox_state "$DATA" "$FAILED")" = 3 ]'
+is "$(outbox_state "$DATA" "$FAILED")" 3 \
     "the mailer tried each and recorded the error"
 is "$(mail_count "$MD")" 0 "no mail delivered"
 
@@ -65,27 +66,37 @@ is "$(http GET "$URL/vks/v1/by-email/user1%40example.org")" 200 \
 stop_pid "$SMTP_PID" TERM
 wait_until 10 bash -c "! (exec 3<>/dev/tcp/127.0.0.1/$SP) 2>/dev/null"
 ok $? "SMTP is down again"
+# a keydird that retries a failed mail only after 6 s, so that the row it
+# leaves when killed is not due yet when the next process starts
+stop_pid "$KD_PID" TERM
+start_keydird "$KP" "$DATA" "$LOG" --smtp "smtp://127.0.0.1:$SP" \
+    --set mail_retry_min=6 --set mail_retry_max=6 ||
+    bail "keydird restarts with mail_retry_min=6"
 upload_and_request User4 user4@example.org
 is "$CODE $STATUS" "200 pending" "request-verify 4 acknowledged while SMTP is down"
-is "$(sql "$DATA" "SELECT count(*) FROM outbox WHERE rcpt = 'user4@example.org' AND sent IS NULL")" 1 \
-    "its mail waits in the outbox"
+U4='.[] | select(.rcpt == "user4@example.org")'
+wait_for 10 '[ "$(outbox_state "$DATA" "[$U4 | select(.sent == null and .attempts == 1)] | length")" = 1 ]'
+is "$(outbox_state "$DATA" "[$U4 | \"\(.sent) \(.attempts)\"] | join(\",\")")" "null 1" \
+    "its mail waits in the outbox, tried once"
 stop_pid "$KD_PID" KILL
 ok 0 "keydird killed with SIGKILL"
-# make the row due 2 s from now, whatever second the kill fell in: the new
-# process finds it not yet due at start and must wake up for it
-sql "$DATA" "UPDATE outbox SET next_attempt = strftime('%s','now') + 2
-    WHERE rcpt = 'user4@example.org' AND sent IS NULL"
+# the killed process set the row's next attempt 6 s after the failure
+DUE=$(outbox_state "$DATA" "$U4 | .next_attempt")
+like "$((DUE - $(date +%s)))" '^[1-6]$' \
+    "the row it left is due in a few seconds ($DUE), not leased"
 n0=$(mail_count "$MD")
 
 start_smtp "$SP" "$SMTPDIR" || bail "aiosmtpd restarts on port $SP"
 start_keydird "$KP" "$DATA" "$LOG" "${KDARGS[@]}" ||
     bail "keydird restarts on the same data"
 ok 0 "keydird restarted with SMTP up"
-# the row is due 2 s after the restart; the mailer of the new
-# process must honour next_attempt of rows left by the old one
+# the new process finds the row not yet due at start: its mailer must
+# honour next_attempt of rows left by the old one and wake up for it
+ok "$([ "$(date +%s)" -lt "$DUE" ]; echo $?)" \
+    "the row is not due yet after the restart (due at $DUE)"
 wait_until 10 has_mail "$MD" user4@example.org
-ok $? "a row left by the killed process, due 2 s after the restart, goes out within 10 s" ||
-    diag "$(sql "$DATA" "SELECT id, attempts, next_attempt, strftime('%s','now') FROM outbox WHERE rcpt = 'user4@example.org'")"
+ok $? "a row left by the killed process, due after the restart, goes out within 10 s" ||
+    diag "$(kd_state "$DATA" --outbox | grep user4@) now $(date +%s)"
 wait_until 60 has_mail "$MD" user4@example.org
 is "$(mails_to "$MD" user4@example.org)" 1 "the acknowledged mail arrives after the restart"
 is "$(mail_count "$MD")" $((n0 + 1)) "... and no other mail went out again"

@@ -65,12 +65,13 @@ inline() {
 }
 
 
-# snap: SNAP from the database now (checked: a failing query would make
-# every "nothing changed" below vacuous)
+# snap: SNAP, the state (lib.sh) as keydird state shows it now.  state
+# ends the test when keydird state fails, and the snapshot must hold every
+# field, so no "nothing changed" below can compare two empty strings.
 snap() {
 	SNAP=$(state)
-	like "$SNAP" '^[0-9]+ [0-9]+ [0-9]+ [0-9]+ [0-9]+ [^ ]+ [^ ]+$' \
-	    "database snapshot taken ($SNAP)"
+	like "$SNAP" '^[0-9]+ [1-9][0-9]* [0-9]+ [0-9]+ [0-9]+ [^ ]+@[^ ]+=[0-9A-F]{40}[^ ]* "[0-9a-f]{32}"[^ ]*$' \
+	    "snapshot taken ($SNAP)"
 }
 
 # refused WANT_CODE ERE DESCRIPTION (after a remove): the status, a JSON
@@ -81,7 +82,7 @@ refused() {
 	is "$code" "$want" "$desc: $want"
 	like "$(header Content-Type)" "application/json" "... JSON answer"
 	like "$(jq -r .error "$T_DIR/body" 2>/dev/null)" "$re" "... error /$re/"
-	is "$(state)" "$SNAP" "... nothing changed in the database"
+	is "$(state)" "$SNAP" "... nothing changed (keydird state)"
 	is "$(http GET "$URL/vks/v1/by-email/$STILL")" 200 \
 	    "... $STILL still published"
 }
@@ -170,6 +171,9 @@ refused "$(remove "$T_DIR/one.asc")" 409 "already used" \
     "the same signed request again (replayed nonce)"
 
 # --- removal of the whole key (cleartext signature) -----------------------------------
+n_tok=$(state_of "$DATA" .tokens.total)
+k_tok=$(key_state "$DATA" "$K" '.tokens | length')
+like "$k_tok" '^[1-9]' "K has tokens stored ($k_tok of $n_tok)"
 statement "$K" all | clearsign "$K!" "$T_DIR/all.asc"
 like "$(head -1 "$T_DIR/all.asc")" "BEGIN PGP SIGNED MESSAGE" "gpg --clearsign made a cleartext signed message"
 code=$(remove "$T_DIR/all.asc")
@@ -186,8 +190,13 @@ is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=0x$K")" 404 \
     "K: HKP get by fingerprint 404"
 is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=kate@home.example.net")" 404 \
     "K: HKP get by address 404"
-is "$(sql "$DATA" "SELECT count(*) FROM tokens WHERE fpr = '$K'")" 0 \
-    "no token of K is left"
+err=$("$KEYDIRD" state --data-dir "$DATA" "$K" 2>&1 >/dev/null)
+rc=$?
+printf '%s\n' "$err" >>"$T_DIR/state.log"
+like "$rc $err" "^1 .*no key $K in the directory$" \
+    "keydird state K: exit 1, no such key"
+is "$(state_of "$DATA" .tokens.total)" $((n_tok - k_tok)) \
+    "... and its $k_tok tokens are gone with it"
 is "$(http GET "$URL/vks/v1/by-email/larry%40example.org")" 200 \
     "L is untouched"
 
@@ -222,10 +231,10 @@ SUB=$(g "$A" --with-colons --list-keys "$SF" |
     awk -F: '$1 == "sub" && $12 ~ /s/ {s = 1; next} s && $1 == "fpr" {print $10; exit}')
 like "$SUB" '^[0-9A-F]{40}$' "gpg --quick-add-key added a signing subkey"
 g "$A" --export --armor "$SF" >"$T_DIR/s2.asc"
-n_out=$(sql "$DATA" 'SELECT count(*) FROM outbox')
+n_out=$(state_of "$DATA" .outbox.total)
 code=$(vks_upload "$URL" "$T_DIR/s2.asc")
 is "$code" 200 "re-upload with the subkey: 200"
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox')" "$n_out" "... queues no mail"
+is "$(state_of "$DATA" .outbox.total)" "$n_out" "... queues no mail"
 code=$(http GET "$URL/vks/v1/by-fingerprint/$SF")
 like "$(g "$S" --with-colons --import-options show-only --import <"$T_DIR/body" 2>/dev/null)" \
     "fpr:+$SUB:" "... and the server has the subkey"
@@ -261,13 +270,13 @@ code=$(http GET "$URL/vks/v1/by-fingerprint/$R")
 is "$code" 200 "the revoked key is served by fingerprint"
 like "$(g "$S" --list-packets <"$T_DIR/body" 2>&1)" "sigclass 0x20" \
     "... with its key revocation signature"
-n_nonce=$(sql "$DATA" 'SELECT count(*) FROM nonces')
+n_nonce=$(state_of "$DATA" .nonces)
 code=$(remove "$T_DIR/rev.asc")
 is "$code" 200 "removal signed by the (now revoked) key: 200" || diag "$(body)"
 TOMB="{\"fingerprint\":\"$R\",\"kept\":\"revocation\",\"removed\":\"all\"}"
 is "$(jq -cS . "$T_DIR/body")" "$TOMB" \
     '... {"fingerprint":R,"removed":"all","kept":"revocation"}'
-is "$(sql "$DATA" 'SELECT count(*) FROM nonces')" $((n_nonce + 1)) \
+is "$(state_of "$DATA" .nonces)" $((n_nonce + 1)) \
     "... its nonce is stored"
 
 # tombstone DESCRIPTION (after a lookup): Rob's key with its revocation,
@@ -297,12 +306,12 @@ is "$(http GET "$URL/pks/lookup?op=get&options=mr&search=rob@example.org")" 404 
 is "$(http GET "$URL/api/v1/lookup/rob@example.org")" 404 \
     "rob@example.org: /api/v1/lookup 404"
 
-n_nonce=$(sql "$DATA" 'SELECT count(*) FROM nonces')
+n_nonce=$(state_of "$DATA" .nonces)
 code=$(remove "$T_DIR/rev2.asc")
 is "$code" 409 "a second signed removal of all (another nonce): 409" || diag "$(body)"
 like "$(jq -r .error "$T_DIR/body")" "only its revocation is kept, and that is never removed" \
     "... the tombstone is never removed"
-is "$(sql "$DATA" 'SELECT count(*) FROM nonces')" "$n_nonce" \
+is "$(state_of "$DATA" .nonces)" "$n_nonce" \
     "... its nonce is not used up"
 is "$(http GET "$URL/vks/v1/by-fingerprint/$R")" 200 "... Rob's key: still by-fingerprint 200"
 tombstone "after the second removal"

@@ -48,13 +48,13 @@ ok $? "Mia's key is published for $M1 and $M2" || bail "cannot publish"
 # --- the request (within mail_rate of the confirmation mails) ---------------------
 n1=$(mails_to "$MD" "$M1")
 n_all=$(mail_count "$MD")
-out0=$(sql "$DATA" 'SELECT count(*) FROM outbox')
+out0=$(state_of "$DATA" .outbox.total)
 code=$(manage_json nobody@example.org)
 is "$code" 200 "manage for an unknown address: 200"
 like "$(header Content-Type)" "application/json" "... JSON"
 UNKNOWN=$(body)
 like "$(jq -r .status "$T_DIR/body")" "." "... with a status text"
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox')" "$out0" \
+is "$(state_of "$DATA" .outbox.total)" "$out0" \
     "... and no mail queued for it"
 
 code=$(manage_json "$M1")
@@ -64,11 +64,11 @@ code=$(manage_form Nobody@Example.ORG)
 is "$code" 200 "manage as a form for an unknown address: 200"
 is "$(body)" "$UNKNOWN" "... the same answer"
 
-out1=$(sql "$DATA" 'SELECT count(*) FROM outbox')
+out1=$(state_of "$DATA" .outbox.total)
 is "$out1" $((out0 + 1)) "... one mail queued for $M1"
 code=$(manage_json "$M1")
 is "$code 	$(body)" "200 	$UNKNOWN" "manage for $M1 again, within mail_rate: the same answer"
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox')" "$out1" "... and no second mail"
+is "$(state_of "$DATA" .outbox.total)" "$out1" "... and no second mail"
 
 wait_until 20 has_more_mails "$MD" "$M1" "$n1"
 M=$(mail_to "$MD" "$M1")
@@ -86,13 +86,13 @@ LINK=$(mail_link "$M" manage)
 like "$LINK" "^$URL/manage/[A-Za-z0-9_-]{43}\$" "mail: the link is BASE/manage/TOKEN"
 
 # --- GET looks, POST acts ------------------------------------------------------------
-before=$(db_counts "$DATA")
+before=$(state_counts "$DATA")
 code=$(http GET "$LINK")
 is "$code" 200 "GET on the link: 200"
 like "$(body)" "$M1" "GET page names the address"
 like "$(body)" "$F" "GET page names the fingerprint"
 like "$(body)" "<form method=\"post\" action=\"$LINK\"" "GET page has the form"
-is "$(db_counts "$DATA")" "$before" "GET changed nothing in the database"
+is "$(state_counts "$DATA")" "$before" "GET changed nothing (keydird state)"
 is "$(http GET "$URL/vks/v1/by-email/$M1")" 200 "after GET: $M1 still published"
 
 code=$(confirm "$LINK")

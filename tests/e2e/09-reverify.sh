@@ -61,7 +61,7 @@ for who in ann ben cal; do
 	wait_until 10 has_more_mails "$MD" "$who@example.org" 1
 	is "$(mails_to "$MD" "$who@example.org")" 2 "a re-verification mail reached $who@example.org"
 done
-is "$(sql "$DATA" 'SELECT count(*) FROM outbox WHERE sent IS NULL')" 0 \
+is "$(unsent "$DATA")" 0 \
     "maintain delivered what it queued"
 M=$(mail_to "$MD" ann@example.org)
 is "$(mail_part "$M" subject)" "Is this still your key?" "mail: Subject"
@@ -80,14 +80,14 @@ for who in ann ben cal; do
 done
 
 # (a) yes
-before=$(db_counts "$DATA")
+before=$(state_counts "$DATA")
 code=$(http GET "$LA")
 is "$code" 200 "GET on Ann's link: 200"
 like "$(body)" "${FP[ann]}" "... names the key"
 like "$(body)" "ann@example\.org" "... names the address"
 like "$(body)" "<form method=\"post\" action=\"$LA\"><button>" "... a yes button"
 like "$(body)" "<form method=\"post\" action=\"$LA/no\"><button>" "... a no button"
-is "$(db_counts "$DATA")" "$before" "... and GET changed nothing"
+is "$(state_counts "$DATA")" "$before" "... and GET changed nothing"
 code=$(confirm "$LA")
 is "$code" 200 "POST on Ann's link (yes): 200"
 like "$(body)" "stays published" "... the page says it stays published"
@@ -160,7 +160,7 @@ like "$LZ" "^$URL2/verify/" "... its link arrives (and is not used)"
 g "$B" --quick-revoke-uid "$K" "Yuri Drop <$Y>" >/dev/null 2>&1
 ok $? "gpg --quick-revoke-uid revokes the user ID of $Y"
 g "$B" --export --armor "$K" >"$T_DIR/k-rev.asc"
-out0=$(sql "$DATA2" 'SELECT count(*) FROM outbox')
+out0=$(state_of "$DATA2" .outbox.total)
 code=$(vks_upload "$URL2" "$T_DIR/k-rev.asc")
 is "$code" 200 "re-upload with the revoked user ID: 200"
 is "$(jq -r --arg a "$X" '.status[$a]' "$T_DIR/body")" published "... $X published"
@@ -179,7 +179,7 @@ is "$code" 200 "re-upload with a new subkey: 200"
 code=$(http GET "$URL2/vks/v1/by-fingerprint/$K")
 like "$(g "$S" --with-colons --import-options show-only --import <"$T_DIR/body" 2>/dev/null)" \
     "fpr:+$NSUB:" "... the server has the new subkey"
-is "$(sql "$DATA2" 'SELECT count(*) FROM outbox')" "$out0" \
+is "$(state_of "$DATA2" .outbox.total)" "$out0" \
     "the re-uploads queued no mail"
 
 # a key nobody confirms
@@ -200,7 +200,7 @@ is "$(http GET "$URL2/vks/v1/by-fingerprint/$K")" 200 "K (confirmed before): sti
 is "$(http GET "$URL2/vks/v1/by-email/$X")" 200 "$X still published"
 is "$(confirm "$LX")" 404 "the used link, expired and deleted: 404 (unknown), not 410"
 is "$(http GET "$LZ")" 404 "the unused link, expired and deleted: 404"
-is "$(sql "$DATA2" "SELECT count(*) FROM tokens")" 0 "no token is left"
+is "$(state_of "$DATA2" .tokens.total)" 0 "no token is left"
 
 # sent mail is kept sent_mail_ttl (30 days), then deleted; rate marks go
 # once mail_rate has passed

@@ -86,10 +86,11 @@ is "$(tail -n +2 "$T_DIR/e1.jsonl" | jq -c --arg f "$K0" \
 A1=$(tail -n +2 "$T_DIR/e1.jsonl" | jq -c --arg f "$AFPR" \
     'select(.fpr == $f) | .addresses[0] | [.published > 0, .verified > 0, .asked]')
 is "$A1" '[true,true,0]' "Alice's address carries its dates"
-is "$(sql "$DATA" "SELECT published || ' ' || verified FROM addresses WHERE address = 'alice@example.org'")" \
+is "$(key_state "$DATA" "$AFPR" '.addresses[]
+    | select(.address == "alice@example.org") | "\(.published) \(.verified)"')" \
     "$(tail -n +2 "$T_DIR/e1.jsonl" | jq -r --arg f "$AFPR" \
     'select(.fpr == $f) | .addresses[0] | "\(.published) \(.verified)"')" \
-    "... the ones in the database"
+    "... the ones stored (keydird state)"
 
 out=$(kd import --data-dir "$DATA2" "$T_DIR/e1.jsonl")
 ok $? "import into an empty data directory exits 0" || diag "$(cat "$T_DIR/err")"
@@ -99,7 +100,7 @@ ok $? "export of the imported directory"
 cmp -s <(tail -n +2 "$T_DIR/e1.jsonl") <(tail -n +2 "$T_DIR/e2.jsonl")
 ok $? "the second export is the first but for the header" ||
     diag "$(diff <(tail -n +2 "$T_DIR/e1.jsonl") <(tail -n +2 "$T_DIR/e2.jsonl") | head -5)"
-is "$(db_counts "$DATA2" | cut -d' ' -f3-)" "0 0" \
+is "$(state_of "$DATA2" '"\(.outbox.total) \(.tokens.total)"')" "0 0" \
     "import queues no mail and makes no token"
 
 # --- the imported directory serves the same bytes -----------------------------
@@ -119,8 +120,8 @@ n=${#paths[@]}
 is "$same" "$n" "all $n lookups: same status, bytes and ETag on both servers"
 is "$(http GET "$URL2/vks/v1/by-email/carol%40example.org")" 404 \
     "Carol's unconfirmed address is not published after import either"
-is "$(sql "$DATA2" "SELECT first_stored || had_address FROM certs WHERE fpr = '$CFPR'")" \
-    "$(sql "$DATA" "SELECT first_stored || had_address FROM certs WHERE fpr = '$CFPR'")" \
+META='"\(.first_stored) \(.had_address)"'
+is "$(key_state "$DATA2" "$CFPR" "$META")" "$(key_state "$DATA" "$CFPR" "$META")" \
     "Carol keeps first_stored and had_address (for the clean-up)"
 
 # --- import into the original directory changes nothing ------------------------

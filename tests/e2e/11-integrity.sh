@@ -17,9 +17,9 @@
 #   a user ID given twice                                   400, not 500
 #
 # keydird republish brings what an older keydird indexed and published (made
-# here with SQL) under these rules.  At the end every kind of key this test
-# got the server to accept is exported and imported into a fresh
-# directory: import refuses none of it.
+# here with SQL, sqlite_legacy_state in lib.sh) under these rules.  At the
+# end every kind of key this test got the server to accept is exported and
+# imported into a fresh directory: import refuses none of it.
 . "$(dirname "$0")/lib.sh"
 
 KP=$(free_port)
@@ -84,12 +84,10 @@ upload() {
 	vks_upload "$URL" "$T_DIR/$1.asc"
 }
 
-# rows: rows in certs, keyids, addresses, tokens and the outbox.
+# rows: the counts of keys, key ids, addresses, tokens and outbox rows
+# (keydird state).
 rows() {
-	sql "$DATA" "SELECT (SELECT count(*) FROM certs) || ' ' ||
-	    (SELECT count(*) FROM keyids) || ' ' ||
-	    (SELECT count(*) FROM addresses) || ' ' ||
-	    (SELECT count(*) FROM tokens) || ' ' || (SELECT count(*) FROM outbox)"
+	state_of "$DATA" '"\(.keys) \(.keyids) \(.addresses) \(.tokens.total) \(.outbox.total)"'
 }
 
 NOW=$(date +%s)
@@ -139,7 +137,7 @@ for spec in none:no 01:no 02:no 02:bad 0c:no 0d:no 0c+02:no; do
 	    "404 404" "... Carol's key, never uploaded, is not found through Mal's"
 	is "$(primaries "vks/v1/by-keyid/${BSF:24}") / $(index_fprs "0x$BSF")" \
 	    "$BF / $BF" "... Bob's subkey finds only Bob (VKS, HKP index)"
-	is "$(sql "$DATA" "SELECT count(*) FROM keyids WHERE cert = '$MF'")" 1 \
+	is "$(key_state "$DATA" "$MF" '[.keyids[].fpr] | join(",")')" "$MF" \
 	    "... Mal's key is indexed by its primary key only"
 done
 craft carol --seed carol --uid 'Carol <carol@example.org>'
@@ -207,10 +205,10 @@ uids=('bob@hostile.example <frank@example.org>'
 args=()
 for u in "${uids[@]}"; do args+=(--uid "$u"); done
 craft frank --seed frank --uid 'Frank <frank@example.org>' "${args[@]}"
-out0=$(sql "$DATA" 'SELECT count(*) FROM outbox')
+out0=$(outbox_state "$DATA" '[.[].id] | max // 0')
 code=$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/frank.asc")
 is "$code" 200 "Frank's key with one honest and six hostile user IDs: HKP add 200"
-is "$(sql "$DATA" 'SELECT group_concat(rcpt) FROM outbox WHERE id > '"$out0")" \
+is "$(outbox_state "$DATA" "[.[] | select(.id > $out0) | .rcpt] | join(\",\")")" \
     "frank@example.org" "... the only mail goes to frank@example.org"
 is "$(upload frank)" 200 "VKS upload of the same key"
 is "$(jq -c '.status | keys' "$T_DIR/body")" '["frank@example.org"]' \
@@ -268,10 +266,13 @@ craft gina --seed gina --uid 'bob@hostile.example <gina@example.org>'
 is "$(upload gina)" 200 "Gina's key with only a hostile user ID: stored, no address"
 GF=$(jq -r .key_fpr "$T_DIR/body")
 M1=$(keys_in "$T_DIR/mal1.asc" | awk '{print $1}')
-sql "$DATA" "INSERT INTO keyids (fpr, keyid, cert, cid, pos) SELECT '$VF',
-    '${VF:24}', fpr, id, 9 FROM certs WHERE fpr = '$M1';
+sqlite_legacy_state "$DATA" "INSERT INTO keyids (fpr, keyid, cert, cid, pos)
+    SELECT '$VF', '${VF:24}', fpr, id, 9 FROM certs WHERE fpr = '$M1';
     INSERT INTO addresses (address, cid, published, verified) SELECT
-    'gina@example.org', id, 1, 1 FROM certs WHERE fpr = '$GF'" >/dev/null
+    'gina@example.org', id, 1, 1 FROM certs WHERE fpr = '$GF'"
+is "$(key_state "$DATA" "$M1" '[.keyids[].fpr] | join(",")') / $(key_state "$DATA" "$GF" '[.addresses[].address] | join(",")')" \
+    "$M1,$VF / gina@example.org" \
+    "(keydird state: Mal's key indexed under Vic's id, gina@ published for Gina's)"
 is "$(primaries "vks/v1/by-fingerprint/$VF") / $(primaries "vks/v1/by-email/gina%40example.org")" \
     "$M1 / $GF" "(the state an older keydird left: Vic's id finds Mal, gina@ is published)"
 # and it stored Nick's key with a user ID that hides a second address
@@ -281,24 +282,29 @@ is "$(upload nick)" 200 "Nick's key: stored"
 NF=$(jq -r .key_fpr "$T_DIR/body")
 $CRAFT cert --seed nick --uid 'Nick <nick@example.org>' --uid-hex \
     "$(hex 'Ann <ann@example.org>\000<bob@y.example>')" --binary >"$T_DIR/nick-nul.pgp"
-sql "$DATA" "UPDATE certs SET full = X'$(od -An -tx1 -v "$T_DIR/nick-nul.pgp" |
-    tr -d ' \n')' WHERE fpr = '$NF'; INSERT INTO addresses (address, cid,
-    published, verified) SELECT 'ann@example.org', id, 1, 1 FROM certs
-    WHERE fpr = '$NF'" >/dev/null
+sqlite_legacy_state "$DATA" "UPDATE certs SET full = X'$(od -An -tx1 -v \
+    "$T_DIR/nick-nul.pgp" | tr -d ' \n')' WHERE fpr = '$NF';
+    INSERT INTO addresses (address, cid, published, verified) SELECT
+    'ann@example.org', id, 1, 1 FROM certs WHERE fpr = '$NF'"
 is "$(primaries "vks/v1/by-email/ann%40example.org")" "$NF" \
     "(and ann@example.org answered Nick's key)"
 out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
 ok $? "keydird republish exits 0 while serve runs"
-is "$out" "looked at $(sql "$DATA" 'SELECT count(*) FROM certs') keys: 3 republished, 0 left as they were" \
+is "$out" "looked at $(state_of "$DATA" .keys) keys: 3 republished, 0 left as they were" \
     "... and writes only the three keys whose answer changes (Mal's, Gina's, Nick's)"
-upd=$(sql "$DATA" 'SELECT group_concat(updated) FROM certs')
+UPD='[.[] | "\(.fpr)=\(.updated)"] | join(",")'
+upd=$(keys_state "$DATA" "$UPD")
 out=$("$KEYDIRD" republish --data-dir "$DATA" 2>>"$LOG")
 like "$out" ": 0 republished, 0 left as they were$" "a second run writes nothing"
-is "$(sql "$DATA" 'SELECT group_concat(updated) FROM certs')" "$upd" \
+is "$(keys_state "$DATA" "$UPD")" "$upd" \
     "... and no key's update time moves"
 is "$(http GET "$URL/vks/v1/by-fingerprint/$VF") $(http GET "$URL/vks/v1/by-email/gina%40example.org") $(http GET "$URL/vks/v1/by-email/ann%40example.org")" \
     "404 404 404" "Vic's id finds nothing, gina@ and ann@example.org are unpublished"
-sql "$DATA" "SELECT writefile('$T_DIR/nick-full.pgp', full) FROM certs WHERE fpr = '$NF'" >/dev/null
+is "$(key_state "$DATA" "$M1" '[.keyids[].fpr] | join(",")') / $(keys_state "$DATA" \
+    '[.[].addresses[].address | select(. == "gina@example.org" or . == "ann@example.org")] | length')" \
+    "$M1 / 0" "... keydird state: Mal's key indexed by its primary only, neither address stored"
+"$KEYDIRD" export --data-dir "$DATA" 2>>"$LOG" | jq -r --arg f "$NF" \
+    'select(.fpr == $f) | .full' | base64 -d >"$T_DIR/nick-full.pgp"
 is "$(key_uids "$S" "$T_DIR/nick-full.pgp")" "Nick <nick@example.org>" \
     "... and Nick's stored key lost the user ID with the NUL"
 is "$(primaries "vks/v1/by-keyid/${BSF:24}") / $(primaries "vks/v1/by-email/frank%40example.org")" \
@@ -310,7 +316,7 @@ is "$(primaries "vks/v1/by-keyid/${BSF:24}") / $(primaries "vks/v1/by-email/fran
 "$KEYDIRD" export --data-dir "$DATA" >"$T_DIR/e1.jsonl" 2>>"$LOG"
 ok $? "export exits 0"
 nkeys=$(($(wc -l <"$T_DIR/e1.jsonl") - 1))
-is "$nkeys" "$(sql "$DATA" 'SELECT count(*) FROM certs')" "... with every key"
+is "$nkeys" "$(state_of "$DATA" .keys)" "... with every key"
 out=$("$KEYDIRD" import --data-dir "$DATA2" "$T_DIR/e1.jsonl" 2>>"$LOG")
 ok $? "import into an empty directory exits 0"
 like "$out" "^imported $nkeys keys" "... and takes every key"

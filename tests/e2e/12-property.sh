@@ -37,6 +37,7 @@ diag "seed $SEED (rerun: SEED=$SEED $0)"
 
 PYTHONDONTWRITEBYTECODE=1 "$PY" "$E2E_ROOT/tests/e2e/prop.py" \
     --url "$KD_URL" --maildir "$DATA/mail" --data-dir "$DATA" \
+    --keydird "$KEYDIRD" \
     --seed "$SEED" --steps "$STEPS" --seconds "$SECS" \
     --result "$T_DIR/result" --log "$T_DIR/steps.log" \
     --repro "$T_DIR/repro.json"

@@ -25,6 +25,8 @@ T_PIDS=()		# every background process started here
 T_KD_PIDS=()		# the keydird ones among them
 T_KD_LOGS=()		# every keydird log, checked for sanitizer reports
 T_HOMES=()		# every GNUPGHOME made here
+T_MAIN=$$		# this script's shell: fatal signals it from $(...) too
+exec 7>&1 8>&2		# its stdout and stderr, for t_fatal
 
 [ -x "$KEYDIRD" ] || { echo "1..0 # SKIP no keydird at $KEYDIRD"; exit 0; }
 
@@ -126,7 +128,7 @@ wait_for() {
 
 # unsent DATADIR: outbox rows not yet delivered.
 unsent() {
-	sql "$1" 'SELECT count(*) FROM outbox WHERE sent IS NULL'
+	state_of "$1" .outbox.unsent
 }
 
 free_port() {
@@ -410,20 +412,21 @@ remove() {
 	    --data-binary @"$1"
 }
 
-# state: row counts of certs, addresses, tokens, nonces and the outbox in
-# $DATA, who has which address, and every stored key's ETag: what a refused
-# request must leave as it was.
+# state: the counts of keys, addresses, tokens, nonces and outbox rows in
+# $DATA, who has which address (addr_owners), and every stored key's ETag
+# (in fingerprint order): what a refused request must leave as it was.
 state() {
-	sql "$DATA" "SELECT (SELECT count(*) FROM certs) || ' ' ||
-	    (SELECT count(*) FROM addresses) || ' ' ||
-	    (SELECT count(*) FROM tokens) || ' ' ||
-	    (SELECT count(*) FROM nonces) || ' ' ||
-	    (SELECT count(*) FROM outbox) || ' ' ||
-	    (SELECT ifnull(group_concat(a, ','), '-') FROM
-	    (SELECT address || '=' || fpr AS a FROM addresses
-	    JOIN certs ON certs.id = addresses.cid ORDER BY address)) || ' ' ||
-	    (SELECT group_concat(etag, ',') FROM
-	    (SELECT etag FROM certs ORDER BY fpr));"
+	printf '%s %s %s\n' \
+	    "$(state_of "$DATA" '"\(.keys) \(.addresses) \(.tokens.total) \(.nonces) \(.outbox.total)"')" \
+	    "$(addr_owners "$DATA")" \
+	    "$(keys_state "$DATA" '[.[].etag] | join(",")')"
+}
+
+# addr_owners DATADIR: who has which address: ADDR=FPR,... sorted by
+# address, or - when no address is published.
+addr_owners() {
+	keys_state "$1" '[.[] | .fpr as $f | .addresses[] | "\(.address)=\($f)"]
+	    | sort | if length == 0 then "-" else join(",") end'
 }
 
 # same_answers URL1 URL2 PATH...: how many of the PATHs both servers answer
@@ -473,17 +476,101 @@ kd_maintain() {
 	return "$rc"
 }
 
-# sql DATADIR SQL: run SQL on the server's database while it runs (WAL).
-sql() {
-	sqlite3 -cmd '.timeout 5000' "$1/keydir.db" "$2"
+# --- what the server holds ---------------------------------------------------
+# Tests never read the database: they ask `keydird state` (JSON; README.md,
+# "Inspecting a directory"), which may run while serve does, so the checks
+# hold whatever the store's backend.  Every helper here ends the test
+# (fatal) when keydird state fails, prints nothing where it must print
+# something, or a jq filter fails or gives null or nothing: no comparison
+# of what they print can pass on two empty strings.
+
+# kd_state DATADIR [FPR | --keys | --outbox]: `keydird state` on DATADIR;
+# its stderr goes to $T_DIR/state.log (checked for sanitizer reports).
+kd_state() {
+	local dir=$1 out rc
+	shift
+	out=$("$KEYDIRD" state --data-dir "$dir" "$@" 2>"$T_DIR/state.err")
+	rc=$?
+	cat "$T_DIR/state.err" >>"$T_DIR/state.log"
+	[ "$rc" = 0 ] || fatal "keydird state ${*:+$* }on $dir failed (status $rc)" \
+	    "$(tail -3 "$T_DIR/state.err")"
+	# only the lists (--keys, --outbox) may be empty
+	[ -n "$out" ] || [ "${1:-}" = --keys ] || [ "${1:-}" = --outbox ] ||
+	    fatal "keydird state ${*:+$* }on $dir printed nothing"
+	printf '%s\n' "$out"
 }
 
-# db_counts DATADIR: "certs addresses outbox tokens" row counts.
-db_counts() {
-	sql "$1" 'SELECT (SELECT count(*) FROM certs) || " " ||
-	    (SELECT count(*) FROM addresses) || " " ||
-	    (SELECT count(*) FROM outbox) || " " ||
-	    (SELECT count(*) FROM tokens);' 2>/dev/null | tail -1
+# state_jq DATADIR FILTER [FPR | --keys | --outbox]: jq -r FILTER over
+# what keydird state prints (a list as one array).
+state_jq() {
+	local dir=$1 f=$2 out res slurp=
+	shift 2
+	out=$(kd_state "$dir" "$@") || exit 1
+	case ${1:-} in --keys | --outbox) slurp=-s ;; esac
+	res=$(printf '%s' "$out" | jq $slurp -r \
+	    "($f) | if . == null then error(\"null\") else . end" 2>&1) ||
+	    fatal "jq '$f' over keydird state ${*:+$* }on $dir failed: $res"
+	[ -n "$res" ] || fatal "jq '$f' over keydird state ${*:+$* }on $dir: no output"
+	printf '%s\n' "$res"
+}
+
+# state_of DATADIR FILTER: FILTER over the counts, e.g. .outbox.unsent
+state_of() {
+	state_jq "$1" "$2"
+}
+
+# key_state DATADIR FPR FILTER: FILTER over what is stored for the key FPR
+# (fatal if there is no such key), e.g. '.addresses | length'
+key_state() {
+	state_jq "$1" "$3" "$2"
+}
+
+# keys_state DATADIR FILTER: FILTER over the array of every key
+keys_state() {
+	state_jq "$1" "$2" --keys
+}
+
+# outbox_state DATADIR FILTER: FILTER over the array of outbox rows
+outbox_state() {
+	state_jq "$1" "$2" --outbox
+}
+
+# state_counts DATADIR: "keys addresses outbox tokens", the counts a
+# refused request must not change.
+state_counts() {
+	state_of "$1" '"\(.keys) \(.addresses) \(.outbox.total) \(.tokens.total)"'
+}
+
+# sqlite_legacy_state DATADIR SQL: run SQL straight on DATADIR's SQLite
+# database while serve runs (WAL), to simulate the rows an older keydird
+# left behind: states today's keydird never writes, set up for `keydird
+# republish` to repair (11-integrity).  The only direct database access
+# left in the end-to-end tests; reads ask keydird state.  Fatal when
+# sqlite3 fails (its exit status is checked, -bail stops at the first
+# error).
+sqlite_legacy_state() {
+	local out
+	out=$(sqlite3 -bail -cmd '.timeout 5000' "$1/keydir.db" "$2" 2>&1) ||
+	    fatal "sqlite_legacy_state: sqlite3 failed: $out"
+}
+
+# fatal MESSAGE...: end the test here with "not ok - fatal: MESSAGE", the
+# plan and a failing status, also when called inside $(...): the subshell
+# signals this script's shell (T_MAIN), whose USR1 trap is t_fatal.
+fatal() {
+	printf '%s\n' "$*" >>"$T_DIR/fatal"
+	kill -s USR1 "$T_MAIN"
+	exit 1
+}
+
+# t_fatal: the USR1 trap.  Writes to the script's own stdout and stderr
+# (fds 7 and 8), whatever redirection was active when the signal came.
+t_fatal() {
+	{
+		ok 1 "fatal: $(head -1 "$T_DIR/fatal" 2>/dev/null)"
+		tail -n +2 "$T_DIR/fatal" 2>/dev/null | sed 's/^/# /'
+		done_testing
+	} >&7 2>&8
 }
 
 # --- the end -----------------------------------------------------------------
@@ -542,3 +629,5 @@ t_cleanup() {
 }
 trap t_cleanup EXIT
 trap 'exit 130' INT TERM
+trap t_fatal USR1
+T_KD_LOGS+=("$T_DIR/state.log")	# keydird state's stderr

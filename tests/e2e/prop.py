@@ -55,7 +55,7 @@ import json
 import os
 import random
 import re
-import sqlite3
+import subprocess
 import sys
 import time
 import urllib.parse
@@ -327,7 +327,6 @@ class Walk:
         self.tokens = []                # links from the mail not used yet: [tok, fpr, addr, step]
         self.used = []                  # links a POST used (200): [tok, fpr, addr]
         self.seen_mail = set()
-        self.drain_warned = False
         self.log = []                   # (step, text, touched)
         self.step = 0
         self.viol = []
@@ -370,25 +369,27 @@ class Walk:
 
     # --- mail -------------------------------------------------------------
 
+    def unsent(self):
+        """The outbox's unsent mail, as `keydird state` counts it.  When
+        that fails the walk ends (exit 2): a drain that cannot see the
+        outbox would let mail checks pass on mail not delivered yet."""
+        cmd = [self.a.keydird, "state", "--data-dir", self.a.data_dir]
+        try:
+            p = subprocess.run(cmd, capture_output=True, timeout=30)
+            n = json.loads(p.stdout)["outbox"]["unsent"] if p.returncode == 0 else None
+        except (OSError, subprocess.SubprocessError, ValueError, KeyError, TypeError) as e:
+            p, n = None, repr(e)
+        if not isinstance(n, int):
+            why = n if p is None else (f"status {p.returncode}: "
+                                       f"{p.stderr.decode(errors='replace').strip()[-300:]}")
+            print(f"# prop.py: {' '.join(cmd)} failed at step {self.step}: {why}")
+            sys.exit(2)
+        return n
+
     def drain(self):
         """Wait (bounded) until keydird's outbox has no unsent mail."""
-        db = os.path.join(self.a.data_dir, "keydir.db")
         t0 = time.time()
-        while time.time() - t0 < 5:
-            try:
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-                try:
-                    n = con.execute("SELECT count(*) FROM outbox WHERE sent IS NULL").fetchone()[0]
-                finally:
-                    con.close()
-            except sqlite3.Error as e:
-                if not self.drain_warned:
-                    print(f"# prop.py: cannot read the outbox ({e}): waiting 50 ms for mail instead")
-                    self.drain_warned = True
-                time.sleep(0.05)
-                return
-            if n == 0:
-                return
+        while self.unsent() > 0 and time.time() - t0 < 5:
             time.sleep(0.005)
 
     def scan_mail(self):
@@ -1073,7 +1074,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--url", required=True, help="keydird's base URL")
     ap.add_argument("--maildir", required=True)
-    ap.add_argument("--data-dir", required=True, help="for the outbox (wait until mail is out)")
+    ap.add_argument("--data-dir", required=True,
+                    help="for keydird state (wait until the outbox is sent)")
+    ap.add_argument("--keydird", default=os.environ.get("KEYDIRD", "keydird"),
+                    help="the keydird binary, for keydird state (default: $KEYDIRD)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--seconds", type=float, default=90)

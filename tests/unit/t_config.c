@@ -9,13 +9,35 @@
 #include "config.h"
 #include "tap.h"
 
+/* base_url without one given: where listen is, wildcards on loopback */
+static const struct {
+	const char *listen, *base_url;
+} follows[] = {
+	{ "127.0.0.1:8080", "http://127.0.0.1:8080" },
+	{ "127.0.0.1:9000", "http://127.0.0.1:9000" },
+	{ "192.0.2.7:80", "http://192.0.2.7:80" },
+	{ "0.0.0.0:9000", "http://127.0.0.1:9000" },
+	{ "[::1]:9001", "http://[::1]:9001" },
+	{ "[::]:9002", "http://[::1]:9002" },
+	{ "[0:0::0]:9003", "http://[::1]:9003" },
+	{ "[2001:db8::1]:443", "http://[2001:db8::1]:443" },
+};
+
+/* listen values config_finish refuses */
+static const char *const bad_listen[] = {
+	"", "127.0.0.1", "127.0.0.1:", ":8080", "127.0.0.1:0",
+	"127.0.0.1:65536", "127.0.0.1:80x", "127.0.0.1:-80", "127.0.0.1: 80",
+	"localhost:8080", "[::1:8080", "::1:8080", "[]:8080", "1.2.3:8080",
+};
+
 int
 main(void)
 {
 	struct config c;
 	struct err e;
-	char path[] = "/tmp/t_config.XXXXXX";
+	char path[] = "/tmp/t_config.XXXXXX", path2[] = "/tmp/t_config.XXXXXX";
 	FILE *f;
+	size_t i;
 	int fd;
 
 	config_defaults(&c);
@@ -63,5 +85,52 @@ main(void)
 	    "data_dir");
 	config_set(&c, "base_url", "ftp://x", &e);
 	ok(config_finish(&c, &e) == -1, "base_url must be http(s)");
+
+	for (i = 0; i < sizeof(follows) / sizeof(follows[0]); i++) {
+		config_defaults(&c);
+		ok(config_set(&c, "listen", follows[i].listen, &e) == 0 &&
+		    config_finish(&c, &e) == 0, "listen %s accepted",
+		    follows[i].listen);
+		is_str(c.base_url, follows[i].base_url, "no base_url, listen "
+		    "%s: base_url follows it", follows[i].listen);
+	}
+	for (i = 0; i < sizeof(bad_listen) / sizeof(bad_listen[0]); i++) {
+		config_defaults(&c);
+		config_set(&c, "listen", bad_listen[i], &e);
+		ok(config_finish(&c, &e) == -1 && strstr(e.msg, "listen") &&
+		    strstr(e.msg, bad_listen[i]), "listen '%s' refused: %s",
+		    bad_listen[i], e.msg);
+	}
+	config_defaults(&c);
+	config_set(&c, "base_url", "https://keys.example.org/", &e);
+	config_set(&c, "listen", "127.0.0.1:9000", &e);
+	ok(config_finish(&c, &e) == 0, "base_url and listen both given");
+	is_str(c.base_url, "https://keys.example.org", "a base_url given is "
+	    "kept (less its trailing slash)");
+	config_defaults(&c);
+	config_set(&c, "base_url", "http://127.0.0.1:8080", &e);
+	config_set(&c, "listen", "127.0.0.1:9000", &e);
+	config_finish(&c, &e);
+	is_str(c.base_url, "http://127.0.0.1:8080", "a base_url given equal "
+	    "to the default is kept too");
+	config_defaults(&c);
+	config_set(&c, "base_url", "", &e);
+	ok(config_finish(&c, &e) == -1, "an empty base_url given is refused, "
+	    "not derived");
+
+	/* mkstemp filled path in: a fresh template */
+	if ((fd = mkstemp(path2)) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		perror("t_config: mkstemp");
+		return 1;
+	}
+	fprintf(f, "base_url = http://keys.example.net\n");
+	fclose(f);
+	config_defaults(&c);
+	ok(config_load(&c, path2, &e) == 0, "INI file with base_url loads");
+	config_set(&c, "listen", "127.0.0.1:9000", &e);
+	ok(config_finish(&c, &e) == 0 &&
+	    !strcmp(c.base_url, "http://keys.example.net"), "base_url from "
+	    "the file is kept when --listen moves the server");
+	unlink(path2);
 	return tap_done();
 }

@@ -16,7 +16,7 @@ struct config {
 	char data_dir[1024];
 	char database[1100];	/* store URL; default sqlite:DATA_DIR/keydir.db */
 	char base_url[256];	/* scheme://authority, no trailing slash */
-	bool base_url_set;	/* given (file or flag); else it follows listen */
+	bool base_url_set;	/* given; else config_finish derives it */
 	char smtp_url[256];	/* "" = Maildir under DATA_DIR/mail */
 	char smtp_user[128];
 	char smtp_pass[128];

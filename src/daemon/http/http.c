@@ -4,6 +4,8 @@
  * '+' and '%2B' stay distinct) and freed when MHD reports it completed.
  * One log line per request.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -295,35 +297,65 @@ http_parse_addr(const char *addr, struct sockaddr_storage *ss,
 	return err_set(e, ERR_INVALID, "bad listen address '%s'", addr);
 }
 
-/* Start the server. */
-struct http *
-http_start(struct daemon *d, const char *addr, unsigned n, size_t max_body,
-    struct err *e)
+/*
+ * Bind here rather than in libmicrohttpd: its error names the port it was
+ * given (0 with a socket address) and we would not learn errno.  Options
+ * as libmicrohttpd sets them: a restart need not wait out TIME_WAIT, and
+ * [::] is IPv6 only.
+ */
+int
+http_listen(const char *addr, struct err *e)
 {
 	struct sockaddr_storage ss;
+	socklen_t len;
+	char why[128];
+	int fd, on = 1, saved;
+
+	if (http_parse_addr(addr, &ss, e) == -1)
+		return -1;
+	len = ss.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
+	    sizeof(struct sockaddr_in);
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd != -1 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) == 0 &&
+	    (ss.ss_family != AF_INET6 || setsockopt(fd, IPPROTO_IPV6,
+	    IPV6_V6ONLY, &on, sizeof(on)) == 0) &&
+	    bind(fd, (struct sockaddr *)&ss, len) == 0 && listen(fd, 1024) == 0)
+		return fd;
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	/* "address already in use", in the case of our other messages */
+	str_lcpy(why, strerror(saved), sizeof(why));
+	why[0] = (char)tolower((unsigned char)why[0]);
+	return err_set(e, ERR_INTERNAL, "cannot listen on %s: %s", addr, why);
+}
+
+/* Start the server on fd, which h owns from here on. */
+struct http *
+http_start(struct daemon *d, int fd, unsigned n, size_t max_body,
+    struct err *e)
+{
 	struct http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_USE_ITC | MHD_USE_EPOLL;
 
-	if (http_parse_addr(addr, &ss, e) == -1)
-		return NULL;
-	if (ss.ss_family == AF_INET6)
-		flags |= MHD_USE_IPv6;
 	h = xcalloc(1, sizeof(*h));
 	h->d = d;
 	h->max_body = max_body;
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, h,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, n,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_done_cb, h,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		free(h);
-		err_set(e, ERR_INTERNAL, "cannot listen on '%s'", addr);
+		close(fd);
+		err_set(e, ERR_INTERNAL, "cannot start the HTTP server");
 		return NULL;
 	}
 	return h;
@@ -334,11 +366,12 @@ void
 http_stop(struct http *h, int wait_s)
 {
 	const union MHD_DaemonInfo *info;
+	MHD_socket fd;
 	int i;
 
 	if (h == NULL)
 		return;
-	MHD_quiesce_daemon(h->mhd);
+	fd = MHD_quiesce_daemon(h->mhd);
 	for (i = 0; i < wait_s * 20; i++) {
 		info = MHD_get_daemon_info(h->mhd,
 		    MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
@@ -347,6 +380,9 @@ http_stop(struct http *h, int wait_s)
 		usleep(50000);
 	}
 	MHD_stop_daemon(h->mhd);
+	/* a quiesced daemon leaves its listening socket to the caller */
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
 	free(h);
 }
 

@@ -52,9 +52,14 @@ void resp_header(struct resp *w, const char *name, const char *value);
 void resp_printf(struct resp *w, int status, const char *ctype,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-/* Listen on addr ("HOST:PORT") with n worker threads, dispatching to
- * routes_dispatch.  NULL with e set. */
-struct http *http_start(struct daemon *d, const char *addr, unsigned n,
+/* A listening socket on addr ("HOST:PORT", an IPv4 address or [IPv6]);
+ * -1 with e set, ERR_INVALID for a bad addr, else ERR_INTERNAL saying why
+ * ("cannot listen on ADDR: address already in use"). */
+int http_listen(const char *addr, struct err *e);
+/* Serve on fd from http_listen with n worker threads, dispatching to
+ * routes_dispatch; fd is h's from here on (closed also when this fails).
+ * NULL with e set. */
+struct http *http_start(struct daemon *d, int fd, unsigned n,
     size_t max_body, struct err *e);
 /* Stop accepting, let in-flight requests finish (up to wait_s seconds),
  * then stop.  Frees h. */

@@ -178,6 +178,32 @@ store_certs_free(struct store_cert *rows, size_t n)
 	free(rows);
 }
 
+/* Free what a key's state owns and clear the pointers. */
+void
+store_cert_state_release(struct store_cert_state *c)
+{
+	if (c == NULL)
+		return;
+	free(c->keyids);
+	free(c->addrs);
+	free(c->tokens);
+	c->keyids = NULL;
+	c->addrs = NULL;
+	c->tokens = NULL;
+	c->nkeyids = c->naddrs = c->ntokens = 0;
+}
+
+/* Free n outbox rows from outbox_list and the array. */
+void
+store_outbox_rows_free(struct store_outbox_row *rows, size_t n)
+{
+	if (rows == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(rows[i].last_error);
+	free(rows);
+}
+
 /* Dispatch to the backend. */
 int
 store_lookup(struct store *s, enum store_by by, const char *q,
@@ -439,4 +465,24 @@ store_cert_restore_meta(struct store *s, const char *fpr,
     int64_t first_stored, bool had_address, struct err *e)
 {
 	return s->ops->cert_restore_meta(s, fpr, first_stored, had_address, e);
+}
+
+int
+store_stats(struct store *s, struct store_stats *out, struct err *e)
+{
+	return s->ops->stats(s, out, e);
+}
+
+int
+store_cert_state(struct store *s, const char *fpr,
+    struct store_cert_state *out, struct err *e)
+{
+	return s->ops->cert_state(s, fpr, out, e);
+}
+
+int
+store_outbox_list(struct store *s, int64_t after, size_t max,
+    struct store_outbox_row **rows, size_t *n, struct err *e)
+{
+	return s->ops->outbox_list(s, after, max, rows, n, e);
 }

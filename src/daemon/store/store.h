@@ -1,15 +1,28 @@
 /*
  * store: the one interface to persistent state (certs, published
- * addresses, tokens, rate limits, the mail outbox).  A backend is a const
- * struct store_ops (OpenSMTPD's queue_backend); SQL lives only in
- * store_<backend>.c.  The URL scheme picks the backend: "sqlite:PATH".
+ * addresses, tokens, rate limits, the mail outbox), and the contract
+ * every backend keeps.  struct store is opaque; a backend implements the
+ * ops of store_int.h (store/sqlite/; PostgreSQL next), and SQL lives only
+ * there.  The URL scheme picks the backend: "sqlite:PATH".
  *
- * Threads: lookups (store_lookup) may run on any thread at once.  Every
- * other call is a write-side call and must sit between store_begin and
- * store_commit/store_rollback; store_begin serialises writers.
+ * Transactions.  Lookups (store_lookup, store_upload_view) run on any
+ * thread at once, outside any transaction.  Every other call sits
+ * between store_begin (a unit of work that may write) or
+ * store_begin_read (one consistent snapshot, read only, never waiting
+ * for writers) and store_commit / store_rollback, on the same thread.
+ * A unit of work is atomic and serialisable against every other writer,
+ * in this process or another: a backend may run writers one at a time
+ * (SQLite) or at once (PostgreSQL).  When it cannot keep that promise it
+ * fails a call or the commit with ERR_RETRY (busy, a serialisation
+ * failure, a deadlock); nothing of the unit was kept, and the caller runs
+ * the whole unit again (dir_atomic).  So a check and the write that
+ * depends on it (a rate mark then a token, addr_owner then addr_set)
+ * belong in one unit.  store_commit returns 0 only once the unit is
+ * durable.
  *
  * Return convention: 0 done/found, 1 not found (getters only), -1 error
- * with e set.
+ * with e set.  Enum values (token kinds, statuses) are this header's;
+ * a backend binds them, never writes their numbers into its queries.
  */
 #ifndef KEYDIR_STORE_H
 #define KEYDIR_STORE_H
@@ -149,6 +162,62 @@ struct store_upload_view {
 	size_t nupload;		/* the first nupload are the upload's own */
 };
 
+/*
+ * The operator's view of the store (keydird state), read inside
+ * begin_read: row counts, one key with everything stored for it, the
+ * outbox without message bodies.  Nothing here carries a token's hash.
+ */
+struct store_count {
+	int64_t total;
+	int64_t unused;		/* tokens: used == 0 (expired or not) */
+};
+
+struct store_stats {
+	int64_t keys;
+	int64_t addresses;	/* published */
+	int64_t keyids;		/* index entries: primaries and subkeys */
+	struct store_count tokens;	/* every kind, old upload tokens too */
+	struct store_count verify, manage, reverify;
+	int64_t nonces;
+	int64_t rate_marks;
+	int64_t outbox, outbox_unsent, outbox_sent;
+};
+
+/* A token as the operator sees it: no hash. */
+struct store_token_state {
+	enum token_kind kind;
+	char address[256];
+	int64_t created;
+	int64_t expires;
+	int64_t used;		/* 0 while unused */
+};
+
+struct store_cert_state {
+	char fpr[STORE_FPR_LEN + 1];
+	bool revoked;
+	int64_t first_stored;
+	bool had_address;
+	int64_t updated;
+	char etag[STORE_ETAG_LEN + 1];
+	struct store_subkey *keyids;	/* the ids lookups find it under */
+	size_t nkeyids;
+	struct store_addr *addrs;	/* published: published, verified,
+					 * asked; fpr filled */
+	size_t naddrs;
+	struct store_token_state *tokens;
+	size_t ntokens;
+};
+
+struct store_outbox_row {
+	int64_t id;
+	char rcpt[256];
+	int attempts;
+	int64_t next_attempt;
+	int64_t created;
+	int64_t sent;		/* 0 while unsent */
+	char *last_error;	/* NULL if no attempt failed */
+};
+
 
 
 /*
@@ -173,6 +242,8 @@ void store_addrs_free(char **addrs, size_t n);
 void store_addr_rows_free(struct store_addr *rows, size_t n);
 void store_upload_view_release(struct store_upload_view *v);
 void store_certs_free(struct store_cert *rows, size_t n);
+void store_cert_state_release(struct store_cert_state *c);
+void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 
 /*
  * Lifecycle calls (writer side, inside begin/commit):
@@ -215,6 +286,18 @@ void store_certs_free(struct store_cert *rows, size_t n);
  *                   had an address
  *   cert_restore_meta  set first_stored and had_address of fpr exactly;
  *                   1 if there is no such cert
+ *
+ * Inspection (keydird state; read-only, inside begin_read or begin):
+ *   stats           row counts of every kind of state (struct store_stats)
+ *   cert_state      the key fpr with what is stored for it: keyids (the
+ *                   index entries whose cert it is, primary first, then
+ *                   subkeys in the order stored), addrs (published, sorted
+ *                   by address), tokens (made for fpr, by created, kind,
+ *                   address; never their hashes); 1 if there is no such
+ *                   key.  Release with store_cert_state_release.
+ *   outbox_list     up to max outbox rows with id > after (0 for the
+ *                   first), in id order, without their messages; *n < max
+ *                   at the end.  Free with store_outbox_rows_free.
  * outbox_add queues a message due at once (created = now).  outbox_due
  * returns up to max unsent messages due by now, oldest first, and leases
  * them until lease_until (their next attempt moves there) so two drains
@@ -295,6 +378,11 @@ int store_addr_restore(struct store *s, const struct store_addr *a,
     struct err *e);
 int store_cert_restore_meta(struct store *s, const char *fpr,
     int64_t first_stored, bool had_address, struct err *e);
+int store_stats(struct store *s, struct store_stats *out, struct err *e);
+int store_cert_state(struct store *s, const char *fpr,
+    struct store_cert_state *out, struct err *e);
+int store_outbox_list(struct store *s, int64_t after, size_t max,
+    struct store_outbox_row **rows, size_t *n, struct err *e);
 
 
 #endif

@@ -85,6 +85,11 @@ struct store_ops {
 	    struct err *e);
 	int (*cert_restore_meta)(struct store *s, const char *fpr,
 	    int64_t first_stored, bool had_address, struct err *e);
+	int (*stats)(struct store *s, struct store_stats *out, struct err *e);
+	int (*cert_state)(struct store *s, const char *fpr,
+	    struct store_cert_state *out, struct err *e);
+	int (*outbox_list)(struct store *s, int64_t after, size_t max,
+	    struct store_outbox_row **rows, size_t *n, struct err *e);
 };
 
 struct store {

@@ -61,6 +61,23 @@ int xfer_export(struct daemon *d, FILE *out, struct err *e);
 int xfer_import(struct daemon *d, FILE *in, struct xfer_report *r,
     struct err *e);
 
+/*
+ * keydird state (xfer_state.c): what the store holds, as JSON lines on
+ * out (README.md, "Inspecting a directory"): the row counts (one object),
+ * the key fpr (one object; 1 if there is no such key), every key (one
+ * object each, in fingerprint order) or the outbox (one object per row,
+ * in id order, without the messages).  Reads in the caller's transaction
+ * (store_begin_read: one snapshot).  0, 1, or -1 with e set.
+ */
+enum xfer_view {
+	XFER_VIEW_COUNTS,
+	XFER_VIEW_KEY,
+	XFER_VIEW_KEYS,
+	XFER_VIEW_OUTBOX
+};
+int xfer_state(struct store *s, enum xfer_view v, const char *fpr,
+    FILE *out, struct err *e);
+
 /* Internal to xfer*.c: check the header line (ERR_INVALID). */
 int xfer_header_check(const char *line, size_t len, struct err *e);
 /* Internal: parse one key line into k (release with xfer_key_release). */

@@ -4,7 +4,8 @@
  * connection and the helpers every part uses.  The schema lives in
  * store_sqlite_schema.c, transactions in store_sqlite_sync.c, lookups in
  * store_sqlite_read.c; the rest of the write side in store_sqlite_cert.c,
- * store_sqlite_mail.c and store_sqlite_life.c (schedule, removal, purges).
+ * store_sqlite_mail.c and store_sqlite_life.c (schedule, removal, purges);
+ * what keydird state shows in store_sqlite_admin.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -331,4 +332,7 @@ const struct store_ops store_sqlite_ops = {
 	.certs_scan = sq_certs_scan,
 	.addr_restore = sq_addr_restore,
 	.cert_restore_meta = sq_cert_restore_meta,
+	.stats = sq_stats,
+	.cert_state = sq_cert_state,
+	.outbox_list = sq_outbox_list,
 };

@@ -75,6 +75,13 @@ enum sq_slot {
 	SQ_SCAN_ADDRS,
 	SQ_ADDR_RESTORE,
 	SQ_CERT_META,
+	SQ_STATS,
+	SQ_STATS_TOKENS,
+	SQ_STATE_CERT,
+	SQ_STATE_KEYIDS,
+	SQ_STATE_ADDRS,
+	SQ_STATE_TOKENS,
+	SQ_OUTBOX_LIST,
 	SQ_NSLOT
 };
 
@@ -206,6 +213,13 @@ int sq_addr_restore(struct store *s, const struct store_addr *a,
     struct err *e);
 int sq_cert_restore_meta(struct store *s, const char *fpr,
     int64_t first_stored, bool had_address, struct err *e);
+
+/* store_sqlite_admin.c */
+int sq_stats(struct store *s, struct store_stats *out, struct err *e);
+int sq_cert_state(struct store *s, const char *fpr,
+    struct store_cert_state *out, struct err *e);
+int sq_outbox_list(struct store *s, int64_t after, size_t max,
+    struct store_outbox_row **rows, size_t *n, struct err *e);
 
 /* store_sqlite_mail.c */
 int sq_token_put(struct store *s, const struct store_token *t,
