@@ -25,7 +25,6 @@
 #include "lockfile.h"
 #include "log.h"
 #include "mail.h"
-#include "pgp.h"
 #include "scheduler.h"
 #include "str.h"
 #include "directory.h"
@@ -457,8 +456,8 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		log_fatalx("libsodium failed to start");
-	mail_global_init();
-	pgp_init();
+	if (mail_global_init() == -1)
+		log_fatalx("libcurl or libsodium failed to start");
 	memset(&d, 0, sizeof(d));
 	config_defaults(&d.cfg);
 	now = time(NULL);

@@ -963,7 +963,6 @@ dt_main(const struct dt_group *g, size_t n)
 	int before;
 
 	log_set_quiet(1);
-	pgp_init();
 	if (sodium_init() < 0 || mkdtemp(tmp) == NULL) {
 		ok(0, "scratch directory");
 		return tap_done();

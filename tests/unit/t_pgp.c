@@ -555,7 +555,6 @@ t_crafted(void)
 int
 main(void)
 {
-	pgp_init();
 	ok(setup() == 0, "gpg made the test keys in %s", tmp);
 	if (tap_n == tap_fail)
 		goto out;

@@ -528,12 +528,3 @@ pgp_certs_free(struct pgp_cert *certs, size_t n)
 	free(certs);
 }
 
-/*
- * Nothing to do: librnp's parser logs to stderr whatever we ask, and
- * rnp_ffi_set_log_fd would fclose() the fd it is given with the ffi.
- * The daemon decides where its stderr goes.
- */
-void
-pgp_init(void)
-{
-}

@@ -173,8 +173,9 @@ void pgp_cert_release(struct pgp_cert *c);
 /* Release n certs and free the array; NULL is a no-op. */
 void pgp_certs_free(struct pgp_cert *certs, size_t n);
 
-/* Call once at startup: sends librnp's own stderr chatter nowhere we care
- * about (it logs every malformed packet). */
-void pgp_init(void);
+/* librnp needs no start-up call.  Its parser writes a line to stderr for
+ * every malformed packet and cannot be told not to (notes/librnp.md,
+ * rnp_ffi_set_log_fd covers only the FFI's own messages): keydird's
+ * stderr carries it. */
 
 #endif

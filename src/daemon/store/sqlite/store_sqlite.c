@@ -220,8 +220,9 @@ sq_create(const char *path, struct err *e)
 	return 0;
 }
 
-/* WAL so readers never wait for the writer; FULL so a commit survives
- * power loss. */
+/* WAL so readers never wait for the writer; synchronous NORMAL because
+ * the group commit (store_sqlite_sync.c) makes each acknowledged commit
+ * durable with its own fdatasync of the WAL. */
 static int
 sq_writer_setup(struct sq_conn *c, struct err *e)
 {
