@@ -351,6 +351,15 @@ t_purge_mail(struct store *s)
 	ok(store_outbox_due(s, 100000, 100600, 10, &rows, &n2, &e) == 0 &&
 	    n2 >= 1 && strcmp(rows[n2 - 1].rcpt, "p3@x.org") == 0,
 	    "the unsent mail is still due");
+	/* leased until 100600; handed back untried, due again at once */
+	ok(store_outbox_release(s, rows[n2 - 1].id, 100001, &e) == 0 &&
+	    store_outbox_release(s, 999999, 100001, &e) == 1,
+	    "outbox_release: 0 for a leased row, 1 for no such row");
+	store_mails_free(rows, n2);
+	ok(store_outbox_due(s, 100001, 100601, 10, &rows, &n2, &e) == 0 &&
+	    n2 >= 1 && strcmp(rows[n2 - 1].rcpt, "p3@x.org") == 0 &&
+	    rows[n2 - 1].attempts == 0,
+	    "a released row is due again before its lease ended, untried");
 	store_mails_free(rows, n2);
 	ok(store_rate_set(s, "r1@x.org", 100, &e) == 0 &&
 	    store_rate_set(s, "r2@x.org", 500, &e) == 0 &&

@@ -165,6 +165,30 @@ fail:
 	return -1;
 }
 
+/* Hand leased rows[0..n) back, due at `at` (they were not tried). */
+static void
+mailer_release(struct mailer *m, const struct store_mail *rows, size_t n,
+    int64_t at)
+{
+	struct err e;
+	size_t i;
+	int rc;
+
+	if (store_begin(m->s, &e) == -1) {
+		log_warnx("mail outbox: %s (%zu leased mails wait for their "
+		    "lease)", e.msg, n);
+		return;
+	}
+	for (i = 0, rc = 0; i < n && rc != -1; i++)
+		rc = store_outbox_release(m->s, rows[i].id, at, &e);
+	if (rc == -1 || store_commit(m->s, &e) == -1) {
+		if (rc == -1)
+			store_rollback(m->s);
+		log_warnx("mail outbox: %s (%zu leased mails wait for their "
+		    "lease)", e.msg, n);
+	}
+}
+
 /* One pass; *fetched says how many rows were due.  Sent or -1. */
 static int
 mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
@@ -187,7 +211,7 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 		return -1;
 	}
 	*fetched = n;
-	/* stop between messages: the rest stay due in the outbox */
+	/* stop between messages */
 	for (i = 0; i < n && !atomic_load(&m->stop); i++) {
 		if ((r = send_row(m, &rows[i], now, e)) == -1) {
 			sent = -1;
@@ -195,6 +219,10 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 		}
 		sent += r;
 	}
+	/* the rows not tried go back, due now: leased, they would wait out
+	 * the lease after a restart */
+	if (i < n)
+		mailer_release(m, rows + i, n - i, now);
 	store_mails_free(rows, n);
 	return sent;
 }

@@ -435,6 +435,12 @@ store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
 }
 
 int
+store_outbox_release(struct store *s, int64_t id, int64_t at, struct err *e)
+{
+	return s->ops->outbox_release(s, id, at, e);
+}
+
+int
 store_outbox_next(struct store *s, int64_t *when, struct err *e)
 {
 	return s->ops->outbox_next(s, when, e);

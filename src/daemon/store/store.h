@@ -302,7 +302,9 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  * returns up to max unsent messages due by now, oldest first, and leases
  * them until lease_until (their next attempt moves there) so two drains
  * (keydird serve and keydird maintain) never send one row twice;
- * outbox_retry or outbox_done then settle each row.
+ * outbox_retry or outbox_done then settle each row, or outbox_release
+ * hands a leased row not attempted back (due again at `at`, attempts
+ * and last error kept; 1 if no unsent row has that id).
  */
 
 /* The calls.  Each is the backend's; see the contract above. */
@@ -370,6 +372,8 @@ int store_outbox_done(struct store *s, int64_t id, int64_t now,
     struct err *e);
 int store_outbox_retry(struct store *s, int64_t id, int attempts,
     int64_t next, const char *why, struct err *e);
+int store_outbox_release(struct store *s, int64_t id, int64_t at,
+    struct err *e);
 int store_outbox_next(struct store *s, int64_t *when, struct err *e);
 int store_begin_read(struct store *s, struct err *e);
 int store_certs_scan(struct store *s, const char *after, size_t max,

@@ -77,6 +77,8 @@ struct store_ops {
 	    struct err *e);
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,
 	    int64_t next, const char *why, struct err *e);
+	int (*outbox_release)(struct store *s, int64_t id, int64_t at,
+	    struct err *e);
 	int (*outbox_next)(struct store *s, int64_t *when, struct err *e);
 	int (*begin_read)(struct store *s, struct err *e);
 	int (*certs_scan)(struct store *s, const char *after, size_t max,

@@ -328,6 +328,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_due = sq_outbox_due,
 	.outbox_done = sq_outbox_done,
 	.outbox_retry = sq_outbox_retry,
+	.outbox_release = sq_outbox_release,
 	.outbox_next = sq_outbox_next,
 	.begin_read = sq_begin_read,
 	.certs_scan = sq_certs_scan,

@@ -70,6 +70,7 @@ enum sq_slot {
 	SQ_OUTBOX_DONE,
 	SQ_OUTBOX_RETRY,
 	SQ_OUTBOX_NEXT,
+	SQ_OUTBOX_RELEASE,
 	SQ_BEGIN_READ,
 	SQ_CERTS_SCAN,
 	SQ_SCAN_ADDRS,
@@ -243,6 +244,8 @@ int sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
     size_t max,
     struct store_mail **rows, size_t *n, struct err *e);
 int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
+int sq_outbox_release(struct store *s, int64_t id, int64_t at,
+    struct err *e);
 int sq_outbox_next(struct store *s, int64_t *when, struct err *e);
 int sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
     const char *why, struct err *e);

@@ -309,6 +309,23 @@ sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
 	return sq_update(w, st, rc, e);
 }
 
+/* Give a leased row back, untried: due at `at`. */
+int
+sq_outbox_release(struct store *s, int64_t id, int64_t at, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sq_prep(w, SQ_OUTBOX_RELEASE, "UPDATE outbox SET next_attempt = "
+	    "?2 WHERE id = ?1 AND sent IS NULL", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, id);
+	rc |= sqlite3_bind_int64(st, 2, at);
+	return sq_update(w, st, rc, e);
+}
+
 /* The earliest next_attempt of an unsent mail; 1 when none waits. */
 int
 sq_outbox_next(struct store *s, int64_t *when, struct err *e)
