@@ -153,7 +153,8 @@ layers:
 
 # each header compiles on its own, with its layer's flags
 hdrcheck:
-	@$(foreach h,$(ALL_HDR),echo '#include "$(abspath $(h))"' | $(CC) $(CFLAGS) \
+	@$(foreach h,$(ALL_HDR),printf '#include "%s"\ntypedef int hdrcheck_t;\n' \
+		"$(abspath $(h))" | $(CC) $(CFLAGS) \
 		$(call layer_flags,$(call layer_of,$(h))) -Wno-missing-prototypes \
 		-x c -c -o /dev/null - || exit 1;)
 
@@ -165,7 +166,9 @@ layercheck: hdrcheck
 clean:
 	rm -rf build build-san
 
-# dependency files are made by the compiler, never by a rule (without
-# this, build/tests/t_x.d would match the test binaries' pattern)
+# dependency files are made by the compiler, never by a rule; the test
+# one needs a pattern with a shorter stem than the test binaries' own
+# (GNU make picks the shortest), or build/tests/t_x.d would be linked
+$(BUILD)/tests/t_%.d: ;
 %.d: ;
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

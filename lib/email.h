@@ -10,9 +10,9 @@
 
 #include <stddef.h>
 
+#include "sizes.h"
 #include "err.h"
 
-#define EMAIL_MAX 254	/* RFC 5321 path limit less the brackets */
 
 /*
  * Normalise in, which is a bare address or a display form such as

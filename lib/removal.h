@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sizes.h"
 #include "email.h"
 #include "err.h"
 
@@ -24,7 +25,7 @@
 
 struct removal {
 	char server[256];
-	char fpr[41];		/* upper-case */
+	char fpr[FPR_LEN + 1];		/* upper-case */
 	bool all;
 	char (*addrs)[EMAIL_MAX + 1];	/* normalised, when !all */
 	size_t naddrs;

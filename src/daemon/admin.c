@@ -14,13 +14,13 @@
 
 /* fpr in upper case into out; -1 unless it is 40 hex digits. */
 static int
-admin_fpr(const char *fpr, char out[STORE_FPR_LEN + 1])
+admin_fpr(const char *fpr, char out[FPR_LEN + 1])
 {
 	size_t i;
 
-	if (strlen(fpr) != STORE_FPR_LEN)
+	if (strlen(fpr) != FPR_LEN)
 		return -1;
-	for (i = 0; i < STORE_FPR_LEN; i++) {
+	for (i = 0; i < FPR_LEN; i++) {
 		if (!isxdigit((unsigned char)fpr[i]))
 			return -1;
 		out[i] = (char)toupper((unsigned char)fpr[i]);
@@ -33,7 +33,7 @@ admin_fpr(const char *fpr, char out[STORE_FPR_LEN + 1])
 int
 admin_state(struct daemon *d, enum xfer_view v, const char *fpr)
 {
-	char key[STORE_FPR_LEN + 1] = "";
+	char key[FPR_LEN + 1] = "";
 	struct stat sb;
 	struct err e;
 	int rc;

@@ -66,18 +66,18 @@ conf_ms(void)
 
 /* A fingerprint: pre, 16 zeros, then grp and n, which make the key id. */
 static void
-conf_fpr(char out[STORE_FPR_LEN + 1], unsigned pre, unsigned grp, unsigned n)
+conf_fpr(char out[FPR_LEN + 1], unsigned pre, unsigned grp, unsigned n)
 {
-	snprintf(out, STORE_FPR_LEN + 1, "%08X0000000000000000%08X%08X", pre,
+	snprintf(out, FPR_LEN + 1, "%08X0000000000000000%08X%08X", pre,
 	    grp, n);
 }
 
 /* The v4 key id: the last 16 hex digits. */
 static void
-conf_keyid(const char *fpr, char out[STORE_KEYID_LEN + 1])
+conf_keyid(const char *fpr, char out[KEYID_LEN + 1])
 {
-	str_lcpy(out, fpr + STORE_FPR_LEN - STORE_KEYID_LEN,
-	    STORE_KEYID_LEN + 1);
+	str_lcpy(out, fpr + FPR_LEN - KEYID_LEN,
+	    KEYID_LEN + 1);
 }
 
 /* The ETag of key fpr at version ver: one per pair. */
@@ -87,7 +87,7 @@ conf_etag(const char *fpr, int64_t ver, char out[STORE_ETAG_LEN + 1])
 	uint8_t h[STORE_HASH_LEN];
 
 	for (size_t i = 0; i < sizeof(h); i++)
-		h[i] = (uint8_t)(fpr[i % STORE_FPR_LEN] * 31 + ver * 7 +
+		h[i] = (uint8_t)(fpr[i % FPR_LEN] * 31 + ver * 7 +
 		    (int64_t)i);
 	store_etag(h, out);
 }
@@ -112,7 +112,7 @@ conf_key_init(struct conf_key *k, const char *fpr, int64_t ver)
 	k->full[1] = 0x00;
 	k->full[2] = (uint8_t)ver;
 	k->full[3] = 0x00;
-	k->full[4] = (uint8_t)fpr[STORE_FPR_LEN - 1];
+	k->full[4] = (uint8_t)fpr[FPR_LEN - 1];
 	k->c.full = k->full;
 	k->c.full_len = 5;
 	k->c.algo = 22;

@@ -44,7 +44,7 @@ static void
 conf_t_empty(const struct conf_backend *b)
 {
 	uint8_t h[STORE_HASH_LEN];
-	char fpr[STORE_FPR_LEN + 1], kid[STORE_KEYID_LEN + 1], owner[41];
+	char fpr[FPR_LEN + 1], kid[KEYID_LEN + 1], owner[FPR_LEN + 1];
 	struct store_upload_view v;
 	struct store_cert c, *certs = NULL;
 	struct store_token t;
@@ -139,7 +139,7 @@ conf_t_errors(const struct conf_backend *b)
 	struct store_addr a;
 	struct store *s;
 	struct err e;
-	char nokey[STORE_FPR_LEN + 1], owner[41];
+	char nokey[FPR_LEN + 1], owner[FPR_LEN + 1];
 	int64_t last;
 
 	if ((s = conf_open(b->fresh_url(), "errors")) == NULL)
@@ -190,8 +190,8 @@ conf_t_errors(const struct conf_backend *b)
 static void
 conf_t_certs(const struct conf_backend *b)
 {
-	char sb[STORE_FPR_LEN + 1], sc[STORE_FPR_LEN + 1], sd[41];
-	char kid[STORE_KEYID_LEN + 1];
+	char sb[FPR_LEN + 1], sc[FPR_LEN + 1], sd[FPR_LEN + 1];
+	char kid[KEYID_LEN + 1];
 	struct conf_key k;
 	struct store_cert g;
 	struct store *s;
@@ -269,8 +269,8 @@ static void
 conf_t_lookup(const struct conf_backend *b)
 {
 	struct conf_key x[10], p[3], q, r, w, *all[16];
-	char sub[41], kid[STORE_KEYID_LEN + 1], got[600], want[600];
-	char w1[41], w2[41], qsub[41], qsub2[41];
+	char sub[FPR_LEN + 1], kid[KEYID_LEN + 1], got[600], want[600];
+	char w1[FPR_LEN + 1], w2[FPR_LEN + 1], qsub[FPR_LEN + 1], qsub2[FPR_LEN + 1];
 	struct store *s;
 	size_t nall = 0;
 	bool bad = false;
@@ -281,7 +281,7 @@ conf_t_lookup(const struct conf_backend *b)
 	/* ten keys share subkey `sub`; stored highest fingerprint first */
 	conf_fpr(sub, 0x5, 5, 5);
 	for (i = 9; i >= 0; i--) {
-		char fpr[41];
+		char fpr[FPR_LEN + 1];
 
 		conf_fpr(fpr, 0x100 + (unsigned)i, 0xA, (unsigned)i);
 		conf_key_init(&x[i], fpr, 3000 + i);
@@ -311,7 +311,7 @@ conf_t_lookup(const struct conf_backend *b)
 	/* three primaries with one key id; q has a subkey with it too */
 	want[0] = '\0';
 	for (i = 0; i < 3; i++) {
-		char fpr[41];
+		char fpr[FPR_LEN + 1];
 
 		conf_fpr(fpr, 0x300 - (unsigned)i, 0xB, 1);
 		conf_key_init(&p[i], fpr, 4000 + i);
@@ -372,7 +372,7 @@ conf_t_addrs(const struct conf_backend *b)
 	struct store_addr ad;
 	struct store *s;
 	struct err e;
-	char owner[41], **list = NULL;
+	char owner[FPR_LEN + 1], **list = NULL;
 	size_t n = 0;
 
 	if ((s = conf_open(b->fresh_url(), "addresses")) == NULL)
@@ -431,7 +431,7 @@ conf_t_addrs(const struct conf_backend *b)
 static void
 conf_t_cert_del(const struct conf_backend *b)
 {
-	char sub[41], own[41], kid[STORE_KEYID_LEN + 1], owner[41];
+	char sub[FPR_LEN + 1], own[FPR_LEN + 1], kid[KEYID_LEN + 1], owner[FPR_LEN + 1];
 	struct conf_key c, o, *both[2];
 	struct store_token t, g;
 	struct store *s;

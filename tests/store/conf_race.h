@@ -31,7 +31,7 @@ struct conf_claim {
 	const uint8_t	*token;
 	const char	*nonce;
 	int		 owner_rc;
-	char		 owner[STORE_FPR_LEN + 1];
+	char		 owner[FPR_LEN + 1];
 	bool		 wrote;
 	int		 token_rc;
 	int		 nonce_rc;
@@ -61,7 +61,7 @@ conf_claim_fn(struct store *s, void *arg, struct err *e)
 
 struct conf_racer {
 	struct store		*s;
-	char			 fpr[STORE_FPR_LEN + 1];
+	char			 fpr[FPR_LEN + 1];
 	pthread_barrier_t	*bar;
 	struct conf_claim	 got[CONF_ROUNDS];
 	int			 errors;
@@ -145,7 +145,7 @@ conf_race(const struct conf_backend *b, int nh, const char *what)
 	struct store *h[CONF_RACERS];
 	pthread_t th[CONF_RACERS];
 	pthread_barrier_t bar;
-	char url[1024], addr[64], nonce[32], owner[41];
+	char url[1024], addr[64], nonce[32], owner[FPR_LEN + 1];
 	uint8_t hash[STORE_HASH_LEN];
 	int rounds_ok = 0, tok_ok = 0, non_ok = 0, owner_ok = 0;
 	int errors = 0, retries = 0, i, k;
@@ -391,7 +391,7 @@ struct conf_try {
 	int		 rc;
 	enum err_code	 code;
 	int64_t		 begin_ms;	/* how long begin took */
-	char		 owner[STORE_FPR_LEN + 1];
+	char		 owner[FPR_LEN + 1];
 	bool		 wrote;
 };
 
@@ -490,7 +490,7 @@ conf_lost_right(const struct conf_try *first, const struct conf_try *again,
 
 /* The owner of address now, by a unit of its own; "" if none. */
 static void
-conf_owner(struct store *s, const char *address, char owner[41])
+conf_owner(struct store *s, const char *address, char owner[FPR_LEN + 1])
 {
 	struct err e;
 
@@ -510,7 +510,7 @@ conf_t_hold(const struct conf_backend *b)
 	struct conf_try first, again;
 	struct store *a, *c;
 	struct err e;
-	char url[1024], owner[41], seen[200];
+	char url[1024], owner[FPR_LEN + 1], seen[200];
 	int hrc, long_ms;
 	int64_t t0, took;
 

@@ -25,7 +25,7 @@
 static void
 conf_torn_key(struct conf_key *k, int64_t v, char *buf)
 {
-	char sub[41];
+	char sub[FPR_LEN + 1];
 	size_t len = 3000 + (size_t)(v % 4) * 2500;
 	int n;
 
@@ -108,7 +108,7 @@ static void *
 conf_reader_run(void *arg)
 {
 	struct conf_reader *r = arg;
-	char *buf = malloc(CONF_TORN_MAX + 1), addr[64], sub[41];
+	char *buf = malloc(CONF_TORN_MAX + 1), addr[64], sub[FPR_LEN + 1];
 	bool fin, first = true;
 
 	if (buf == NULL) {

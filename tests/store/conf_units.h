@@ -24,7 +24,7 @@ conf_t_units(const struct conf_backend *b)
 	struct store *s, *s2;
 	struct err e;
 	uint8_t h[STORE_HASH_LEN];
-	char url[1024], owner[41];
+	char url[1024], owner[FPR_LEN + 1];
 	int64_t last = 0;
 	size_t n = 0;
 	bool good;
@@ -182,7 +182,7 @@ conf_t_snapshot(const struct conf_backend *b)
 	struct store_cert gc;
 	struct store *s, *s2;
 	struct err e;
-	char url[1024], owner[41], **list = NULL;
+	char url[1024], owner[FPR_LEN + 1], **list = NULL;
 	int64_t last = 0, t0;
 	size_t n = 0;
 
@@ -260,7 +260,7 @@ conf_t_export(const struct conf_backend *b)
 	struct store_addr a, ad;
 	struct store *s, *s2;
 	struct err e;
-	char url[1024], owner[41], seen[400];
+	char url[1024], owner[FPR_LEN + 1], seen[400];
 	size_t n = 0;
 	int64_t t0;
 
@@ -346,18 +346,18 @@ conf_t_export(const struct conf_backend *b)
 	    "another handle commits during the snapshot, at once (%lld ms)",
 	    (long long)(conf_ms() - t0));
 	ok(conf_scan(s, kb.c.fpr, 2, seen, sizeof(seen)) == 1 &&
-	    strncmp(seen, kc.c.fpr, STORE_FPR_LEN) == 0,
+	    strncmp(seen, kc.c.fpr, FPR_LEN) == 0,
 	    "certs_scan after B: C, n < max: the end; not the new D");
 	ok(conf_scan(s, kc.c.fpr, 2, seen, sizeof(seen)) == 0,
 	    "certs_scan after the last: none");
 	ok(store_commit(s, &e) == 0, "end the snapshot");
 	ok(store_begin_read(s, &e) == 0 &&
 	    conf_scan(s, kc.c.fpr, 5, seen, sizeof(seen)) == 1 &&
-	    strncmp(seen, kd.c.fpr, STORE_FPR_LEN) == 0 &&
+	    strncmp(seen, kd.c.fpr, FPR_LEN) == 0 &&
 	    store_commit(s, &e) == 0, "a new snapshot sees D");
 	ok(store_begin(s, &e) == 0 && store_cert_put(s, &ke.c, &e) == 0 &&
 	    conf_scan(s, kd.c.fpr, 5, seen, sizeof(seen)) == 1 &&
-	    strncmp(seen, ke.c.fpr, STORE_FPR_LEN) == 0,
+	    strncmp(seen, ke.c.fpr, FPR_LEN) == 0,
 	    "certs_scan in a write unit sees the unit's own writes");
 	store_rollback(s);
 	store_close(s2);

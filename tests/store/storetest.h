@@ -27,8 +27,8 @@
 static void __attribute__((unused))
 keyid_of(const char *fpr, char *keyid)
 {
-	str_lcpy(keyid, fpr + STORE_FPR_LEN - STORE_KEYID_LEN,
-	    STORE_KEYID_LEN + 1);
+	str_lcpy(keyid, fpr + FPR_LEN - KEYID_LEN,
+	    KEYID_LEN + 1);
 }
 
 /* A cert with fixed fields; subs point into the caller's array. */

@@ -49,7 +49,7 @@ t_lookup(struct store *s)
 	struct store_cert c, g;
 	struct store_pub p;
 	struct err e;
-	char kid[STORE_KEYID_LEN + 1];
+	char kid[KEYID_LEN + 1];
 
 	str_lcpy(subs[0].fpr, FPR_B, sizeof(subs[0].fpr));
 	keyid_of(FPR_B, subs[0].keyid);
@@ -121,7 +121,7 @@ t_addr(struct store *s)
 {
 	struct store_cert d;
 	struct err e;
-	char fpr[STORE_FPR_LEN + 1], **list;
+	char fpr[FPR_LEN + 1], **list;
 	size_t n;
 
 	cert_make(&d, FPR_D, PUB_D, NULL, 0);
@@ -263,7 +263,7 @@ t_rollback(struct store *s)
 {
 	struct store_cert c;
 	struct err e;
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	int64_t last;
 
 	cert_make(&c, FPR_X, PUB_A, NULL, 0);
@@ -297,7 +297,7 @@ static void *
 reader_run(void *arg)
 {
 	struct reader *r = arg;
-	char kid[STORE_KEYID_LEN + 1];
+	char kid[KEYID_LEN + 1];
 
 	keyid_of(FPR_B, kid);
 	for (int i = 0; i < 2000; i++) {

@@ -25,9 +25,9 @@ static pthread_barrier_t bar;
 
 /* A fingerprint for writer w's transaction i. */
 static void
-fpr_of(int w, int i, char fpr[STORE_FPR_LEN + 1])
+fpr_of(int w, int i, char fpr[FPR_LEN + 1])
 {
-	snprintf(fpr, STORE_FPR_LEN + 1, "F%03d%036d", w, i);
+	snprintf(fpr, FPR_LEN + 1, "F%03d%036d", w, i);
 }
 
 enum outcome { COMMITTED, ROLLED_BACK, FAILED, ERROR };
@@ -42,7 +42,7 @@ one(int w, int i)
 {
 	struct store_cert c;
 	struct err e;
-	char fpr[STORE_FPR_LEN + 1], addr[64];
+	char fpr[FPR_LEN + 1], addr[64];
 
 	fpr_of(w, i, fpr);
 	snprintf(addr, sizeof(addr), "w%d-%d@example.org", w, i);
@@ -89,7 +89,7 @@ writer_run(void *arg)
 static int
 stored(int w, int i)
 {
-	char fpr[STORE_FPR_LEN + 1], addr[64], owner[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1], addr[64], owner[FPR_LEN + 1];
 	struct err e;
 	int rc;
 
@@ -177,7 +177,7 @@ t_queue(void)
 	pthread_t th[6];
 	struct store_cert c;
 	struct err e;
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	uint64_t before;
 	int good = 1;
 
@@ -259,7 +259,7 @@ t_wal_bounded(void)
 {
 	struct store_cert c;
 	struct stat sb;
-	char fpr[STORE_FPR_LEN + 1], wal[620];
+	char fpr[FPR_LEN + 1], wal[620];
 	off_t max = 0;
 	int fails = 0;
 

@@ -244,7 +244,7 @@ t_cert_del(struct store *s, const char *path)
 	struct store_pub p;
 	struct err e;
 	uint8_t hash[STORE_HASH_LEN];
-	char kid[STORE_KEYID_LEN + 1];
+	char kid[KEYID_LEN + 1];
 
 	str_lcpy(sub.fpr, FPR_B, sizeof(sub.fpr));
 	keyid_of(FPR_B, sub.keyid);
@@ -533,7 +533,7 @@ t_xfer(const char *dir)
 	struct store_cert c;
 	struct store *s;
 	struct err e;
-	char path[600], url[620], fpr[STORE_FPR_LEN + 1];
+	char path[600], url[620], fpr[FPR_LEN + 1];
 
 	snprintf(path, sizeof(path), "%s/xfer.db", dir);
 	snprintf(url, sizeof(url), "sqlite:%s", path);

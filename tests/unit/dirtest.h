@@ -50,8 +50,8 @@ struct blob {
  */
 enum { K_A1, K_A2, K_A3, K_AREV, K_O, K_B, K_N };
 static struct blob keys[K_N];
-static char afpr[PGP_FPR_LEN + 1], ofpr[PGP_FPR_LEN + 1],
-    bfpr[PGP_FPR_LEN + 1];
+static char afpr[FPR_LEN + 1], ofpr[FPR_LEN + 1],
+    bfpr[FPR_LEN + 1];
 
 /* ---- making keys -------------------------------------------------- */
 
@@ -109,15 +109,15 @@ rnp_export_pub(rnp_key_handle_t key, struct blob *b)
 
 /* The fingerprint of key into fpr. */
 static int __attribute__((unused))
-rnp_fpr(rnp_key_handle_t key, char fpr[PGP_FPR_LEN + 1])
+rnp_fpr(rnp_key_handle_t key, char fpr[FPR_LEN + 1])
 {
 	char *s = NULL;
 
 	if (rnp_key_get_fprint(key, &s) != RNP_SUCCESS)
 		return -1;
-	str_lcpy(fpr, s, PGP_FPR_LEN + 1);
+	str_lcpy(fpr, s, FPR_LEN + 1);
 	rnp_buffer_destroy(s);
-	return strlen(fpr) == PGP_FPR_LEN ? 0 : -1;
+	return strlen(fpr) == FPR_LEN ? 0 : -1;
 }
 
 /* The packet at p[off..len): tag, header and body lengths; -1 when it is
@@ -410,7 +410,7 @@ keys_free(void)
 /* ---- one directory per group ---------------------------------------- */
 
 struct dmail {
-	char rcpt[256];
+	char rcpt[EMAIL_MAX + 1];
 	char subject[200];
 	char *text;		/* the whole message, quoted-printable decoded */
 	bool seen;

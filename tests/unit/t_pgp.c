@@ -19,7 +19,7 @@
 	"--passphrase '' "
 
 static char tmp[] = "/tmp/t_pgp.XXXXXX";
-static char afpr[PGP_FPR_LEN + 1], bfpr[PGP_FPR_LEN + 1];
+static char afpr[FPR_LEN + 1], bfpr[FPR_LEN + 1];
 static const struct pgp_limits lim = { 100, 100, 10, false };
 static int nhomes;
 
@@ -155,7 +155,7 @@ setup(void)
 	sh(GPG "--faked-system-time 20200101T000000! --quick-gen-key "
 	    "'Dave <dave@example.org>' future-default default 1d 2>/dev/null");
 	sh(GPG "--export dave@example.org > %s/dave.pgp", tmp);
-	return strlen(afpr) == PGP_FPR_LEN && strlen(bfpr) == PGP_FPR_LEN ?
+	return strlen(afpr) == FPR_LEN && strlen(bfpr) == FPR_LEN ?
 	    0 : -1;
 }
 
@@ -183,8 +183,8 @@ t_parse(void)
 	    a->bits);
 	ok(a->created > 1600000000 && a->expires == 0 && !a->revoked,
 	    "created, no expiry, not revoked");
-	ok(a->nsubs == 2 && strlen(a->subs[1].fpr) == PGP_FPR_LEN &&
-	    strlen(a->subs[1].keyid) == PGP_KEYID_LEN, "two subkeys");
+	ok(a->nsubs == 2 && strlen(a->subs[1].fpr) == FPR_LEN &&
+	    strlen(a->subs[1].keyid) == KEYID_LEN, "two subkeys");
 	ok(a->nuids == 3, "three user IDs (%zu)", a->nuids);
 	i = uid_find(a, "alice@example.org");
 	ok(i >= 0 && !a->uids[i].revoked && a->uids[i].created >= a->created,
@@ -505,7 +505,7 @@ t_crafted(void)
 	    "02:bad", "0c:no", "02:yes" };
 	struct pgp_cert *c, t;
 	struct err e;
-	char cfpr[PGP_FPR_LEN + 1];
+	char cfpr[FPR_LEN + 1];
 	size_t n, i;
 	bool bs;
 

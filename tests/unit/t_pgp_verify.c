@@ -21,16 +21,16 @@
 #define PREFIX "untouched"
 
 static char tmp[] = "/tmp/t_pgp_verify.XXXXXX";
-static char afpr[PGP_FPR_LEN + 1], stmt[512];
+static char afpr[FPR_LEN + 1], stmt[512];
 static const struct pgp_limits lim = { 100, 100, 10, false };
 
 #include "shtest.h"
 
 /* Fingerprint of the key gpg knows by id, into fpr. */
 static void
-fpr_of(const char *id, char fpr[PGP_FPR_LEN + 1])
+fpr_of(const char *id, char fpr[FPR_LEN + 1])
 {
-	sh_line(fpr, PGP_FPR_LEN + 1, "gpg --with-colons --list-keys '%s' "
+	sh_line(fpr, FPR_LEN + 1, "gpg --with-colons --list-keys '%s' "
 	    "2>/dev/null | awk -F: '/^fpr/{print $10; exit}'", id);
 }
 
@@ -106,7 +106,7 @@ check(const char *msg, const char *cert, enum err_code code,
 static void
 setup_keys(void)
 {
-	char sfpr[PGP_FPR_LEN + 1];
+	char sfpr[FPR_LEN + 1];
 
 	sh(GPG "--quick-gen-key 'Alice <alice@example.org>' future-default "
 	    "default never");
@@ -153,8 +153,8 @@ setup_keys(void)
 static void
 setup_revoked(void)
 {
-	char rfpr[PGP_FPR_LEN + 1], cfpr[PGP_FPR_LEN + 1];
-	char sfpr[PGP_FPR_LEN + 1], subid[PGP_KEYID_LEN + 1];
+	char rfpr[FPR_LEN + 1], cfpr[FPR_LEN + 1];
+	char sfpr[FPR_LEN + 1], subid[KEYID_LEN + 1];
 
 	sh(GPG "--quick-gen-key 'Rita <rita@example.org>' future-default "
 	    "default never");
@@ -197,7 +197,7 @@ setup_revoked(void)
 static void
 setup_expired(void)
 {
-	char efpr[PGP_FPR_LEN + 1];
+	char efpr[FPR_LEN + 1];
 
 	sh(GPG "--faked-system-time 20200101T000000 --quick-gen-key "
 	    "'Ed <ed@example.org>' future-default default 1d 2>/dev/null");

@@ -100,7 +100,7 @@ static int
 dir_status(struct daemon *d, const struct pgp_cert *c, const char *address,
     int64_t now, enum addr_status *st, struct err *e)
 {
-	char owner[STORE_FPR_LEN + 1];
+	char owner[FPR_LEN + 1];
 	bool pending = false;
 	int64_t last = 0;
 	int rc;
@@ -416,7 +416,7 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 	crypto_hash_sha256(hash, data, len);
 	if (!request_all && (rc = dir_upload_again(d, hash, now, out, e)) != 1)
 		return rc;
-	buf_init(&pub, PGP_PUB_MAX);
+	buf_init(&pub, KEY_MAX);
 	if (dir_parse(data, len, &lim, &certs, &n, &pub, e) == -1) {
 		buf_release(&pub);
 		return -1;
@@ -490,7 +490,7 @@ int
 dir_recheck(struct daemon *d, struct pgp_cert *c, struct err *e)
 {
 	struct store_cert sc;
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	bool same;
 	int rc;
 
@@ -516,7 +516,7 @@ dir_add_requested(struct daemon *d, const char *token,
     const char *const *addresses, size_t n, int64_t now,
     struct dir_upload *out, struct err *e)
 {
-	char norm[EMAIL_MAX + 1], fpr[41];
+	char norm[EMAIL_MAX + 1], fpr[FPR_LEN + 1];
 	size_t i;
 
 	for (i = 0; i < n; i++) {
@@ -567,7 +567,7 @@ dir_request_verify(struct daemon *d, int64_t now, const char *token,
 {
 	struct verify_req_unit u;
 	struct pgp_cert c;
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	int rc;
 
 	memset(out, 0, sizeof(*out));

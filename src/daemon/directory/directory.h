@@ -34,21 +34,21 @@ struct dir_addr {
 
 /* The outcome of an upload or a verification request. */
 struct dir_upload {
-	char fpr[41];
+	char fpr[FPR_LEN + 1];
 	char *token;		/* VKS upload session (sealed) */
 	bool revoked;			/* the key is revoked */
 	struct dir_addr *addrs;
 	size_t naddrs;
 	size_t nmails;			/* confirmation mails queued */
-	char (*fprs)[41];		/* several certs uploaded at once */
+	char (*fprs)[FPR_LEN + 1];		/* several certs uploaded at once */
 	size_t nfprs;
 };
 
 /* A confirmation link, as shown on its page. */
 struct dir_verify {
-	char fpr[41];
+	char fpr[FPR_LEN + 1];
 	char address[EMAIL_MAX + 1];
-	char prev_fpr[41];	/* the address's current key, "" if none */
+	char prev_fpr[FPR_LEN + 1];	/* the address's current key, "" if none */
 	char **others;		/* addresses of this key that confirming
 				 * unpublishes (one_address_per_key) */
 	size_t nothers;
@@ -60,14 +60,14 @@ struct dir_verify {
 
 /* A removal or re-verification link, as shown on its page. */
 struct dir_link {
-	char fpr[41];
+	char fpr[FPR_LEN + 1];
 	char address[EMAIL_MAX + 1];
 	int64_t expires;
 };
 
 /* What a signed removal did. */
 struct dir_removed {
-	char fpr[41];
+	char fpr[FPR_LEN + 1];
 	bool all;		/* the whole key was deleted */
 	bool tombstone;		/* all, but the key is revoked: its primary
 				 * key and revocation stay */

@@ -17,7 +17,6 @@
 #include "store.h"
 #include "xmalloc.h"
 
-#define IMPORT_PUB_MAX (4u << 20)	/* as the published form's cap */
 
 struct dir_import {
 	const struct store_addr *addrs;	/* the export's, borrowed */
@@ -59,7 +58,7 @@ dir_import_prepare(const struct daemon *d, const char *fpr,
 	imp->had_address = had_address;
 	for (i = 0; i < naddrs; i++)
 		a[i] = addrs[i].address;
-	buf_init(&pub, IMPORT_PUB_MAX);
+	buf_init(&pub, KEY_MAX);
 	if ((rc = pgp_parse_publish(full, full_len, &lim, a, naddrs, &imp->c,
 	    &pub, e)) != 0) {
 		if (rc == 1)	/* max_certs is 1: cannot happen */
@@ -113,7 +112,7 @@ import_put_addrs(struct daemon *d, const struct dir_import *it,
     const struct pgp_cert *live, int64_t now, struct err *e)
 {
 	struct store *s = d->store;
-	char owner[STORE_FPR_LEN + 1];
+	char owner[FPR_LEN + 1];
 	int rc;
 
 	for (size_t i = 0; i < it->naddrs; i++) {

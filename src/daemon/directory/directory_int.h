@@ -44,7 +44,7 @@ int dir_token(struct daemon *d, const char *token, enum token_kind kind,
 int dir_session_seal(struct daemon *d, const char *fpr, int64_t now,
     struct dir_upload *out, struct err *e);
 int dir_session_open(struct daemon *d, const char *token, int64_t now,
-    char fpr[41], const char *address, struct err *e);
+    char fpr[FPR_LEN + 1], const char *address, struct err *e);
 
 /* reload key fpr and recompute its published form. */
 int dir_republish_fpr(struct daemon *d, const char *fpr, int64_t now,

@@ -16,7 +16,6 @@
 #include "pgp.h"
 #include "store.h"
 
-#define KEY_MAX (4 * 1024 * 1024)
 
 /* Fingerprint in groups of four, as people compare them. */
 static void
@@ -115,7 +114,7 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
     struct err *e)
 {
 	const char *one[1] = { addr };
-	char groups[64], when[64], owner[STORE_FPR_LEN + 1];
+	char groups[64], when[64], owner[FPR_LEN + 1];
 	char fname[2][32];
 	struct mail_att att[2];
 	struct store_cert prev;

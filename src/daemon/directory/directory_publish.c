@@ -21,7 +21,6 @@
 #include "str.h"
 #include "xmalloc.h"
 
-#define PUB_MAX (4 * 1024 * 1024)
 
 /* Percent-encode a uid for an HKP index line. */
 static void
@@ -96,9 +95,9 @@ dir_publish_ids(const struct pgp_cert *c, struct store_cert *out)
 		if (!c->subs[i].backsig)
 			continue;
 		str_lcpy(out->subs[out->nsubs].fpr, c->subs[i].fpr,
-		    STORE_FPR_LEN + 1);
+		    FPR_LEN + 1);
 		str_lcpy(out->subs[out->nsubs].keyid, c->subs[i].keyid,
-		    STORE_KEYID_LEN + 1);
+		    KEYID_LEN + 1);
 		out->nsubs++;
 	}
 }
@@ -111,7 +110,7 @@ dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
 	struct buf idx;
 
 	memset(out, 0, sizeof(*out));
-	buf_init(&idx, PUB_MAX);
+	buf_init(&idx, KEY_MAX);
 	hkp_index(c, addrs, n, &idx);
 	if (buf_failed(&idx) || buf_failed(pub)) {
 		buf_release(&idx);
@@ -134,7 +133,7 @@ dir_publish_build(const struct pgp_cert *c, const char *const *addrs,
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
-	buf_init(&pub, PUB_MAX);
+	buf_init(&pub, KEY_MAX);
 	if (pgp_publish(c->full, c->full_len, addrs, n, &pub, e) == 0)
 		rc = dir_publish_fill(c, addrs, n, &pub, out, e);
 	buf_release(&pub);

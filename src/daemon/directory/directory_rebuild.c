@@ -187,7 +187,7 @@ dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
     struct err *e)
 {
 	struct store_cert *rows = NULL;
-	char after[STORE_FPR_LEN + 1] = "";
+	char after[FPR_LEN + 1] = "";
 	size_t n = 0;
 	int rc;
 

@@ -21,7 +21,7 @@
 
 /* The fingerprint the (untrusted) statement names. */
 static int
-claimed_fpr(const uint8_t *msg, size_t len, char fpr[41], struct err *e)
+claimed_fpr(const uint8_t *msg, size_t len, char fpr[FPR_LEN + 1], struct err *e)
 {
 	struct removal r;
 	struct buf text;
@@ -152,7 +152,7 @@ static int
 remove_addrs(struct daemon *d, const struct removal *r, int64_t now,
     struct err *e)
 {
-	char owner[STORE_FPR_LEN + 1];
+	char owner[FPR_LEN + 1];
 	size_t i;
 	int rc;
 
@@ -221,7 +221,7 @@ int
 dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg,
     size_t len, struct dir_removed *out, struct err *e)
 {
-	char fpr[41], auth[256], etag[STORE_ETAG_LEN + 1];
+	char fpr[FPR_LEN + 1], auth[256], etag[STORE_ETAG_LEN + 1];
 	struct pgp_signer who;
 	struct pgp_cert tomb;
 	struct removal r;

@@ -47,7 +47,7 @@ dir_session_seal(struct daemon *d, const char *fpr, int64_t now,
  * (NULL: just check). */
 int
 dir_session_open(struct daemon *d, const char *token, int64_t now,
-    char fpr[41], const char *address, struct err *e)
+    char fpr[FPR_LEN + 1], const char *address, struct err *e)
 {
 	char *text, *line, *save = NULL;
 	int rc = err_set(e, ERR_INVALID, "%s", session_gone);

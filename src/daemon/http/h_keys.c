@@ -57,9 +57,9 @@ void
 h_vks_by_fpr(struct daemon *d, struct req *r, struct resp *w,
     const char *rest)
 {
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 
-	if (hex_id(rest, STORE_FPR_LEN, fpr) == -1) {
+	if (hex_id(rest, FPR_LEN, fpr) == -1) {
 		view_text(w, 400, "malformed fingerprint");
 		return;
 	}
@@ -71,9 +71,9 @@ void
 h_vks_by_keyid(struct daemon *d, struct req *r, struct resp *w,
     const char *rest)
 {
-	char id[STORE_KEYID_LEN + 1];
+	char id[KEYID_LEN + 1];
 
-	if (hex_id(rest, STORE_KEYID_LEN, id) == -1) {
+	if (hex_id(rest, KEYID_LEN, id) == -1) {
 		view_text(w, 400, "malformed key id");
 		return;
 	}

@@ -81,7 +81,7 @@ key_export_mem(rnp_key_handle_t key, bool armored, uint8_t **p, size_t *len)
 	size_t olen;
 	int rc = -1;
 
-	if (rnp_output_to_memory(&out, PGP_OUT_MAX) != RNP_SUCCESS)
+	if (rnp_output_to_memory(&out, KEY_MAX) != RNP_SUCCESS)
 		return -1;
 	if (rnp_key_export(key, out, RNP_KEY_EXPORT_PUBLIC |
 	    RNP_KEY_EXPORT_SUBKEYS | (armored ? RNP_KEY_EXPORT_ARMORED : 0)) ==
@@ -106,16 +106,16 @@ take_hex(char *s, char *dst, size_t sz)
 
 /* Fingerprint and key ID of k, upper-case. */
 static void
-key_ids(rnp_key_handle_t k, char fpr[PGP_FPR_LEN + 1],
-    char keyid[PGP_KEYID_LEN + 1])
+key_ids(rnp_key_handle_t k, char fpr[FPR_LEN + 1],
+    char keyid[KEYID_LEN + 1])
 {
 	char *s = NULL;
 
 	rnp_key_get_fprint(k, &s);
-	take_hex(s, fpr, PGP_FPR_LEN + 1);
+	take_hex(s, fpr, FPR_LEN + 1);
 	s = NULL;
 	rnp_key_get_keyid(k, &s);
-	take_hex(s, keyid, PGP_KEYID_LEN + 1);
+	take_hex(s, keyid, KEYID_LEN + 1);
 }
 
 /* OpenPGP algorithm id for rnp's algorithm name. */
@@ -251,7 +251,7 @@ load(rnp_ffi_t ffi, const uint8_t *in, size_t len,
 	const uint8_t *p;
 	int rc = -1;
 
-	buf_init(&bin, PGP_OUT_MAX);
+	buf_init(&bin, KEY_MAX);
 	if (to_binary(in, len, &bin, e) == -1)
 		goto out;
 	p = (const uint8_t *)bin.data;
@@ -356,7 +356,7 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 	rnp_key_handle_t key = NULL;
 	bool tomb;
 	rnp_ffi_t ffi;
-	char **fprs = NULL, fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	char **fprs = NULL, fpr[FPR_LEN + 1], keyid[KEYID_LEN + 1];
 	size_t nf = 0, nc;
 	int rc = -1;
 
@@ -401,7 +401,7 @@ pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
 	static const char *const none[1] = { NULL };
 	rnp_key_handle_t key;
 	rnp_ffi_t ffi;
-	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1], keyid[KEYID_LEN + 1];
 	uint8_t *p = NULL;
 	size_t plen = 0;
 	int rc = -1;
@@ -434,7 +434,7 @@ pgp_parse_publish(const uint8_t *in, size_t len, const struct pgp_limits *lim,
 	static const char *const none[1] = { NULL };
 	rnp_key_handle_t key;
 	rnp_ffi_t ffi;
-	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1], keyid[KEYID_LEN + 1];
 	uint8_t *p = NULL;
 	size_t plen = 0;
 	bool several = false;
@@ -474,7 +474,7 @@ pgp_tombstone(const uint8_t *full, size_t len, struct pgp_cert *out,
 {
 	rnp_key_handle_t key;
 	rnp_ffi_t ffi;
-	char fpr[PGP_FPR_LEN + 1], keyid[PGP_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1], keyid[KEYID_LEN + 1];
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));

@@ -12,13 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sizes.h"
 #include "buf.h"
 #include "email.h"
 #include "err.h"
 
-#define PGP_FPR_LEN 40
-#define PGP_KEYID_LEN 16
-#define PGP_PUB_MAX (4 * 1024 * 1024)	/* cap on a published form */
 
 struct pgp_limits {
 	size_t max_uids;	/* user ID and user attribute packets per cert */
@@ -41,16 +39,16 @@ struct pgp_uid {
 };
 
 struct pgp_subkey {
-	char fpr[PGP_FPR_LEN + 1];	/* upper-case hex */
-	char keyid[PGP_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1];	/* upper-case hex */
+	char keyid[KEYID_LEN + 1];
 	bool backsig;		/* bound with a valid back-signature made
 				 * by the subkey: only such a subkey is
 				 * this cert's to claim in lookups */
 };
 
 struct pgp_cert {
-	char fpr[PGP_FPR_LEN + 1];	/* primary key, upper-case hex */
-	char keyid[PGP_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1];	/* primary key, upper-case hex */
+	char keyid[KEYID_LEN + 1];
 	int algo;		/* OpenPGP algorithm id: 1 RSA, 17 DSA, 19
 				 * ECDSA, 22 EdDSA, ... (for HKP index) */
 	unsigned bits;

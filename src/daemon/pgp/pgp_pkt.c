@@ -279,7 +279,7 @@ armor_block(const uint8_t *p, size_t len, struct buf *bin)
 
 	if (rnp_input_from_memory(&in, p, len, false) != RNP_SUCCESS)
 		return -1;
-	if (rnp_output_to_memory(&out, PGP_OUT_MAX) != RNP_SUCCESS)
+	if (rnp_output_to_memory(&out, KEY_MAX) != RNP_SUCCESS)
 		goto out;
 	if (rnp_dearmor(in, out) != RNP_SUCCESS ||
 	    rnp_output_memory_get_buf(out, &ob, &olen, false) != RNP_SUCCESS)

@@ -13,7 +13,6 @@
 #include "err.h"
 #include "pgp.h"
 
-#define PGP_OUT_MAX	(4u << 20)	/* cap on every rnp memory output */
 #define E_PARSE		"Parsing of key data failed."
 #define E_NOKEY		"No key uploaded."
 #define E_SECRET	"Whoops, please don't upload secret keys!"

@@ -156,7 +156,7 @@ drop_revocation(rnp_ffi_t ffi, void *ctx, rnp_signature_handle_t sig,
 
 /* The fingerprint of the only primary key in ffi into fpr. */
 static int
-only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
+only_primary(rnp_ffi_t ffi, char fpr[FPR_LEN + 1])
 {
 	rnp_identifier_iterator_t it = NULL;
 	rnp_key_handle_t k;
@@ -171,8 +171,8 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
 		prim = false;
 		if (rnp_locate_key(ffi, "fingerprint", id, &k) == 0 && k &&
 		    rnp_key_is_primary(k, &prim) == 0 && prim && n++ == 0 &&
-		    strlen(id) == PGP_FPR_LEN)
-			memcpy(fpr, id, PGP_FPR_LEN + 1);
+		    strlen(id) == FPR_LEN)
+			memcpy(fpr, id, FPR_LEN + 1);
 		rnp_key_handle_destroy(k);
 	}
 	rnp_identifier_iterator_destroy(it);
@@ -192,7 +192,7 @@ only_primary(rnp_ffi_t ffi, char fpr[PGP_FPR_LEN + 1])
  */
 static int
 cert_load(rnp_ffi_t ffi, const uint8_t *full, size_t len,
-    char fpr[PGP_FPR_LEN + 1], bool *revoked, struct err *e)
+    char fpr[FPR_LEN + 1], bool *revoked, struct err *e)
 {
 	rnp_input_t in = NULL;
 	rnp_key_handle_t key = NULL;
@@ -337,7 +337,7 @@ pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
     struct err *e)
 {
 	struct vrun r;
-	char fpr[PGP_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	bool revoked = false;
 	int rc = -1;
 

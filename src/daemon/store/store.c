@@ -245,7 +245,7 @@ store_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 
 int
 store_addr_owner(struct store *s, const char *address,
-    char fpr[STORE_FPR_LEN + 1], struct err *e)
+    char fpr[FPR_LEN + 1], struct err *e)
 {
 	return s->ops->addr_owner(s, address, fpr, e);
 }

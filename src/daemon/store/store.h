@@ -31,24 +31,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sizes.h"
 #include "err.h"
 
-#define STORE_FPR_LEN 40
-#define STORE_KEYID_LEN 16
 #define STORE_HASH_LEN 32
 #define STORE_ETAG_LEN 34	/* "\"" + 32 hex + "\"" */
 
 struct store;
 
 struct store_subkey {
-	char fpr[STORE_FPR_LEN + 1];
-	char keyid[STORE_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1];
+	char keyid[KEYID_LEN + 1];
 };
 
 /* Everything kept about one key. */
 struct store_cert {
-	char fpr[STORE_FPR_LEN + 1];	/* upper-case hex */
-	char keyid[STORE_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1];	/* upper-case hex */
+	char keyid[KEYID_LEN + 1];
 	int algo;
 	unsigned bits;
 	int64_t created;
@@ -75,8 +74,8 @@ struct store_cert {
  * (at most STORE_LOOKUP_MAX in all, in fingerprint order).
  */
 struct store_pub {
-	char fpr[STORE_FPR_LEN + 1];
-	char keyid[STORE_KEYID_LEN + 1];
+	char fpr[FPR_LEN + 1];
+	char keyid[KEYID_LEN + 1];
 	char *published;
 	size_t published_len;
 	char *hkp_index;
@@ -109,8 +108,8 @@ enum token_kind {
 
 /* A published address as the re-verification schedule sees it. */
 struct store_addr {
-	char address[256];
-	char fpr[STORE_FPR_LEN + 1];
+	char address[EMAIL_MAX + 1];
+	char fpr[FPR_LEN + 1];
 	int64_t verified;	/* last confirmed (publication or yes) */
 	int64_t asked;		/* re-verification mail sent; 0 if not */
 	int64_t published;	/* first published for fpr (certs_scan,
@@ -120,8 +119,8 @@ struct store_addr {
 struct store_token {
 	uint8_t hash[STORE_HASH_LEN];
 	enum token_kind kind;
-	char fpr[STORE_FPR_LEN + 1];
-	char address[256];	/* "" for upload tokens */
+	char fpr[FPR_LEN + 1];
+	char address[EMAIL_MAX + 1];	/* "" for upload tokens */
 	int64_t created;
 	int64_t expires;
 	int64_t used;		/* 0 while unused */
@@ -129,7 +128,7 @@ struct store_token {
 
 struct store_mail {
 	int64_t id;
-	char rcpt[256];
+	char rcpt[EMAIL_MAX + 1];
 	char *data;		/* the whole RFC 5322 message */
 	size_t len;
 	int attempts;
@@ -152,10 +151,10 @@ struct store_upload_addr {
 };
 
 struct store_upload_view {
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	bool revoked;
 	struct {
-		char address[256];
+		char address[EMAIL_MAX + 1];
 		enum store_addr_status status;
 	} *addrs;
 	size_t naddrs;
@@ -186,14 +185,14 @@ struct store_stats {
 /* A token as the operator sees it: no hash. */
 struct store_token_state {
 	enum token_kind kind;
-	char address[256];
+	char address[EMAIL_MAX + 1];
 	int64_t created;
 	int64_t expires;
 	int64_t used;		/* 0 while unused */
 };
 
 struct store_cert_state {
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	bool revoked;
 	int64_t first_stored;
 	bool had_address;
@@ -210,7 +209,7 @@ struct store_cert_state {
 
 struct store_outbox_row {
 	int64_t id;
-	char rcpt[256];
+	char rcpt[EMAIL_MAX + 1];
 	int attempts;
 	int64_t next_attempt;
 	int64_t created;
@@ -318,7 +317,7 @@ int store_cert_get(struct store *s, const char *fpr,
 int store_cert_put(struct store *s, const struct store_cert *c,
     struct err *e);
 int store_addr_owner(struct store *s, const char *address,
-    char fpr[STORE_FPR_LEN + 1], struct err *e);
+    char fpr[FPR_LEN + 1], struct err *e);
 int store_addr_list(struct store *s, const char *fpr, char ***addrs,
     size_t *n, struct err *e);
 int store_addr_set(struct store *s, const char *address, const char *fpr,

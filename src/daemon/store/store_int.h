@@ -24,7 +24,7 @@ struct store_ops {
 	int (*cert_put)(struct store *s, const struct store_cert *c,
 	    struct err *e);
 	int (*addr_owner)(struct store *s, const char *address,
-	    char fpr[STORE_FPR_LEN + 1], struct err *e);
+	    char fpr[FPR_LEN + 1], struct err *e);
 	int (*addr_list)(struct store *s, const char *fpr, char ***addrs,
 	    size_t *n, struct err *e);
 	int (*addr_set)(struct store *s, const char *address, const char *fpr,

@@ -80,7 +80,7 @@ static int
 xfer_export_certs(struct store *s, FILE *out, size_t *n, struct err *e)
 {
 	struct store_cert *rows;
-	char after[STORE_FPR_LEN + 1] = "";
+	char after[FPR_LEN + 1] = "";
 	size_t nrows, i;
 
 	*n = 0;
@@ -207,8 +207,8 @@ xfer_key_fields(json_t *o, struct xfer_key *k, struct err *e)
 {
 	json_t *j = json_object_get(o, "fpr");
 
-	if (!json_is_string(j) || json_string_length(j) != STORE_FPR_LEN ||
-	    !str_is_hex(json_string_value(j), STORE_FPR_LEN))
+	if (!json_is_string(j) || json_string_length(j) != FPR_LEN ||
+	    !str_is_hex(json_string_value(j), FPR_LEN))
 		return err_set(e, ERR_INVALID, "\"fpr\" is not 40 hex digits");
 	str_lcpy(k->fpr, json_string_value(j), sizeof(k->fpr));
 	str_upper(k->fpr);

@@ -34,7 +34,7 @@ struct xfer_report {
 
 /* One key line, parsed. */
 struct xfer_key {
-	char fpr[STORE_FPR_LEN + 1];
+	char fpr[FPR_LEN + 1];
 	int64_t first_stored;
 	bool had_address;
 	uint8_t *full;		/* binary, decoded */

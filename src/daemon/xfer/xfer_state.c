@@ -133,7 +133,7 @@ static int
 xfer_state_keys(struct store *s, FILE *out, struct err *e)
 {
 	struct store_cert *rows;
-	char after[STORE_FPR_LEN + 1] = "";
+	char after[FPR_LEN + 1] = "";
 	size_t n, i;
 	int rc = 0;
 

@@ -187,7 +187,7 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 /* The fingerprint address is published under; 1 if none. */
 int
 sq_addr_owner(struct store *s, const char *address,
-    char fpr[STORE_FPR_LEN + 1], struct err *e)
+    char fpr[FPR_LEN + 1], struct err *e)
 {
 	struct sq_conn *w = sq_w(s);
 	sqlite3_stmt *st;
@@ -202,7 +202,7 @@ sq_addr_owner(struct store *s, const char *address,
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
-		sq_col_cpy(st, 0, fpr, STORE_FPR_LEN + 1);
+		sq_col_cpy(st, 0, fpr, FPR_LEN + 1);
 		ret = 0;
 	} else if (rc == SQLITE_DONE)
 		ret = 1;

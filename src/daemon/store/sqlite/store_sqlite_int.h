@@ -177,7 +177,7 @@ int sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
     struct err *e);
 int sq_cert_put(struct store *s, const struct store_cert *c, struct err *e);
 int sq_addr_owner(struct store *s, const char *address,
-    char fpr[STORE_FPR_LEN + 1], struct err *e);
+    char fpr[FPR_LEN + 1], struct err *e);
 int sq_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
     struct err *e);
 int sq_addr_set(struct store *s, const char *address, const char *fpr,

@@ -301,7 +301,7 @@ sq_lookup_more(sqlite3_stmt *st, struct store_pub *out)
 {
 	struct store_pub **tail = &out->next, *p;
 	int primary = sqlite3_column_int(st, 6), rc, n = 1;
-	char last[STORE_FPR_LEN + 1];
+	char last[FPR_LEN + 1];
 
 	str_lcpy(last, out->fpr, sizeof(last));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < STORE_LOOKUP_MAX) {
