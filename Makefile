@@ -38,6 +38,7 @@ INC_xfer      := lib $(D)/base $(D)/store $(D)/directory $(D)/xfer
 INC_http      := lib $(D)/base $(D)/store $(D)/directory $(D)/http
 INC_daemon    := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory \
 	$(D)/xfer $(D)/http $(D)
+INC_client    := lib src/client
 INC_tests     := $(INC_daemon) $(D)/store/sqlite tests/unit tests/store
 LIBC_lib      := $(call pc,libsodium libidn2)
 LIBC_pgp      := $(call pc,librnp jansson)
@@ -60,9 +61,9 @@ LDLIBS  += $(PKG_LIBS) -lpthread
 
 # layer of a source file: the folder it sits in
 LAYERS := base pgp store sqlite mail directory xfer http
-layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter tests/% bench/%,$(1)),tests,$(or \
+layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter src/client/%,$(1)),client,$(if $(filter tests/% bench/%,$(1)),tests,$(or \
 	$(if $(filter $(D)/store/sqlite/%,$(1)),sqlite),$(firstword $(foreach l,$(LAYERS),\
-	$(if $(filter $(D)/$(l)/%,$(1)),$(l)))),daemon)))
+	$(if $(filter $(D)/$(l)/%,$(1)),$(l)))),daemon))))
 layer_flags = $(addprefix -iquote ,$(INC_$(1))) $(LIBC_$(1))
 
 LIB_SRC    := $(wildcard lib/*.c)
@@ -150,6 +151,7 @@ lint:
 # the layer table for scripts/layercheck: NAME FOLDER INCLUDE-FOLDERS...
 layers:
 	@$(foreach l,lib $(LAYERS) daemon,echo "$(l) $(or $(filter lib,$(l)),$(if $(filter sqlite,$(l)),$(D)/store/sqlite),$(if $(filter daemon,$(l)),$(D)),$(D)/$(l)) $(INC_$(l))";)
+	@echo "client src/client $(INC_client)"
 
 # each header compiles on its own, with its layer's flags
 hdrcheck:
