@@ -156,9 +156,9 @@ layers:
 # each header compiles on its own, with its layer's flags
 hdrcheck:
 	@$(foreach h,$(ALL_HDR),printf '#include "%s"\ntypedef int hdrcheck_t;\n' \
-		"$(abspath $(h))" | $(CC) $(CFLAGS) \
+		"$(abspath $(h))" | $(CC) $(filter-out -MMD -MP,$(CFLAGS)) \
 		$(call layer_flags,$(call layer_of,$(h))) -Wno-missing-prototypes \
-		-x c -c -o /dev/null - || exit 1;)
+		-x c -fsyntax-only - || exit 1;)
 
 # no file includes a header of a layer above its own or of a library
 # that is not its own (scripts/layercheck), and each header stands alone

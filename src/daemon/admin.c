@@ -48,7 +48,7 @@ admin_state(struct daemon *d, enum xfer_view v, const char *fpr)
 		log_warn("state: data directory '%s'", d->cfg.data_dir);
 		return 1;
 	}
-	if ((d->store = store_open(d->cfg.database, &e)) == NULL) {
+	if ((d->store = store_open_readonly(d->cfg.database, &e)) == NULL) {
 		log_warnx("state: %s", e.msg);
 		return 1;
 	}

@@ -597,6 +597,41 @@ cleanup(const char *dir)
 	rmdir(dir);
 }
 
+/* A store opened only to look creates nothing and writes nothing. */
+static void
+t_readonly(const char *dir)
+{
+	char url[700], path[600];
+	struct store *s;
+	struct err e;
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/none.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	s = store_open_readonly(url, &e);
+	ok(s == NULL && e.code == ERR_NOTFOUND && stat(path, &sb) == -1,
+	    "read-only open of no database: ERR_NOTFOUND, no file made (%s)",
+	    s ? "opened" : e.msg);
+	store_close(s);
+	snprintf(url, sizeof(url), "sqlite:%s/life.db", dir);
+	s = store_open_readonly(url, &e);
+	ok(s != NULL, "read-only open of a database (%s)", s ? "ok" : e.msg);
+	if (s == NULL)
+		return;
+	{
+		char owner[FPR_LEN + 1];
+		int rc = store_begin_read(s, &e);
+
+		ok(rc == 0 && store_addr_owner(s, "nobody@x.org", owner, &e) ==
+		    1, "... reads work");
+		if (rc == 0)
+			store_rollback(s);
+	}
+	ok(store_begin(s, &e) == -1 && e.code == ERR_INTERNAL,
+	    "... a unit of work is refused (%s)", e.msg);
+	store_close(s);
+}
+
 int
 main(void)
 {
@@ -608,6 +643,7 @@ main(void)
 	t_upgrade(dir);
 	t_life(dir);
 	t_xfer(dir);
+	t_readonly(dir);
 	cleanup(dir);
 	return tap_done();
 }

@@ -169,7 +169,40 @@ t_routes(void)
 	    strstr(a.body, afpr) != NULL, "HKP index: info:1:1 and the key");
 	free(a.body);
 
-	/* the body cap: a request over max_body */
+	/* the body cap: a request over max_body is refused whole, never
+	 * handed on cut short (a cut effects= would skip the check) */
+	{
+		struct dir_upload u;
+		struct err e;
+		char big[300];
+
+		ok(dir_upload(&t.d, T0, keys[K_B].p, keys[K_B].len, true, &u,
+		    &e) == 0 && dt_link(&t, B_MAIN, "verify", tok) == 0,
+		    "bob's confirmation link");
+		dir_upload_release(&u);
+		snprintf(uri, sizeof(uri), "/verify/%s", tok);
+		memset(big, 'a', sizeof(big) - 1);
+		big[sizeof(big) - 1] = '\0';
+		memcpy(big, "effects=", 8);
+		t.d.cfg.max_body = 64;
+		a = call(&t, HTTP_POST, uri,
+		    "application/x-www-form-urlencoded", big, NULL);
+		ok(a.status == 413, "a confirmation POST over max_body: 413 "
+		    "(%d)", a.status);
+		free(a.body);
+		a = call(&t, HTTP_POST, "/api/v1/remove", "text/plain", big,
+		    NULL);
+		ok(a.status == 413 && strstr(a.body, "\"error\"") != NULL,
+		    "a removal over max_body: 413 in JSON (%s)", a.body);
+		free(a.body);
+		is_str(owner(&t, B_MAIN), "", "... bob's address not published");
+		t.d.cfg.max_body = 65536;
+		a = call(&t, HTTP_POST, uri,
+		    "application/x-www-form-urlencoded", "", NULL);
+		ok(a.status == 200 && !strcmp(owner(&t, B_MAIN), bfpr),
+		    "the link was not spent: it confirms now (%d)", a.status);
+		free(a.body);
+	}
 	t.d.cfg.max_body = 64;
 	a = call(&t, HTTP_POST, "/vks/v1/upload", "application/json", json,
 	    NULL);

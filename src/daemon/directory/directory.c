@@ -86,7 +86,7 @@ dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e)
 			continue;
 		if (store_addr_del(d->store, addrs[i], e) == -1)
 			goto out;
-		log_info("unpublished %s from %s (%s)", addrs[i], c->fpr,
+		dir_note("unpublished %s from %s (%s)", addrs[i], c->fpr,
 		    c->revoked ? "key revoked" : "user ID gone or revoked");
 	}
 	rc = 0;
@@ -203,20 +203,23 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
 }
 
 /*
- * Merge c with the stored version (if any) and store the result; on
- * return *c is the merged cert.  pub, when not empty, is c's published
- * form without addresses, made before the transaction: a new key is then
- * stored without calling librnp under the writer lock.
+ * Merge c with the stored version (if any) and store the result: *res is
+ * c for a new key, else merged (which the caller releases); c is left as
+ * it was, so a unit that runs again starts from the upload.  pub, when
+ * not empty, is c's published form without addresses, made before the
+ * transaction: a new key is then stored without calling librnp under the
+ * writer lock (taking pub's contents).
  */
 static int
-dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
-    int64_t now, struct err *e)
+dir_store_cert(struct daemon *d, const struct pgp_cert *c, struct buf *pub,
+    int64_t now, struct pgp_cert *merged, const struct pgp_cert **res,
+    struct err *e)
 {
 	struct store_cert old, sc;
-	struct pgp_cert merged;
 	struct pgp_limits lim = dir_limits(d);
 	int rc;
 
+	*res = c;
 	memset(&old, 0, sizeof(old));
 	rc = store_cert_get(d->store, c->fpr, &old, e);
 	if (rc == -1)
@@ -230,14 +233,13 @@ dir_store_cert(struct daemon *d, struct pgp_cert *c, struct buf *pub,
 		return rc;
 	}
 	if (rc == 0) {
-		rc = dir_merge_stored(d, &old, c, &lim, &merged, e);
+		rc = dir_merge_stored(d, &old, c, &lim, merged, e);
 		store_cert_release(&old);
 		if (rc == -1)
 			return -1;
-		pgp_cert_release(c);
-		*c = merged;
+		*res = merged;
 	}
-	return dir_republish(d, c, now, e);
+	return dir_republish(d, *res, now, e);
 }
 
 /* Merge with the stored version; prune what the result lost. */
@@ -259,14 +261,21 @@ dir_merge_stored(struct daemon *d, const struct store_cert *old,
 
 /* Store several certs from one upload: no session, no mail. */
 static int
-dir_upload_many(struct daemon *d, struct pgp_cert *certs, size_t n,
+dir_upload_many(struct daemon *d, const struct pgp_cert *certs, size_t n,
     int64_t now, struct dir_upload *out, struct err *e)
 {
 	size_t i;
 
+	const struct pgp_cert *res;
+	struct pgp_cert merged;
+	int rc;
+
 	out->fprs = xcalloc(n, sizeof(*out->fprs));
 	for (i = 0; i < n; i++) {
-		if (dir_store_cert(d, &certs[i], NULL, now, e) == -1)
+		memset(&merged, 0, sizeof(merged));
+		rc = dir_store_cert(d, &certs[i], NULL, now, &merged, &res, e);
+		pgp_cert_release(&merged);
+		if (rc == -1)
 			return -1;
 		str_lcpy(out->fprs[i], certs[i].fpr, sizeof(out->fprs[i]));
 	}
@@ -366,6 +375,7 @@ struct upload_unit {
 	char (*own)[EMAIL_MAX + 1];	/* the upload's own addresses */
 	size_t nown;
 	struct dir_upload *out;
+	struct pgp_cert merged;	/* this run's merge with the stored key */
 };
 
 /* Store the upload and its session, mails and mark (one unit). */
@@ -377,25 +387,31 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 	size_t i;
 	int rc;
 
-	dir_upload_release(out);	/* a run starts over */
+	const struct pgp_cert *c;
+
+	/* a run starts over from the upload: certs and what pub holds are
+	 * inputs (pub is used up by the first run that stores a new key; a
+	 * later run makes the published form again) */
+	dir_upload_release(out);
+	pgp_cert_release(&u->merged);
 	if (u->n > 1)
 		return dir_upload_many(d, u->certs, u->n, u->now, out, e);
 	for (i = 0; i < u->nown; i++)
 		dir_add_addr(out, u->own[i]);
-	if ((rc = dir_store_cert(d, &u->certs[0], u->pub, u->now, e)) == -1)
+	if ((rc = dir_store_cert(d, &u->certs[0], u->pub, u->now, &u->merged,
+	    &c, e)) == -1)
 		return -1;
-	str_lcpy(out->fpr, u->certs[0].fpr, sizeof(out->fpr));
-	out->revoked = u->certs[0].revoked;
+	str_lcpy(out->fpr, c->fpr, sizeof(out->fpr));
+	out->revoked = c->revoked;
 	/* out holds the upload's own addresses until published ones are
 	 * added: the session and the mark cover just those */
 	rc = dir_session_seal(d, out->fpr, u->now, out, e);
 	if (rc == 0)
 		rc = dir_add_published(d, out->fpr, out, e);
 	if (rc == 0)
-		rc = dir_statuses(d, &u->certs[0], u->request_all, u->now, out,
-		    e);
+		rc = dir_statuses(d, c, u->request_all, u->now, out, e);
 	if (rc == 0)
-		rc = dir_upload_mark(d, &u->certs[0], u->hash, out, u->nown, e);
+		rc = dir_upload_mark(d, c, u->hash, out, u->nown, e);
 	return rc;
 }
 
@@ -442,6 +458,7 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 			    sizeof(u.own[i]));
 	}
 	rc = dir_atomic(d, upload_unit, &u, e);
+	pgp_cert_release(&u.merged);
 	free(u.own);
 	if (rc == 0 && out->nmails && d->mailer)
 		mailer_kick(d->mailer);

@@ -31,6 +31,9 @@ int dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e);
 typedef int (*dir_unit_fn)(struct daemon *d, void *arg, struct err *e);
 int dir_atomic(struct daemon *d, dir_unit_fn unit, void *arg,
     struct err *e);
+/* An info line about what a unit did: logged once the unit commits,
+ * never for a run rolled back (outside a unit, at once). */
+void dir_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Mark the token with hash used: ERR_GONE only when it already was. */
 int dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],

@@ -52,10 +52,10 @@ dir_log_link(struct daemon *d, const char *what, const char *addr,
     const char *fpr, const char *path, const char *tok)
 {
 	if (d->cfg.smtp_url[0] == '\0')
-		log_info("%s link for %s (key %s): %s/%s/%s", what, addr, fpr,
+		dir_note("%s link for %s (key %s): %s/%s/%s", what, addr, fpr,
 		    d->cfg.base_url, path, tok);
 	else
-		log_info("%s mail for %s (key %s) queued", what, addr, fpr);
+		dir_note("%s mail for %s (key %s) queued", what, addr, fpr);
 }
 
 /* Compose and queue one mail to `to`. */

@@ -37,7 +37,7 @@ stale_unit(struct daemon *d, void *arg, struct err *e)
 	for (i = 0; rc == 0 && i < u->n; i++) {
 		rc = dir_unpublish(d, rows[i].address, rows[i].fpr, u->now, e);
 		if (rc == 0)
-			log_info("unpublished %s from %s: no answer to "
+			dir_note("unpublished %s from %s: no answer to "
 			    "re-verification", rows[i].address, rows[i].fpr);
 	}
 	store_addr_rows_free(rows, u->n);

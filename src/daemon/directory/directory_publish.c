@@ -196,7 +196,7 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 		return -1;
 	*st = ADDR_PENDING;
 	if (rc == 0 && now - last < d->cfg.mail_rate) {
-		log_info("confirmation for %s rate limited", address);
+		dir_note("confirmation for %s rate limited", address);
 		return 0;
 	}
 	memset(&t, 0, sizeof(t));

@@ -27,11 +27,6 @@ h_api_remove(struct daemon *d, struct req *r, struct resp *w,
 	struct err e;
 
 	(void)rest;
-	if (r->too_big) {
-		err_set(&e, ERR_TOOBIG, "The request is too large.");
-		view_json_error(w, &e);
-		return;
-	}
 	if (dir_remove_signed(d, time(NULL), (const uint8_t *)r->body.data, r->body.len,
 	    &out, &e) == -1) {
 		view_json_error(w, &e);

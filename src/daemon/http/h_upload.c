@@ -49,23 +49,6 @@ ctype_is(const struct req *r, const char *type)
 	    ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Refuse an oversized body; true when it was. */
-static bool
-too_big(struct daemon *d, struct req *r, struct resp *w, bool json)
-{
-	struct err e;
-
-	if (!r->too_big)
-		return false;
-	err_set(&e, ERR_TOOBIG, "The upload is larger than %zu bytes.",
-	    d->cfg.max_body);
-	if (json)
-		view_json_error(w, &e);
-	else
-		view_text(w, 413, e.msg);
-	return true;
-}
-
 /* keytext as bytes: armored as is, or base64 of the binary form. */
 static uint8_t *
 keytext_bytes(const char *kt, size_t *len)
@@ -100,8 +83,6 @@ h_vks_upload(struct daemon *d, struct req *r, struct resp *w,
 	size_t len = 0;
 
 	(void)rest;
-	if (too_big(d, r, w, true))
-		return;
 	if (!ctype_is(r, "application/json")) {
 		err_set(&e, ERR_INVALID, "expected application/json data. "
 		    "see %s/about/api for api docs.", d->cfg.base_url);
@@ -160,8 +141,6 @@ h_vks_request_verify(struct daemon *d, struct req *r, struct resp *w,
 	size_t n = 0;
 
 	(void)rest;
-	if (too_big(d, r, w, true))
-		return;
 	if (!ctype_is(r, "application/json")) {
 		err_set(&e, ERR_INVALID, "expected application/json data. "
 		    "see %s/about/api for api docs.", d->cfg.base_url);
@@ -212,8 +191,6 @@ h_hkp_add(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	char *kt;
 
 	(void)rest;
-	if (too_big(d, r, w, false))
-		return;
 	if ((kt = form_keytext(&r->body)) == NULL) {
 		view_text(w, 400, "No keytext field in the form.");
 		return;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "daemon.h"
 #include "handlers.h"
 #include "views.h"
 
@@ -54,6 +55,20 @@ routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 			get |= rt->method == HTTP_GET;
 			post |= rt->method == HTTP_POST;
 			continue;
+		}
+		/* a body past max_body is never handed on cut short: the
+		 * VKS API answers in JSON, the rest in text */
+		if (r->too_big) {
+			struct err e;
+
+			err_set(&e, ERR_TOOBIG, "The request is larger than "
+			    "%zu bytes.", d->cfg.max_body);
+			if (!strncmp(r->path, "/vks/", 5) ||
+			    !strncmp(r->path, "/api/", 5))
+				view_json_error(w, &e);
+			else
+				view_text(w, 413, e.msg);
+			return;
 		}
 		rt->fn(d, r, w, r->path + n);
 		return;

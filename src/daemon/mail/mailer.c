@@ -220,7 +220,10 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 		sent += r;
 	}
 	/* the rows not tried go back, due now: leased, they would wait out
-	 * the lease after a restart */
+	 * the lease after a restart (row i itself was tried when it
+	 * failed: it keeps its lease or its retry time) */
+	if (sent == -1)
+		i++;
 	if (i < n)
 		mailer_release(m, rows + i, n - i, now);
 	store_mails_free(rows, n);

@@ -48,9 +48,9 @@ store_backend(const char *url, const struct store_ops **ops,
 	    (int)n, url);
 }
 
-/* Open the store named by url; see store.h. */
-struct store *
-store_open(const char *url, struct err *e)
+/* Open the store named by url, to write or only to look. */
+static struct store *
+store_open_as(const char *url, bool readonly, struct err *e)
 {
 	const struct store_ops *ops;
 	const char *rest;
@@ -64,11 +64,24 @@ store_open(const char *url, struct err *e)
 		return NULL;
 	s = xcalloc(1, sizeof(*s));
 	s->ops = ops;
-	if (ops->open(s, rest, e) == -1) {
+	if (ops->open(s, rest, readonly, e) == -1) {
 		free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* Open the store named by url; see store.h. */
+struct store *
+store_open(const char *url, struct err *e)
+{
+	return store_open_as(url, false, e);
+}
+
+struct store *
+store_open_readonly(const char *url, struct err *e)
+{
+	return store_open_as(url, true, e);
 }
 
 /* Close and free; NULL is a no-op. */

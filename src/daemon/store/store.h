@@ -225,6 +225,14 @@ struct store_outbox_row {
  * a store to free with store_close, or NULL with e set.
  */
 struct store *store_open(const char *url, struct err *e);
+/*
+ * Open the store at url only to look (keydird state): nothing is created
+ * or migrated and nothing runs in the background; only store_begin_read,
+ * the reads inside it and lookups work (store_begin fails).  ERR_NOTFOUND
+ * when there is no database there, ERR_INVALID when its schema is not
+ * this keydird's.
+ */
+struct store *store_open_readonly(const char *url, struct err *e);
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
 

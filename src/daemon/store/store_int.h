@@ -12,7 +12,8 @@
 
 struct store_ops {
 	const char *name;
-	int (*open)(struct store *s, const char *path, struct err *e);
+	int (*open)(struct store *s, const char *path, bool readonly,
+	    struct err *e);
 	void (*close)(struct store *s);
 	int (*lookup)(struct store *s, enum store_by by, const char *q,
 	    struct store_pub *out, struct err *e);

@@ -80,38 +80,64 @@ xfer_kind(enum token_kind k)
 	return "unknown";
 }
 
-/* One key's object. */
+static json_t *xfer_error_json(const char *why);
+
+/* A stored string as JSON: as it is when it is UTF-8, else with every
+ * byte outside printable ASCII as '?' (jansson takes UTF-8 only). */
+static json_t *
+xfer_str(const char *s)
+{
+	json_t *j = json_string(s);
+
+	return j != NULL ? j : xfer_error_json(s);
+}
+
+/* Append o to arr; a NULL o (no memory) makes *bad. */
+static void
+xfer_append(json_t *arr, json_t *o, bool *bad)
+{
+	if (o == NULL || json_array_append_new(arr, o) == -1)
+		*bad = true;
+}
+
+/* One key's object; NULL when it cannot be made. */
 static json_t *
 xfer_cert_json(const struct store_cert_state *c)
 {
-	json_t *ids, *addrs, *toks;
+	json_t *ids, *addrs, *toks, *o;
+	bool bad = false;
 	size_t i;
 
 	ids = json_array();
 	for (i = 0; i < c->nkeyids; i++)
-		json_array_append_new(ids, json_pack("{s:s,s:s}",
-		    "fpr", c->keyids[i].fpr, "keyid", c->keyids[i].keyid));
+		xfer_append(ids, json_pack("{s:s,s:s}", "fpr",
+		    c->keyids[i].fpr, "keyid", c->keyids[i].keyid), &bad);
 	addrs = json_array();
 	for (i = 0; i < c->naddrs; i++)
-		json_array_append_new(addrs, json_pack("{s:s,s:I,s:I,s:I}",
-		    "address", c->addrs[i].address,
+		xfer_append(addrs, json_pack("{s:o,s:I,s:I,s:I}",
+		    "address", xfer_str(c->addrs[i].address),
 		    "published", (json_int_t)c->addrs[i].published,
 		    "verified", (json_int_t)c->addrs[i].verified,
-		    "asked", (json_int_t)c->addrs[i].asked));
+		    "asked", (json_int_t)c->addrs[i].asked), &bad);
 	toks = json_array();
 	for (i = 0; i < c->ntokens; i++)
-		json_array_append_new(toks, json_pack("{s:s,s:s,s:I,s:I,s:I}",
+		xfer_append(toks, json_pack("{s:s,s:o,s:I,s:I,s:I}",
 		    "kind", xfer_kind(c->tokens[i].kind),
-		    "address", c->tokens[i].address,
+		    "address", xfer_str(c->tokens[i].address),
 		    "created", (json_int_t)c->tokens[i].created,
 		    "expires", (json_int_t)c->tokens[i].expires,
-		    "used", (json_int_t)c->tokens[i].used));
-	return json_pack("{s:s,s:b,s:I,s:b,s:I,s:s,s:o,s:o,s:o}",
+		    "used", (json_int_t)c->tokens[i].used), &bad);
+	o = json_pack("{s:s,s:b,s:I,s:b,s:I,s:s,s:o,s:o,s:o}",
 	    "fpr", c->fpr, "revoked", c->revoked,
 	    "first_stored", (json_int_t)c->first_stored,
 	    "had_address", c->had_address,
 	    "updated", (json_int_t)c->updated, "etag", c->etag,
 	    "keyids", ids, "addresses", addrs, "tokens", toks);
+	if (bad && o != NULL) {
+		json_decref(o);
+		o = NULL;
+	}
+	return o;
 }
 
 /* The line of key fpr; 1 if there is none. */
@@ -190,8 +216,8 @@ xfer_state_outbox(struct store *s, FILE *out, struct err *e)
 			return -1;
 		for (i = 0; i < n && rc == 0; i++) {
 			r = &rows[i];
-			o = json_pack("{s:I,s:s,s:i,s:I,s:I,s:o,s:o}",
-			    "id", (json_int_t)r->id, "rcpt", r->rcpt,
+			o = json_pack("{s:I,s:o,s:i,s:I,s:I,s:o,s:o}",
+			    "id", (json_int_t)r->id, "rcpt", xfer_str(r->rcpt),
 			    "attempts", r->attempts,
 			    "next_attempt", (json_int_t)r->next_attempt,
 			    "created", (json_int_t)r->created,

@@ -7,6 +7,8 @@
  * store_sqlite_mail.c and store_sqlite_life.c (schedule, removal, purges);
  * what keydird state shows in store_sqlite_admin.c.
  */
+#include <sys/stat.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -263,9 +265,10 @@ sq_close(struct store *s)
 
 /* Open or create the database at path and bring its schema up to date. */
 static int
-sq_open(struct store *s, const char *path, struct err *e)
+sq_open(struct store *s, const char *path, bool readonly, struct err *e)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct stat sb;
 	struct sq *q;
 
 	pthread_once(&once, sq_global_init);
@@ -278,6 +281,20 @@ sq_open(struct store *s, const char *path, struct err *e)
 	pthread_cond_init(&q->pcond, NULL);
 	sq_sync_init(q);
 	s->impl = q;
+	if (readonly) {
+		/* no writer, no migration, no checkpointer: readers only */
+		if (stat(path, &sb) == -1) {
+			sq_close(s);
+			return err_set(e, ERR_NOTFOUND, "no database at %s",
+			    path);
+		}
+		if (sq_readers_init(q, e) == -1 || sq_readers_schema(q, e) ==
+		    -1) {
+			sq_close(s);
+			return -1;
+		}
+		return 0;
+	}
 	if (sq_create(path, e) == -1 ||
 	    sq_conn_open(&q->w, path, false, e) == -1 ||
 	    sq_writer_setup(&q->w, e) == -1 ||

@@ -143,6 +143,8 @@ char *sq_col_dup(sqlite3_stmt *st, int i, size_t *len);
 
 /* store_sqlite_schema.c */
 int sq_migrate(struct sq_conn *c, struct err *e);
+/* The schema is this keydird's, read through a reader (read-only open). */
+int sq_schema_check(struct sq_conn *c, struct err *e);
 
 /* store_sqlite_sync.c */
 void sq_sync_init(struct sq *q);
@@ -163,8 +165,12 @@ void sq_ckpt_stop(struct sq *q);
 /* The connection the calling thread's calls run on: its read
  * transaction's reader (begin_read), else the writer's. */
 struct sq_conn *sq_conn_for(struct store *s);
+/* The calling thread holds q's writer (on) or no longer does. */
+void sq_writing(const struct sq *q, bool on);
+bool sq_in_txn(const struct sq *q);
 int sq_end_read(struct sq *q, bool commit, struct err *e);
 int sq_readers_init(struct sq *q, struct err *e);
+int sq_readers_schema(struct sq *q, struct err *e);
 void sq_readers_close(struct sq *q);
 int sq_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
     int64_t now, int64_t rate_since, struct store_upload_view *out,

@@ -146,6 +146,8 @@ sq_reader_bind(struct sq *q, struct err *e)
 	return c;
 }
 
+static struct sq_conn *sq_rtx(const struct sq *q);
+
 /* This thread's reader, or a borrowed one (*borrowed) to put back. */
 static struct sq_conn *
 sq_reader_take(struct sq *q, bool *borrowed, struct err *e)
@@ -153,6 +155,9 @@ sq_reader_take(struct sq *q, bool *borrowed, struct err *e)
 	struct sq_conn *c;
 
 	*borrowed = false;
+	/* inside a read transaction, its snapshot */
+	if ((c = sq_rtx(q)) != NULL)
+		return c;
 	if (tl_owner == q && tl_gen == q->gen)
 		return tl_conn;
 	if ((c = sq_reader_bind(q, e)) != NULL)
@@ -191,6 +196,24 @@ sq_rtx(const struct sq *q)
 	return rtx_owner == q && rtx_gen == q->gen ? rtx_conn : NULL;
 }
 
+/* Whether the calling thread holds q's writer (store_begin). */
+static _Thread_local const struct sq *wtx_owner;
+static _Thread_local unsigned long wtx_gen;
+
+void
+sq_writing(const struct sq *q, bool on)
+{
+	wtx_owner = on ? q : NULL;
+	wtx_gen = q->gen;
+}
+
+/* Whether the calling thread is in a transaction of q, read or write. */
+bool
+sq_in_txn(const struct sq *q)
+{
+	return sq_rtx(q) != NULL || (wtx_owner == q && wtx_gen == q->gen);
+}
+
 struct sq_conn *
 sq_conn_for(struct store *s)
 {
@@ -208,8 +231,9 @@ sq_begin_read(struct store *s, struct err *e)
 	sqlite3_stmt *st;
 	bool borrowed;
 
-	if (sq_rtx(q) != NULL)
-		return err_set(e, ERR_INTERNAL, "database: nested read");
+	if (sq_in_txn(q))
+		return err_set(e, ERR_INTERNAL, "database: begin_read inside a "
+		    "transaction");
 	if ((c = sq_reader_take(q, &borrowed, e)) == NULL)
 		return -1;
 	if ((st = sq_prep(c, SQ_BEGIN_READ, "BEGIN DEFERRED", e)) == NULL ||
@@ -258,6 +282,20 @@ sq_readers_init(struct sq *q, struct err *e)
 		return -1;
 	sq_reader_put(q, c);
 	return 0;
+}
+
+/* Check the schema through a reader (a read-only open). */
+int
+sq_readers_schema(struct sq *q, struct err *e)
+{
+	struct sq_conn *c;
+	int rc;
+
+	if ((c = sq_reader_get(q, e)) == NULL)
+		return -1;
+	rc = sq_schema_check(c, e);
+	sq_reader_put(q, c);
+	return rc;
 }
 
 /* Close every reader, idle or kept by a thread; the caller guarantees

@@ -261,3 +261,19 @@ sq_migrate(struct sq_conn *c, struct err *e)
 		rc = -1;
 	return rc;
 }
+
+/* A database opened only to look is used as it is: its schema must be
+ * this keydird's, neither older (no migration runs) nor newer. */
+int
+sq_schema_check(struct sq_conn *c, struct err *e)
+{
+	int v;
+
+	if (sq_pragma(c->db, "PRAGMA user_version", &v, NULL, 0, e) == -1)
+		return -1;
+	if (v != SQ_NMIGRATIONS)
+		return err_set(e, ERR_INVALID, "database: schema version %d, "
+		    "this keydird reads %d (run keydird serve or maintain "
+		    "once to migrate it)", v, SQ_NMIGRATIONS);
+	return 0;
+}

@@ -172,9 +172,12 @@ sq_batch_end(struct sq *q)
 	bool unheld;
 	int rc = -1;
 
+	/* rolled back whole by a part that could not be undone alone (or
+	 * by SQLite): the other parts were fine and nothing of them was
+	 * kept, so their units may run again */
 	if (sqlite3_get_autocommit(q->w.db))
-		err_set(&e, ERR_INTERNAL, "database: the transaction was "
-		    "rolled back (%s)", sqlite3_errmsg(q->w.db));
+		err_set(&e, ERR_RETRY, "database: the transaction was rolled "
+		    "back (%s)", sqlite3_errmsg(q->w.db));
 	else if ((rc = sq_exec(q, SQ_COMMIT, "COMMIT", &e)) == -1 &&
 	    !sqlite3_get_autocommit(q->w.db))
 		sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
@@ -244,6 +247,14 @@ sq_begin(struct store *s, struct err *e)
 	struct sq *q = s->impl;
 	struct sq_batch *b;
 
+	/* a unit of work is a thread's only transaction: a write begun
+	 * inside a read would run on the read-only reader and never free
+	 * the writer; a second begin would wait for itself */
+	if (sq_in_txn(q))
+		return err_set(e, ERR_INTERNAL, "database: begin inside a "
+		    "transaction");
+	if (q->w.db == NULL)
+		return err_set(e, ERR_INTERNAL, "database: opened read-only");
 	atomic_fetch_add(&q->nwait, 1);
 	pthread_mutex_lock(&q->wlock);
 	atomic_fetch_sub(&q->nwait, 1);
@@ -265,6 +276,7 @@ sq_begin(struct store *s, struct err *e)
 	pthread_mutex_lock(&q->smu);
 	b->refs++;
 	pthread_mutex_unlock(&q->smu);
+	sq_writing(q, true);
 	return 0;
 }
 
@@ -286,6 +298,7 @@ sq_part_end(struct sq *q, bool keep, bool *kept, struct err *e)
 	    sq_exec(q, SQ_RELEASE, "RELEASE w", NULL) == -1))
 		sq_exec(q, SQ_ROLLBACK, "ROLLBACK", NULL);
 	sq_batch_next(q);
+	sq_writing(q, false);
 	pthread_mutex_unlock(&q->wlock);
 	return b;
 }
