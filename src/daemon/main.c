@@ -59,7 +59,8 @@ static const char usage_text[] =
     "                     one_address_per_key, threads, smtp_user,\n"
     "                     smtp_pass, smtp_starttls, database,\n"
     "                     reverify_interval, reverify_grace,\n"
-    "                     unconfirmed_ttl, sent_mail_ttl, maintain_every\n"
+    "                     unconfirmed_ttl, sent_mail_ttl, maintain_every,\n"
+    "                     submission_address, server_key_ttl\n"
     "\n"
     "keydird maintain runs one pass of the scheduled work that serve runs\n"
     "every maintain_every (re-verification, token expiry, clean-up) and\n"
@@ -254,6 +255,8 @@ serve(struct daemon *d)
 		log_fatalx("%s", e.msg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
+	if (dir_server_key(d, time(NULL), &e) == -1)
+		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
 	if ((d->mailer = mailer_new(d->store, &mc, &e)) == NULL)
 		log_fatalx("%s", e.msg);
@@ -278,6 +281,7 @@ serve(struct daemon *d)
 	scheduler_stop(sched);
 	mailer_free(d->mailer);
 	store_close(d->store);
+	dir_server_key_free(d);
 	sodium_memzero(d->seal_key, sizeof(d->seal_key));
 	log_info("stopped");
 	return 0;

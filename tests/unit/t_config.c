@@ -132,5 +132,40 @@ main(void)
 	    !strcmp(c.base_url, "http://keys.example.net"), "base_url from "
 	    "the file is kept when --listen moves the server");
 	unlink(path2);
+
+	/* the server key's user ID: key-submission@ and base_url's host */
+	{
+		static const struct {
+			const char *base_url, *want;
+		} sub[] = {
+			{ "https://keys.example.org", "key-submission@keys.example.org" },
+			{ "http://keys.example.org:8080/x", "key-submission@keys.example.org" },
+			{ "http://[::1]:8080", "key-submission@::1" },
+		};
+
+		for (size_t j = 0; j < sizeof(sub) / sizeof(sub[0]); j++) {
+			config_defaults(&c);
+			config_set(&c, "base_url", sub[j].base_url, &e);
+			ok(config_finish(&c, &e) == 0, "base_url %s",
+			    sub[j].base_url);
+			is_str(c.submission_address, sub[j].want, "... gives "
+			    "the submission address %s", sub[j].want);
+		}
+	}
+	config_defaults(&c);
+	config_set(&c, "submission_address", "keys@example.org", &e);
+	ok(config_finish(&c, &e) == 0 &&
+	    !strcmp(c.submission_address, "keys@example.org"),
+	    "a submission_address given is kept");
+	config_defaults(&c);
+	config_set(&c, "submission_address", "no-at-sign", &e);
+	ok(config_finish(&c, &e) == -1, "a submission_address without @ is "
+	    "refused");
+	config_defaults(&c);
+	ok(c.server_key_ttl == 3 * 365 * 86400, "server_key_ttl: three years "
+	    "by default");
+	config_set(&c, "server_key_ttl", "1h", &e);
+	ok(config_finish(&c, &e) == -1, "a server_key_ttl under a day is "
+	    "refused");
 	return tap_done();
 }

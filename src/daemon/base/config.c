@@ -51,6 +51,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "reverify_grace", N(CFG_DURATION, reverify_grace) },
 	{ "unconfirmed_ttl", N(CFG_DURATION, unconfirmed_ttl) },
 	{ "sent_mail_ttl", N(CFG_DURATION, sent_mail_ttl) },
+	{ "submission_address", S(submission_address) },
+	{ "server_key_ttl", N(CFG_DURATION, server_key_ttl) },
 	{ "maintain_every", N(CFG_DURATION, maintain_every) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
@@ -79,6 +81,7 @@ config_defaults(struct config *c)
 	c->reverify_grace = 14 * 86400;
 	c->unconfirmed_ttl = 14 * 86400;
 	c->sent_mail_ttl = 30 * 86400;
+	c->server_key_ttl = 3 * 365 * 86400;
 	c->maintain_every = 600;
 	c->threads = 8;
 }
@@ -282,6 +285,30 @@ bad:
 	    "HOST an IPv4 address or an IPv6 one in brackets", listen);
 }
 
+/* key-submission@ and the host of base_url (no port, no brackets). */
+static int
+config_submission_default(struct config *c, struct err *e)
+{
+	const char *h = strstr(c->base_url, "://");
+	size_t n;
+
+	if (h == NULL)
+		return err_set(e, ERR_INVALID, "bad base_url '%s'",
+		    c->base_url);
+	h += 3;
+	if (*h == '[') {
+		h++;
+		n = strcspn(h, "]");
+	} else
+		n = strcspn(h, ":/?#");
+	if (n == 0 || (size_t)snprintf(c->submission_address,
+	    sizeof(c->submission_address), "key-submission@%.*s", (int)n, h) >=
+	    sizeof(c->submission_address))
+		return err_set(e, ERR_INVALID, "no host in base_url '%s' for "
+		    "submission_address", c->base_url);
+	return 0;
+}
+
 /* Derive and check. */
 int
 config_finish(struct config *c, struct err *e)
@@ -310,6 +337,17 @@ config_finish(struct config *c, struct err *e)
 	    strncmp(c->base_url, "https://", 8))
 		return err_set(e, ERR_INVALID, "base_url must start with "
 		    "http:// or https://");
+	if (c->submission_address[0] == '\0' &&
+	    config_submission_default(c, e) == -1)
+		return -1;
+	if (strchr(c->submission_address, '@') == NULL ||
+	    str_has_ctl(c->submission_address,
+	    strlen(c->submission_address)))
+		return err_set(e, ERR_INVALID, "bad submission_address '%s'",
+		    c->submission_address);
+	if (c->server_key_ttl < 86400)
+		return err_set(e, ERR_INVALID, "server_key_ttl must be a day "
+		    "or more");
 	if (strchr(c->mail_from, '@') == NULL ||
 	    str_has_ctl(c->mail_from, strlen(c->mail_from)))
 		return err_set(e, ERR_INVALID, "bad mail_from '%s'",

@@ -35,6 +35,9 @@ struct config {
 	int64_t reverify_grace;	/* unpublish when no yes within this */
 	int64_t unconfirmed_ttl; /* keep never-confirmed keys this long */
 	int64_t sent_mail_ttl;	/* keep sent mail (the outbox) this long */
+	char submission_address[256];	/* the server key's user ID; ""
+				 * = key-submission@ + base_url's host */
+	int64_t server_key_ttl;	/* a new server key expires after this */
 	int64_t maintain_every;	/* scheduler period inside serve */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */

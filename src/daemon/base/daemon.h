@@ -8,17 +8,25 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "sizes.h"
 
 #define DAEMON_SEAL_KEY_LEN 32	/* seal.h SEAL_KEY_LEN */
 
 struct store;
 struct mailer;
+struct pgp_serverkey;
 
 struct daemon {
 	struct config cfg;
 	struct store *store;
 	struct mailer *mailer;
 	uint8_t seal_key[DAEMON_SEAL_KEY_LEN];	/* upload sessions */
+	/* the server's own key (dir_server_key): its secret stays in
+	 * directory/ and pgp/; http serves the public form */
+	struct pgp_serverkey *server_key;
+	char server_fpr[FPR_LEN + 1];
+	const char *server_pub;		/* armored */
+	size_t server_pub_len;
 };
 
 #endif

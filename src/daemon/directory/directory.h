@@ -212,6 +212,17 @@ struct dir_rebuilt {
 int dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
     struct err *e);
 
+/*
+ * Load the server's own key from DATA_DIR/server-key.pgp, or make one
+ * (pgp_serverkey_make: submission_address, server_key_ttl) and keep it
+ * there mode 0600; fill d's server_* fields and publish the key under
+ * the submission address without a confirmation mail.  A key that
+ * cannot be published (an address the directory refuses) is logged and
+ * still served.  dir_server_key_free wipes it.
+ */
+int dir_server_key(struct daemon *d, int64_t now, struct err *e);
+void dir_server_key_free(struct daemon *d);
+
 /* Read the key that seals upload sessions from path into d, or make one
  * (mode 0600) if there is none. */
 int dir_session_key(struct daemon *d, const char *path, struct err *e);

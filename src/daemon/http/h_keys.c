@@ -226,3 +226,28 @@ h_api_lookup(struct daemon *d, struct req *r, struct resp *w,
 	resp_header(w, "Cache-Control", "no-cache");
 	store_pub_release(&p);
 }
+
+/*
+ * GET /api/v1/server-key: the directory's own key, armored, for clients
+ * to encrypt submissions to and to pin; its fingerprint in
+ * Keydir-Fingerprint, so a client can compare before it parses.
+ */
+void
+h_api_server_key(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	(void)r;
+	(void)rest;
+	if (d->server_pub == NULL) {
+		view_text(w, 503, "The server key is not loaded.");
+		return;
+	}
+	w->status = 200;
+	w->ctype = "application/pgp-keys";
+	buf_reset(&w->body);
+	buf_add(&w->body, d->server_pub, d->server_pub_len);
+	resp_header(w, "Keydir-Fingerprint", d->server_fpr);
+	resp_header(w, "Access-Control-Allow-Origin", "*");
+	resp_header(w, "Access-Control-Expose-Headers", "Keydir-Fingerprint");
+	resp_header(w, "Cache-Control", "no-cache");
+}

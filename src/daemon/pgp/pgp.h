@@ -171,6 +171,28 @@ void pgp_cert_release(struct pgp_cert *c);
 /* Release n certs and free the array; NULL is a no-op. */
 void pgp_certs_free(struct pgp_cert *certs, size_t n);
 
+/*
+ * The directory's own key (pgp_serverkey.c): Ed25519 (certify, sign) and
+ * an X25519 encryption subkey, both expiring ttl seconds after they are
+ * made.  secret is the transferable secret key (binary; keep it mode
+ * 0600), public the armored public key.  Release with
+ * pgp_serverkey_release, which wipes the secret.
+ */
+struct pgp_serverkey {
+	char fpr[FPR_LEN + 1];
+	int64_t created;
+	int64_t expires;	/* 0: never */
+	uint8_t *secret;
+	size_t secret_len;
+	char *public;
+	size_t public_len;
+};
+int pgp_serverkey_make(const char *uid, int64_t ttl,
+    struct pgp_serverkey *k, struct err *e);
+int pgp_serverkey_load(const uint8_t *sec, size_t len,
+    struct pgp_serverkey *k, struct err *e);
+void pgp_serverkey_release(struct pgp_serverkey *k);
+
 /* librnp needs no start-up call.  Its parser writes a line to stderr for
  * every malformed packet and cannot be told not to (notes/librnp.md,
  * rnp_ffi_set_log_fd covers only the FFI's own messages): keydird's
