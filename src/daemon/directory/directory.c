@@ -170,15 +170,33 @@ dir_add_published(struct daemon *d, const char *fpr, struct dir_upload *out,
 	return 0;
 }
 
+/* Whether o asks for a mail to address. */
+static bool
+dir_wanted(const struct dir_upload_opts *o, const char *address)
+{
+	size_t i;
+
+	if (o == NULL || !o->request_all)
+		return false;
+	if (o->want == NULL)
+		return true;
+	for (i = 0; i < o->nwant; i++)
+		if (!strcmp(o->want[i], address))
+			return true;
+	return false;
+}
+
 /*
- * The status of each address in out (a revoked key lists none), then,
- * with mail, a confirmation for each one that is unpublished.  out holds
- * only addresses of this upload or request and those already published,
- * never other addresses the stored key carries.
+ * The status of each address in out (a revoked key lists none), then a
+ * confirmation for each one that is unpublished and that o asks a mail
+ * for (none when o is NULL).  out holds only addresses of this upload or
+ * request and those already published, never other addresses the stored
+ * key carries.
  */
 static int
-dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
-    int64_t now, struct dir_upload *out, struct err *e)
+dir_statuses(struct daemon *d, const struct pgp_cert *c,
+    const struct dir_upload_opts *o, int64_t now, struct dir_upload *out,
+    struct err *e)
 {
 	struct dir_addr *a;
 	size_t i;
@@ -192,10 +210,10 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c, bool mail,
 		a = &out->addrs[i];
 		if (dir_status(d, c, a->address, now, &a->status, e) == -1)
 			return -1;
-		if (!mail || a->status != ADDR_UNPUBLISHED)
+		if (!dir_wanted(o, a->address) || a->status != ADDR_UNPUBLISHED)
 			continue;
-		if ((rc = dir_send_confirm(d, c, a->address, now, &a->status,
-		    e)) == -1)
+		if ((rc = dir_send_confirm(d, c, a->address, now,
+		    o->signed_by_key, &a->status, e)) == -1)
 			return -1;
 		out->nmails += (size_t)rc;
 	}
@@ -370,7 +388,7 @@ struct upload_unit {
 	size_t n;
 	struct buf *pub;
 	const uint8_t *hash;
-	bool request_all;
+	const struct dir_upload_opts *o;
 	int64_t now;
 	char (*own)[EMAIL_MAX + 1];	/* the upload's own addresses */
 	size_t nown;
@@ -384,16 +402,20 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 {
 	struct upload_unit *u = arg;
 	struct dir_upload *out = u->out;
+	const struct pgp_cert *c;
 	size_t i;
 	int rc;
-
-	const struct pgp_cert *c;
 
 	/* a run starts over from the upload: certs and what pub holds are
 	 * inputs (pub is used up by the first run that stores a new key; a
 	 * later run makes the published form again) */
 	dir_upload_release(out);
 	pgp_cert_release(&u->merged);
+	/* a signed submission counts once, with everything it does */
+	if (u->o->nonce != NULL && (rc = store_nonce_use(d->store, u->o->nonce,
+	    u->o->nonce_until, e)) != 0)
+		return rc == 1 ? err_set(e, ERR_CONFLICT, "This submission was "
+		    "already accepted.") : -1;
 	if (u->n > 1)
 		return dir_upload_many(d, u->certs, u->n, u->now, out, e);
 	for (i = 0; i < u->nown; i++)
@@ -409,7 +431,7 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 	if (rc == 0)
 		rc = dir_add_published(d, out->fpr, out, e);
 	if (rc == 0)
-		rc = dir_statuses(d, c, u->request_all, u->now, out, e);
+		rc = dir_statuses(d, c, u->o, u->now, out, e);
 	if (rc == 0)
 		rc = dir_upload_mark(d, c, u->hash, out, u->nown, e);
 	return rc;
@@ -419,6 +441,19 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 int
 dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
     bool request_all, struct dir_upload *out, struct err *e)
+{
+	struct dir_upload_opts o;
+
+	memset(&o, 0, sizeof(o));
+	o.request_all = request_all;
+	return dir_upload_with(d, now, data, len, &o, out, e);
+}
+
+/* Take an upload, with what o asks for; see directory_int.h. */
+int
+dir_upload_with(struct daemon *d, int64_t now, const uint8_t *data,
+    size_t len, const struct dir_upload_opts *o, struct dir_upload *out,
+    struct err *e)
 {
 	struct pgp_limits lim = dir_limits(d);
 	struct pgp_cert *certs = NULL;
@@ -430,7 +465,8 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 
 	memset(out, 0, sizeof(*out));
 	crypto_hash_sha256(hash, data, len);
-	if (!request_all && (rc = dir_upload_again(d, hash, now, out, e)) != 1)
+	if (!o->request_all && (rc = dir_upload_again(d, hash, now, out,
+	    e)) != 1)
 		return rc;
 	buf_init(&pub, KEY_MAX);
 	if (dir_parse(data, len, &lim, &certs, &n, &pub, e) == -1) {
@@ -444,7 +480,7 @@ dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 	u.n = n;
 	u.pub = &pub;
 	u.hash = hash;
-	u.request_all = request_all;
+	u.o = o;
 	u.now = now;
 	u.out = out;
 	if (n == 1) {
@@ -573,7 +609,12 @@ verify_req_unit(struct daemon *d, void *arg, struct err *e)
 	if (dir_add_requested(d, u->token, u->addresses, u->n, u->now, out,
 	    e) == -1 || dir_add_published(d, u->c->fpr, out, e) == -1)
 		return -1;
-	return dir_statuses(d, u->c, true, u->now, out, e);
+	{
+		static const struct dir_upload_opts all = { .request_all =
+		    true };
+
+		return dir_statuses(d, u->c, &all, u->now, out, e);
+	}
 }
 
 /* VKS request-verify. */

@@ -213,6 +213,22 @@ int dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
     struct err *e);
 
 /*
+ * A signed submission (POST /api/v1/submit): msg is an OpenPGP message
+ * encrypted to the server key, integrity-protected and signed by the key
+ * it carries; its text is the JSON of lib/submission.h.  Refused, each
+ * rule named, with nothing stored or mailed: ERR_INVALID for a message not
+ * encrypted to this directory, without an MDC, unsigned, a bad text,
+ * another server, a signature older (or newer) than 15 minutes, an
+ * address not on the key; ERR_FORBIDDEN for a signature not by the key
+ * (or by a subkey that may not sign); ERR_CONFLICT when the same
+ * submission was accepted before.  Then as dir_upload with confirmation
+ * mails for the addresses listed (every address when none is), which
+ * say the key itself signed the request.
+ */
+int dir_submit(struct daemon *d, int64_t now, const uint8_t *msg,
+    size_t len, struct dir_upload *out, struct err *e);
+
+/*
  * Load the server's own key from DATA_DIR/server-key.pgp, or make one
  * (pgp_serverkey_make: submission_address, server_key_ttl) and keep it
  * there mode 0600; fill d's server_* fields and publish the key under

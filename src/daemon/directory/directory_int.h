@@ -82,7 +82,8 @@ int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
  * when a mail was queued, 0 when not (rate limited, or an address SMTP
  * cannot carry, which stays unpublished), -1 on error. */
 int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    const char *address, int64_t now, enum addr_status *st, struct err *e);
+    const char *address, int64_t now, bool signed_by_key,
+    enum addr_status *st, struct err *e);
 
 /* directory_mail.c: compose and queue each kind of mail (inside
  * a transaction).  The confirmation names and attaches the address's
@@ -92,7 +93,7 @@ void dir_log_link(struct daemon *d, const char *what, const char *addr,
     const char *fpr, const char *path, const char *tok);
 int dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *addr, const char *tok, int64_t now, int64_t expires,
-    struct err *e);
+    bool signed_by_key, struct err *e);
 int dir_mail_replaced(struct daemon *d, const char *addr,
     const char *new_fpr, const char *old_fpr, int64_t now, struct err *e);
 int dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
@@ -122,5 +123,24 @@ int dir_merge_stored(struct daemon *d, const struct store_cert *old,
     struct pgp_cert *merged, struct err *e);
 /* The limits for uploads (stored false) from d's settings. */
 struct pgp_limits dir_limits(const struct daemon *d);
+
+/*
+ * What an upload asks for besides storing the key: confirmation mails
+ * (every address of the upload, or only want[0..nwant), normalised),
+ * whether the key itself signed it (said in the mail), and a nonce that
+ * makes it count once (a signed submission: ERR_CONFLICT the second
+ * time).
+ */
+struct dir_upload_opts {
+	bool request_all;
+	const char (*want)[EMAIL_MAX + 1];
+	size_t nwant;
+	bool signed_by_key;
+	const char *nonce;
+	int64_t nonce_until;
+};
+int dir_upload_with(struct daemon *d, int64_t now, const uint8_t *data,
+    size_t len, const struct dir_upload_opts *o, struct dir_upload *out,
+    struct err *e);
 
 #endif

@@ -111,7 +111,7 @@ prior_text(const struct store_cert *prev, struct buf *b)
 int
 dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *addr, const char *tok, int64_t now, int64_t expires,
-    struct err *e)
+    bool signed_by_key, struct err *e)
 {
 	const char *one[1] = { addr };
 	char groups[64], when[64], owner[FPR_LEN + 1];
@@ -139,6 +139,10 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
 	    "to publish this OpenPGP key for the address %s:\n\n  %s\n\n"
 	    "The key is attached to this mail as it would be published\n"
 	    "(%s.asc).\n\n", d->cfg.base_url, addr, groups, c->keyid);
+	if (signed_by_key)
+		buf_addstr(&body, "The request was signed by this key itself "
+		    "and sent encrypted\nto the directory: whoever sent it "
+		    "holds the key's secret part.\n\n");
 	if (has_prev == 0)
 		prior_text(&prev, &body);
 	buf_printf(&body, "If it is yours and you want people to find it by\n"

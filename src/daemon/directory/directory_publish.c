@@ -179,7 +179,8 @@ dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
  * 1 when a mail was queued, 0 when not. */
 int
 dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    const char *address, int64_t now, enum addr_status *st, struct err *e)
+    const char *address, int64_t now, bool signed_by_key,
+    enum addr_status *st, struct err *e)
 {
 	struct store_token t;
 	char tok[TOKEN_LEN + 1];
@@ -207,7 +208,8 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	t.created = now;
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
-	    dir_mail_confirm(d, c, address, tok, now, t.expires, e) == -1 ||
+	    dir_mail_confirm(d, c, address, tok, now, t.expires, signed_by_key,
+	    e) == -1 ||
 	    store_rate_set(d->store, address, now, e) == -1)
 		return -1;
 	dir_log_link(d, "confirmation", address, c->fpr, "verify", tok);

@@ -182,6 +182,33 @@ form_keytext(const struct buf *body)
 	return NULL;
 }
 
+/*
+ * POST /api/v1/submit: a signed submission, the OpenPGP message as the
+ * body (armored or binary).  200 with what an upload answers plus the
+ * number of confirmation mails sent; a JSON error naming the rule that
+ * failed otherwise.
+ */
+void
+h_api_submit(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct dir_upload u;
+	struct err e;
+	json_t *j;
+
+	(void)rest;
+	if (dir_submit(d, time(NULL), (const uint8_t *)r->body.data,
+	    r->body.len, &u, &e) == -1) {
+		view_json_error(w, &e);
+		return;
+	}
+	j = upload_json(&u);
+	json_object_set_new(j, "mails", json_integer((json_int_t)u.nmails));
+	json_object_set_new(j, "signed", json_true());
+	view_json(w, 200, j);
+	dir_upload_release(&u);
+}
+
 /* POST /pks/add keytext=... (gpg --send-keys, sq, OpenPGP.js) */
 void
 h_hkp_add(struct daemon *d, struct req *r, struct resp *w, const char *rest)

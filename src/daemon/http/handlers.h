@@ -18,6 +18,8 @@ void h_hkp_lookup(struct daemon *, struct req *, struct resp *, const char *);
 void h_api_lookup(struct daemon *, struct req *, struct resp *, const char *);
 void h_api_server_key(struct daemon *, struct req *, struct resp *,
     const char *);
+void h_api_submit(struct daemon *, struct req *, struct resp *,
+    const char *);
 
 /* h_upload.c: submissions */
 void h_vks_upload(struct daemon *, struct req *, struct resp *, const char *);

@@ -26,6 +26,7 @@ static const struct route routes[] = {
 	{ HTTP_POST, "/pks/add", true, h_hkp_add },
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
 	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key },
+	{ HTTP_POST, "/api/v1/submit", true, h_api_submit },
 	{ HTTP_GET, "/verify/", false, h_verify_get },
 	{ HTTP_POST, "/verify/", false, h_verify_post },
 	{ HTTP_POST, "/api/v1/remove", true, h_api_remove },

@@ -156,6 +156,35 @@ int pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
     size_t full_len, struct buf *text, struct pgp_signer *who,
     struct err *e);
 
+/* Secret keys to decrypt with (the server key and those in their grace
+ * period): their transferable secret forms. */
+struct pgp_keyring {
+	const uint8_t *const *sec;
+	const size_t *len;
+	size_t n;
+};
+
+/* How a message was protected. */
+struct pgp_protection {
+	bool encrypted;
+	bool integrity;		/* SEIPD with MDC, or AEAD */
+};
+
+/*
+ * A signed submission encrypted to one of keys: first its text, whoever
+ * signed it (pgp_decrypt_signed: the caller learns the cert that must
+ * have signed from the text), then the check against that cert
+ * (pgp_verify_encrypted, as pgp_verify_signed: a good signature by the
+ * primary key or a live signing subkey).  Both refuse (ERR_INVALID,
+ * naming the rule) what is not encrypted to keys, not integrity-protected
+ * or not signed; the text is capped at 64 KiB (ERR_TOOBIG).
+ */
+int pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
+    size_t len, struct buf *text, struct err *e);
+int pgp_verify_encrypted(const struct pgp_keyring *keys, const uint8_t *msg,
+    size_t len, const uint8_t *full, size_t full_len, struct buf *text,
+    struct pgp_signer *who, struct err *e);
+
 /*
  * What stays of a revoked key that asked to be removed (a tombstone): the
  * primary key with its key revocation signatures, nothing else, into *out

@@ -1,9 +1,10 @@
 /*
  * pgp_verify: signed statements (removal requests), cleartext-signed or
- * inline-signed.  Each call runs librnp's verifier in a fresh ffi holding
- * at most the one cert that must have signed, and keeps what rnp wrote
- * only when the message is accepted: rnp writes the text even for a bad
- * signature.  No detached signatures, nothing encrypted.
+ * inline-signed, and signed submissions encrypted to the server's key.
+ * Each call runs librnp's verifier in a fresh ffi holding at most the one
+ * cert that must have signed (and, for a submission, the server's secret
+ * keys), and keeps what rnp wrote only when the message is accepted: rnp
+ * writes the text even for a bad signature.  No detached signatures.
  */
 #include <string.h>
 #include <strings.h>
@@ -63,32 +64,48 @@ vrun_init(struct vrun *r, struct err *e)
 
 #define PGP_VERIFY_MAX_SIGS 8
 
-/* Whether the finished run saw a signed message that is not encrypted. */
-static bool
-vrun_signed(struct vrun *r)
+/* How the finished run's message was protected, into prot. */
+static void
+vrun_protection(struct vrun *r, struct pgp_protection *prot)
 {
 	char *mode = NULL, *cipher = NULL;
-	size_t n = 0;
-	bool valid = false, plain;
+	bool valid = false;
 
+	memset(prot, 0, sizeof(*prot));
 	if (rnp_op_verify_get_protection_info(r->op, &mode, &cipher,
 	    &valid) != RNP_SUCCESS)
-		return false;
-	plain = mode != NULL && strcmp(mode, "none") == 0;
+		return;
+	prot->encrypted = mode != NULL && strcmp(mode, "none") != 0;
+	/* SEIPD with its MDC, or AEAD; never plain "cfb" */
+	prot->integrity = prot->encrypted && valid && mode != NULL &&
+	    strcmp(mode, "cfb") != 0;
 	rnp_buffer_destroy(mode);
 	rnp_buffer_destroy(cipher);
-	/* a handful at most: each one costs a verification */
-	return plain && rnp_op_verify_get_signature_count(r->op, &n) ==
-	    RNP_SUCCESS && n > 0 && n <= PGP_VERIFY_MAX_SIGS;
+}
+
+/* Whether the finished run saw a signed message, encrypted or not as
+ * wanted: a handful of signatures at most (each costs a verification). */
+static bool
+vrun_signed(struct vrun *r, bool encrypted)
+{
+	struct pgp_protection prot;
+	size_t n = 0;
+
+	vrun_protection(r, &prot);
+	return prot.encrypted == encrypted &&
+	    rnp_op_verify_get_signature_count(r->op, &n) == RNP_SUCCESS &&
+	    n > 0 && n <= PGP_VERIFY_MAX_SIGS;
 }
 
 /*
  * Run the verifier over msg with the keys already in r->ffi.  Fails
- * (ERR_INVALID) unless msg is a signed, unencrypted message that rnp read
- * to its end; whether any signature is good is left to the caller.
+ * (ERR_INVALID) unless msg is a signed message, encrypted if and only if
+ * encrypted, that rnp read to its end; whether any signature is good is
+ * left to the caller.
  */
 static int
-vrun_exec(struct vrun *r, const uint8_t *msg, size_t len, struct err *e)
+vrun_exec(struct vrun *r, const uint8_t *msg, size_t len, bool encrypted,
+    struct err *e)
 {
 	if (len == 0)
 		return err_set(e, ERR_INVALID, E_NOTSIGNED);
@@ -103,7 +120,7 @@ vrun_exec(struct vrun *r, const uint8_t *msg, size_t len, struct err *e)
 		    TEXT_MAX >> 10);
 	/* an unknown signer or a bad signature is "invalid signature" */
 	if ((r->res != RNP_SUCCESS && r->res != RNP_ERROR_SIGNATURE_INVALID) ||
-	    !vrun_signed(r))
+	    !vrun_signed(r, encrypted))
 		return err_set(e, ERR_INVALID, E_NOTSIGNED);
 	return 0;
 }
@@ -324,7 +341,7 @@ pgp_signed_text(const uint8_t *msg, size_t len, struct buf *text,
 	if (vrun_init(&r, e) == -1)
 		return -1;
 	/* with no keys every signature is "unknown signer": read anyway */
-	if (vrun_exec(&r, msg, len, e) == 0)
+	if (vrun_exec(&r, msg, len, false, e) == 0)
 		rc = vrun_text(&r, text, e);
 	vrun_release(&r);
 	return rc;
@@ -345,7 +362,7 @@ pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
 	if (vrun_init(&r, e) == -1)
 		return -1;
 	if (cert_load(r.ffi, full, full_len, fpr, &revoked, e) == -1 ||
-	    vrun_exec(&r, msg, len, e) == -1)
+	    vrun_exec(&r, msg, len, false, e) == -1)
 		goto out;
 	switch (vrun_verdict(&r, fpr, revoked, who)) {
 	case SIG_GOOD:
@@ -359,6 +376,124 @@ pgp_verify_signed(const uint8_t *msg, size_t len, const uint8_t *full,
 		break;
 	case SIG_OTHER:
 		err_set(e, ERR_FORBIDDEN, E_NOTBY);
+		break;
+	}
+out:
+	vrun_release(&r);
+	return rc;
+}
+
+/* Import each secret key into ffi. */
+static int
+keys_load(rnp_ffi_t ffi, const struct pgp_keyring *keys, struct err *e)
+{
+	rnp_input_t in;
+	rnp_result_t r;
+	size_t i;
+
+	for (i = 0; i < keys->n; i++) {
+		in = NULL;
+		r = rnp_input_from_memory(&in, keys->sec[i], keys->len[i],
+		    false);
+		if (r == RNP_SUCCESS)
+			r = rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS |
+			    RNP_LOAD_SAVE_SECRET_KEYS, NULL);
+		rnp_input_destroy(in);
+		if (r != RNP_SUCCESS)
+			return err_set(e, ERR_INTERNAL, "server key unreadable");
+	}
+	return 0;
+}
+
+/*
+ * Decrypt msg with keys, whoever signed it: the caller learns the signer's
+ * cert from the text and then verifies (pgp_verify_encrypted).  Refused
+ * (ERR_INVALID) unless it is signed, encrypted to one of keys and
+ * integrity-protected.
+ */
+int
+pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
+    size_t len, struct buf *text, struct err *e)
+{
+	struct pgp_protection prot;
+	struct vrun r;
+	int rc = -1;
+
+	if (vrun_init(&r, e) == -1)
+		return -1;
+	if (keys_load(r.ffi, keys, e) == -1)
+		goto out;
+	if (len > 0 && rnp_input_from_memory(&r.in, msg, len, false) ==
+	    RNP_SUCCESS && rnp_output_to_memory(&r.out, TEXT_MAX) ==
+	    RNP_SUCCESS && rnp_op_verify_create(&r.op, r.ffi, r.in, r.out) ==
+	    RNP_SUCCESS)
+		r.res = rnp_op_verify_execute(r.op);
+	else
+		r.res = RNP_ERROR_BAD_PARAMETERS;
+	if (r.op != NULL)
+		vrun_protection(&r, &prot);
+	else
+		memset(&prot, 0, sizeof(prot));
+	/* rnp stops at a message it cannot decrypt or whose MDC fails */
+	if (r.res == RNP_ERROR_WRITE)
+		err_set(e, ERR_TOOBIG, "the submission is over %u KiB",
+		    TEXT_MAX >> 10);
+	else if (!prot.encrypted)
+		err_set(e, ERR_INVALID, "not encrypted to this directory's "
+		    "key");
+	else if (r.res != RNP_SUCCESS && r.res != RNP_ERROR_SIGNATURE_INVALID &&
+	    r.res != RNP_ERROR_KEY_NOT_FOUND)
+		err_set(e, ERR_INVALID, "cannot decrypt it: not encrypted to "
+		    "this directory's key, or damaged (%s)",
+		    rnp_result_to_string(r.res));
+	else if (!prot.integrity)
+		err_set(e, ERR_INVALID, "not integrity-protected (no MDC)");
+	else if (!vrun_signed(&r, true))
+		err_set(e, ERR_INVALID, "encrypted but not signed");
+	else
+		rc = vrun_text(&r, text, e);
+out:
+	vrun_release(&r);
+	return rc;
+}
+
+/* Verify a submission encrypted to keys against the cert full. */
+int
+pgp_verify_encrypted(const struct pgp_keyring *keys, const uint8_t *msg,
+    size_t len, const uint8_t *full, size_t full_len, struct buf *text,
+    struct pgp_signer *who, struct err *e)
+{
+	struct pgp_protection prot;
+	struct vrun r;
+	char fpr[FPR_LEN + 1];
+	bool revoked = false;
+	int rc = -1;
+
+	memset(who, 0, sizeof(*who));
+	if (vrun_init(&r, e) == -1)
+		return -1;
+	/* the cert first: cert_load wants it the ffi's only primary */
+	if (cert_load(r.ffi, full, full_len, fpr, &revoked, e) == -1 ||
+	    keys_load(r.ffi, keys, e) == -1 ||
+	    vrun_exec(&r, msg, len, true, e) == -1)
+		goto out;
+	vrun_protection(&r, &prot);
+	if (!prot.integrity) {
+		err_set(e, ERR_INVALID, "not integrity-protected (no MDC)");
+		goto out;
+	}
+	switch (vrun_verdict(&r, fpr, revoked, who)) {
+	case SIG_GOOD:
+		rc = vrun_text(&r, text, e);
+		break;
+	case SIG_BAD:
+		err_set(e, ERR_FORBIDDEN, E_BADSIG);
+		break;
+	case SIG_DEAD:
+		err_set(e, ERR_FORBIDDEN, E_DEAD);
+		break;
+	case SIG_OTHER:
+		err_set(e, ERR_FORBIDDEN, "not signed by the submitted key");
 		break;
 	}
 out:
