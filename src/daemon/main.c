@@ -39,6 +39,7 @@ static const char usage_text[] =
     "       keydird export [the same options] > FILE\n"
     "       keydird import [the same options] [FILE | -]\n"
     "       keydird republish [the same options]\n"
+    "       keydird rotate-key [the same options]\n"
     "       keydird state [the same options] [FPR | --keys | --outbox]\n"
     "       keydird --help | --version\n"
     "\n"
@@ -60,7 +61,8 @@ static const char usage_text[] =
     "                     smtp_pass, smtp_starttls, database,\n"
     "                     reverify_interval, reverify_grace,\n"
     "                     unconfirmed_ttl, sent_mail_ttl, maintain_every,\n"
-    "                     submission_address, server_key_ttl\n"
+    "                     submission_address, server_key_ttl,\n"
+    "                     server_key_grace\n"
     "\n"
     "keydird maintain runs one pass of the scheduled work that serve runs\n"
     "every maintain_every (re-verification, token expiry, clean-up) and\n"
@@ -74,6 +76,10 @@ static const char usage_text[] =
     "keydird republish computes every key's published form, key index\n"
     "and published addresses again by this keydird's rules (run it once\n"
     "after an upgrade that changed them); it may run while serve does.\n"
+    "\n"
+    "keydird rotate-key makes a new server key; the old one still\n"
+    "decrypts submissions for server_key_grace (30 days).  Restart serve\n"
+    "to use the new one.\n"
     "\n"
     "keydird state prints what the data directory holds, as JSON, and\n"
     "changes nothing: its row counts; with FPR, that key with its key\n"
@@ -396,6 +402,24 @@ republish(struct daemon *d)
 	return r.failed > 0 ? 1 : 0;
 }
 
+/* keydird rotate-key: a new server key; the old one decrypts on for
+ * server_key_grace. */
+static int
+rotate_key(struct daemon *d)
+{
+	char old[FPR_LEN + 1], new[FPR_LEN + 1];
+	struct err e;
+
+	if (dir_server_key_rotate(d, time(NULL), old, new, &e) == -1) {
+		log_warnx("rotate-key: %s", e.msg);
+		return 1;
+	}
+	printf("new server key %s; %s is superseded and decrypts for %lld "
+	    "more days; restart keydird serve to use the new one\n", new,
+	    old, (long long)(d->cfg.server_key_grace / 86400));
+	return 0;
+}
+
 /* Run the command cmd with the parsed options. */
 static int
 run(struct daemon *d, const char *cmd, int64_t now, const char *file,
@@ -409,6 +433,8 @@ run(struct daemon *d, const char *cmd, int64_t now, const char *file,
 		return maintain(d, now);
 	if (!strcmp(cmd, "export"))
 		return export(d);
+	if (!strcmp(cmd, "rotate-key"))
+		return rotate_key(d);
 	if (!strcmp(cmd, "republish"))
 		return republish(d);
 	return import(d, file);
@@ -418,7 +444,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "serve", "maintain", "export",
-	    "import", "republish", "state" };
+	    "import", "republish", "state", "rotate-key" };
 	enum xfer_view view = XFER_VIEW_COUNTS;
 	struct daemon d;
 	const char *file = NULL;

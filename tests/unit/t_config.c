@@ -164,6 +164,8 @@ main(void)
 	config_defaults(&c);
 	ok(c.server_key_ttl == 3 * 365 * 86400, "server_key_ttl: three years "
 	    "by default");
+	ok(c.server_key_grace == 30 * 86400, "server_key_grace: 30 days by "
+	    "default");
 	config_set(&c, "server_key_ttl", "1h", &e);
 	ok(config_finish(&c, &e) == -1, "a server_key_ttl under a day is "
 	    "refused");

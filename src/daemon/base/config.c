@@ -53,6 +53,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "sent_mail_ttl", N(CFG_DURATION, sent_mail_ttl) },
 	{ "submission_address", S(submission_address) },
 	{ "server_key_ttl", N(CFG_DURATION, server_key_ttl) },
+	{ "server_key_grace", N(CFG_DURATION, server_key_grace) },
 	{ "maintain_every", N(CFG_DURATION, maintain_every) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
@@ -82,6 +83,7 @@ config_defaults(struct config *c)
 	c->unconfirmed_ttl = 14 * 86400;
 	c->sent_mail_ttl = 30 * 86400;
 	c->server_key_ttl = 3 * 365 * 86400;
+	c->server_key_grace = 30 * 86400;
 	c->maintain_every = 600;
 	c->threads = 8;
 }

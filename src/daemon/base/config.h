@@ -38,6 +38,7 @@ struct config {
 	char submission_address[256];	/* the server key's user ID; ""
 				 * = key-submission@ + base_url's host */
 	int64_t server_key_ttl;	/* a new server key expires after this */
+	int64_t server_key_grace; /* a replaced key still decrypts this long */
 	int64_t maintain_every;	/* scheduler period inside serve */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */

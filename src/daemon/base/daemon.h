@@ -24,6 +24,9 @@ struct daemon {
 	/* the server's own key (dir_server_key): its secret stays in
 	 * directory/ and pgp/; http serves the public form */
 	struct pgp_serverkey *server_key;
+	struct pgp_serverkey *old_keys;	/* replaced, still decrypting */
+	int64_t *old_since;		/* when each was replaced */
+	size_t nold;
 	char server_fpr[FPR_LEN + 1];
 	const char *server_pub;		/* armored */
 	size_t server_pub_len;

@@ -238,6 +238,15 @@ int dir_submit(struct daemon *d, int64_t now, const uint8_t *msg,
  */
 int dir_server_key(struct daemon *d, int64_t now, struct err *e);
 void dir_server_key_free(struct daemon *d);
+/*
+ * keydird rotate-key: make a new server key and keep the current one in
+ * DATA_DIR/server-keys/ (it decrypts submissions for server_key_grace
+ * more, then a start of serve deletes it).  Files only: the next start of
+ * serve loads and publishes the new key.  old and new get the
+ * fingerprints.  ERR_NOTFOUND when there is no server key yet.
+ */
+int dir_server_key_rotate(struct daemon *d, int64_t now,
+    char old[FPR_LEN + 1], char new[FPR_LEN + 1], struct err *e);
 
 /* Read the key that seals upload sessions from path into d, or make one
  * (mode 0600) if there is none. */

@@ -131,6 +131,12 @@ struct pgp_limits dir_limits(const struct daemon *d);
  * makes it count once (a signed submission: ERR_CONFLICT the second
  * time).
  */
+/* The secret keys that decrypt a submission at now (the current server
+ * key, and replaced ones in their grace period) into secs/lens, which
+ * hold 1 + d->nold entries; how many. */
+size_t dir_server_keyring(const struct daemon *d, int64_t now,
+    const uint8_t **secs, size_t *lens);
+
 struct dir_upload_opts {
 	bool request_all;
 	const char (*want)[EMAIL_MAX + 1];

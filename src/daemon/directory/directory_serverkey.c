@@ -7,8 +7,10 @@
  */
 #include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,6 +186,141 @@ sk_publish(struct daemon *d, const struct pgp_serverkey *k, int64_t now,
 	return rc;
 }
 
+/*
+ * Keys replaced by keydird rotate-key stay in DATA_DIR/server-keys/ as
+ * superseded-WHEN-FPR.pgp: they decrypt submissions for server_key_grace
+ * after WHEN (a client may have fetched the old key just before), then
+ * they are deleted.
+ */
+#define OLD_DIR "server-keys"
+
+/* Load the replaced keys still in their grace period; delete the rest. */
+static int
+sk_load_old(struct daemon *d, int64_t now, struct err *e)
+{
+	char dir[1100], path[1400];
+	struct dirent *de;
+	long long since;
+	uint8_t *sec;
+	size_t len;
+	char fpr[FPR_LEN + 1];
+	DIR *dh;
+	int n;
+
+	snprintf(dir, sizeof(dir), "%s/" OLD_DIR, d->cfg.data_dir);
+	if ((dh = opendir(dir)) == NULL)
+		return errno == ENOENT ? 0 : err_set(e, ERR_INTERNAL, "%s: %s",
+		    dir, strerror(errno));
+	while ((de = readdir(dh)) != NULL) {
+		n = 0;
+		if (sscanf(de->d_name, "superseded-%lld-%40[0-9A-F].pgp%n",
+		    &since, fpr, &n) != 2 || de->d_name[n] != '\0')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (now - since >= d->cfg.server_key_grace) {
+			if (unlink(path) == 0)
+				log_info("server key %s deleted: replaced more "
+				    "than server_key_grace ago", fpr);
+			continue;
+		}
+		if (sk_read(path, &sec, &len, e) != 0)
+			continue;
+		d->old_keys = xrealloc(d->old_keys, (d->nold + 1) *
+		    sizeof(*d->old_keys));
+		d->old_since = xrealloc(d->old_since, (d->nold + 1) *
+		    sizeof(*d->old_since));
+		if (pgp_serverkey_load(sec, len, &d->old_keys[d->nold], e) ==
+		    0) {
+			d->old_since[d->nold++] = since;
+			log_info("server key %s superseded: still decrypts "
+			    "until %lld", fpr,
+			    since + (long long)d->cfg.server_key_grace);
+		} else
+			log_warnx("%s: %s", path, e->msg);
+		sodium_memzero(sec, len);
+		free(sec);
+	}
+	closedir(dh);
+	return 0;
+}
+
+/* The keys that decrypt a submission at now: the current one and the
+ * replaced ones still in their grace period.  secs and lens hold
+ * 1 + d->nold entries. */
+size_t
+dir_server_keyring(const struct daemon *d, int64_t now, const uint8_t **secs,
+    size_t *lens)
+{
+	size_t i, n = 0;
+
+	if (d->server_key != NULL) {
+		secs[n] = d->server_key->secret;
+		lens[n++] = d->server_key->secret_len;
+	}
+	for (i = 0; i < d->nold; i++)
+		if (now - d->old_since[i] < d->cfg.server_key_grace) {
+			secs[n] = d->old_keys[i].secret;
+			lens[n++] = d->old_keys[i].secret_len;
+		}
+	return n;
+}
+
+/*
+ * keydird rotate-key: a new server key; the current one moves to
+ * server-keys/ and decrypts for server_key_grace more.  Only files: the
+ * next start of serve loads the new key and publishes it under the
+ * submission address (the old one is republished without it).
+ */
+int
+dir_server_key_rotate(struct daemon *d, int64_t now, char old[FPR_LEN + 1],
+    char new[FPR_LEN + 1], struct err *e)
+{
+	struct pgp_serverkey cur, k;
+	char path[1100], dir[1100], keep[1400];
+	uint8_t *sec = NULL;
+	size_t len = 0;
+	int rc;
+
+	err_clear(e);
+	snprintf(path, sizeof(path), "%s/server-key.pgp", d->cfg.data_dir);
+	if ((rc = sk_read(path, &sec, &len, e)) == 1)
+		return err_set(e, ERR_NOTFOUND, "no server key in %s yet: "
+		    "keydird serve makes one on its first start",
+		    d->cfg.data_dir);
+	if (rc == -1)
+		return -1;
+	rc = pgp_serverkey_load(sec, len, &cur, e);
+	sodium_memzero(sec, len);
+	free(sec);
+	if (rc == -1)
+		return -1;
+	if (pgp_serverkey_make(d->cfg.submission_address,
+	    d->cfg.server_key_ttl, &k, e) == -1) {
+		pgp_serverkey_release(&cur);
+		return -1;
+	}
+	snprintf(dir, sizeof(dir), "%s/" OLD_DIR, d->cfg.data_dir);
+	snprintf(keep, sizeof(keep), "%s/superseded-%lld-%s.pgp", dir,
+	    (long long)now, cur.fpr);
+	/* the old key is kept before the new one replaces it: a crash in
+	 * between leaves both, never neither */
+	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    sk_write(keep, cur.secret, cur.secret_len, e) == -1 ||
+	    sk_write(path, k.secret, k.secret_len, e) == -1) {
+		if (e->code == ERR_OK)
+			err_set(e, ERR_INTERNAL, "%s: %s", dir,
+			    strerror(errno));
+		rc = -1;
+	} else {
+		str_lcpy(old, cur.fpr, FPR_LEN + 1);
+		str_lcpy(new, k.fpr, FPR_LEN + 1);
+		rc = 0;
+	}
+	pgp_serverkey_release(&cur);
+	pgp_serverkey_release(&k);
+	return rc;
+}
+
 int
 dir_server_key(struct daemon *d, int64_t now, struct err *e)
 {
@@ -214,6 +351,8 @@ dir_server_key(struct daemon *d, int64_t now, struct err *e)
 		log_warnx("the server key %s has expired: clients will not "
 		    "encrypt to it (keydird rotate-key)", k->fpr);
 	d->server_key = k;
+	if (sk_load_old(d, now, e) == -1)
+		log_warnx("replaced server keys: %s", e->msg);
 	str_lcpy(d->server_fpr, k->fpr, sizeof(d->server_fpr));
 	d->server_pub = k->public;
 	d->server_pub_len = k->public_len;
@@ -230,6 +369,15 @@ fail:
 void
 dir_server_key_free(struct daemon *d)
 {
+	size_t i;
+
+	for (i = 0; i < d->nold; i++)
+		pgp_serverkey_release(&d->old_keys[i]);
+	free(d->old_keys);
+	free(d->old_since);
+	d->old_keys = NULL;
+	d->old_since = NULL;
+	d->nold = 0;
 	if (d->server_key == NULL)
 		return;
 	pgp_serverkey_release(d->server_key);

@@ -71,9 +71,9 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
     struct dir_upload *out, struct err *e)
 {
 	struct pgp_limits lim = dir_limits(d);
-	const uint8_t *secs[1];
-	size_t lens[1];
-	struct pgp_keyring keys = { secs, lens, 1 };
+	const uint8_t **secs;
+	size_t *lens;
+	struct pgp_keyring keys;
 	struct submission s;
 	struct pgp_signer who;
 	struct pgp_cert c;
@@ -88,8 +88,12 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
 	memset(&s, 0, sizeof(s));
 	if (d->server_key == NULL)
 		return err_set(e, ERR_UNAVAIL, "no server key");
-	secs[0] = d->server_key->secret;
-	lens[0] = d->server_key->secret_len;
+	/* the current key, and those replaced within server_key_grace */
+	secs = xcalloc(1 + d->nold, sizeof(*secs));
+	lens = xcalloc(1 + d->nold, sizeof(*lens));
+	keys.sec = secs;
+	keys.len = lens;
+	keys.n = dir_server_keyring(d, now, secs, lens);
 	buf_init(&text, 64u << 10);
 	buf_init(&again, 64u << 10);
 	buf_init(&pub, KEY_MAX);
@@ -155,6 +159,8 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
 		log_info("signed submission of %s by its %s key", out->fpr,
 		    who.primary ? "primary" : "signing sub");
 out:
+	free(secs);
+	free(lens);
 	free(want);
 	pgp_cert_release(&c);
 	submission_release(&s);
