@@ -91,7 +91,7 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 6, "upgraded to 6");
+	ok(db_int(path, "PRAGMA user_version") == 7, "upgraded to 7");
 	ok(db_int(path, "SELECT count(*) FROM certs WHERE fpr = '" FPR_V3
 	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
 	    db_int(path, "SELECT count(*) FROM addresses") == 1,
@@ -325,6 +325,8 @@ t_purge(struct store *s)
 
 }
 
+static void t_recovery(struct store *s);
+
 /* Sent mail and rate marks go after their retention; unsent mail stays. */
 static void
 t_purge_mail(struct store *s)
@@ -462,6 +464,7 @@ t_life(const char *dir)
 	t_cert_del(s, path);
 	t_purge(s);
 	t_purge_mail(s);
+	t_recovery(s);
 	t_nonce(s);
 	t_lease(s, url);
 	store_close(s);
@@ -595,6 +598,40 @@ cleanup(const char *dir)
 			unlink(path);
 		}
 	rmdir(dir);
+}
+
+/* Recovery data: one blob per key, replaced, deleted, gone with the key. */
+static void
+t_recovery(struct store *s)
+{
+	struct store_cert c;
+	struct err e;
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int64_t when = 0;
+
+	cert_make(&c, FPR_D, PUB_D, NULL, 0);
+	ok(store_begin(s, &e) == 0 && store_cert_put(s, &c, &e) == 0 &&
+	    store_recovery_get(s, FPR_D, &p, &n, &when, &e) == 1,
+	    "recovery_get of a key without data: 1");
+	ok(store_recovery_put(s, FPR_X, (const uint8_t *)"x", 1, 5, &e) == 1,
+	    "recovery_put for no such key: 1");
+	ok(store_recovery_put(s, FPR_D, (const uint8_t *)"one", 3, 10, &e) ==
+	    0 && store_recovery_put(s, FPR_D, (const uint8_t *)"two!", 4, 20,
+	    &e) == 0 && store_recovery_get(s, FPR_D, &p, &n, &when, &e) == 0 &&
+	    n == 4 && !memcmp(p, "two!", 4) && when == 20,
+	    "a newer blob replaces the older");
+	free(p);
+	ok(store_recovery_put(s, FPR_D, NULL, 0, 30, &e) == 0 &&
+	    store_recovery_get(s, FPR_D, &p, &n, &when, &e) == 1,
+	    "length 0 deletes it");
+	ok(store_recovery_put(s, FPR_D, (const uint8_t *)"three", 5, 40,
+	    &e) == 0 && store_cert_del(s, FPR_D, &e) == 0 &&
+	    store_cert_put(s, &c, &e) == 0 &&
+	    store_recovery_get(s, FPR_D, &p, &n, &when, &e) == 1,
+	    "deleting the key deletes its data (a key stored again has none)");
+	ok(store_cert_del(s, FPR_D, &e) == 0 && store_commit(s, &e) == 0,
+	    "commit");
 }
 
 /* A store opened only to look creates nothing and writes nothing. */

@@ -434,6 +434,10 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 		rc = dir_statuses(d, c, u->o, u->now, out, e);
 	if (rc == 0)
 		rc = dir_upload_mark(d, c, u->hash, out, u->nown, e);
+	if (rc == 0 && u->o->recovery != NULL && (rc = store_recovery_put(
+	    d->store, c->fpr, u->o->recovery, u->o->recovery_len, u->now,
+	    e)) == 1)
+		rc = err_set(e, ERR_INTERNAL, "key %s vanished", c->fpr);
 	return rc;
 }
 

@@ -229,6 +229,23 @@ int dir_submit(struct daemon *d, int64_t now, const uint8_t *msg,
     size_t len, struct dir_upload *out, struct err *e);
 
 /*
+ * Key recovery data (claim 3), kept only from a signed submission and
+ * handed back only to the owner of a published address of its key.
+ * dir_recovery_request mails a link to address when it is published and
+ * its key has recovery data (rate limited like removal links); it
+ * returns 0 either way, so the answer tells nobody whether there is data.
+ * dir_recovery_show (GET on the link) looks; dir_recovery_take (POST)
+ * uses the link once, hands the sealed data out (*data, caller frees),
+ * logs it and mails a notice to the address.  Errors as dir_link_show.
+ */
+int dir_recovery_request(struct daemon *d, int64_t now, const char *address,
+    struct err *e);
+int dir_recovery_show(struct daemon *d, int64_t now, const char *token,
+    struct dir_link *out, struct err *e);
+int dir_recovery_take(struct daemon *d, int64_t now, const char *token,
+    struct dir_link *out, uint8_t **data, size_t *len, struct err *e);
+
+/*
  * Load the server's own key from DATA_DIR/server-key.pgp, or make one
  * (pgp_serverkey_make: submission_address, server_key_ttl) and keep it
  * there mode 0600; fill d's server_* fields and publish the key under

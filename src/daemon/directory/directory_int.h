@@ -35,6 +35,13 @@ int dir_atomic(struct daemon *d, dir_unit_fn unit, void *arg,
  * never for a run rolled back (outside a unit, at once). */
 void dir_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Recovery mails (directory_mail.c): the link, and the notice after a
+ * hand-out. */
+int dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
+    const char *tok, int64_t now, int64_t expires, struct err *e);
+int dir_mail_recovery_notice(struct daemon *d, const char *addr,
+    const char *fpr, int64_t now, struct err *e);
+
 /* Mark the token with hash used: ERR_GONE only when it already was. */
 int dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],
     int64_t now, struct err *e);
@@ -144,6 +151,8 @@ struct dir_upload_opts {
 	bool signed_by_key;
 	const char *nonce;
 	int64_t nonce_until;
+	const uint8_t *recovery;	/* replaces the key's recovery data */
+	size_t recovery_len;
 };
 int dir_upload_with(struct daemon *d, int64_t now, const uint8_t *data,
     size_t len, const struct dir_upload_opts *o, struct dir_upload *out,

@@ -253,3 +253,54 @@ dir_mail_reverify(struct daemon *d, const char *addr,
 	buf_release(&body);
 	return rc;
 }
+
+/* A recovery link: the owner of addr asked for fpr's recovery data. */
+int
+dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
+    const char *tok, int64_t now, int64_t expires, struct err *e)
+{
+	char groups[64], when[64];
+	struct buf body;
+	int rc;
+
+	fpr_groups(fpr, groups, sizeof(groups));
+	when_str(expires, when, sizeof(when));
+	buf_init(&body, 64 * 1024);
+	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
+	    "for the key recovery data kept for the key\n\n  %s\n\n"
+	    "published for %s.  To download it, open this link and press\n"
+	    "the button there:\n\n%s/recovery/%s\n\nThe link works once and "
+	    "expires on %s.  The data is sealed:\nonly the answers or the "
+	    "recovery code chosen when it was made\nopen it.\n\nIf this was "
+	    "not you, ignore this mail: nothing is handed out.\n",
+	    d->cfg.base_url, groups, addr, d->cfg.base_url, tok, when);
+	rc = queue(d, addr, "Your key recovery data", &body, NULL, 0, now, e);
+	if (rc == 0)
+		dir_log_link(d, "recovery", addr, fpr, "recovery", tok);
+	buf_release(&body);
+	return rc;
+}
+
+/* The notice after a hand-out. */
+int
+dir_mail_recovery_notice(struct daemon *d, const char *addr,
+    const char *fpr, int64_t now, struct err *e)
+{
+	char groups[64], when[64];
+	struct buf body;
+	int rc;
+
+	fpr_groups(fpr, groups, sizeof(groups));
+	when_str(now, when, sizeof(when));
+	buf_init(&body, 64 * 1024);
+	buf_printf(&body, "Hello,\n\nthe key directory at %s handed out "
+	    "the key recovery\ndata of the key\n\n  %s\n\nthrough a link "
+	    "mailed to %s, on %s.\n\nIf this was not you, someone can read "
+	    "this mailbox: the data\nis still sealed by your answers or "
+	    "recovery code, but change\nyour mail password and consider a "
+	    "new key.\n", d->cfg.base_url, groups, addr, when);
+	rc = queue(d, addr, "Your key recovery data was downloaded", &body,
+	    NULL, 0, now, e);
+	buf_release(&body);
+	return rc;
+}

@@ -111,11 +111,6 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
 		    "%.100s, this is %s", s.server, auth);
 		goto out;
 	}
-	if (s.recovery != NULL) {
-		err_set(e, ERR_INVALID, "recovery data is not accepted by this "
-		    "keydird yet: send the submission without it");
-		goto out;
-	}
 	/* 3. one key, as an upload of it would be read */
 	if ((rc = pgp_parse_publish((const uint8_t *)s.key, s.key_len, &lim,
 	    NULL, 0, &c, &pub, e)) != 0) {
@@ -153,6 +148,8 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
 	o.signed_by_key = true;
 	o.nonce = nonce;
 	o.nonce_until = now + 3 * SUBMIT_WINDOW;
+	o.recovery = s.recovery;
+	o.recovery_len = s.recovery_len;
 	rc = dir_upload_with(d, now, (const uint8_t *)s.key, s.key_len, &o,
 	    out, e);
 	if (rc == 0)

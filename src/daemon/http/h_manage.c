@@ -173,3 +173,85 @@ h_reverify_link(struct daemon *d, struct req *r, struct resp *w,
 {
 	link_handle(d, TOKEN_REVERIFY, r, w, rest);
 }
+
+/* POST /api/v1/recovery/request: {"address"} or the form field. */
+void
+h_api_recovery_request(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct err e;
+	char *addr;
+
+	(void)rest;
+	if ((addr = manage_address(r)) == NULL) {
+		err_set(&e, ERR_INVALID, "Expected an address: JSON "
+		    "{\"address\": ...} or the form field address.");
+		view_json_error(w, &e);
+		return;
+	}
+	if (dir_recovery_request(d, time(NULL), addr, &e) == -1)
+		view_json_error(w, &e);
+	else
+		view_json(w, 200, json_pack("{s:s}", "status", "If a key with "
+		    "recovery data is published for this address, a mail with "
+		    "a link to it is on its way."));
+	free(addr);
+}
+
+/*
+ * /recovery/TOKEN: GET shows a page with a button; POST uses the link
+ * and answers the sealed data itself (application/octet-stream).
+ */
+void
+h_recovery_link(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	char tok[VIEW_TOKEN_MAX], disp[80];
+	struct dir_link l;
+	struct err e;
+	struct buf b;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	bool no = false;
+
+	if (view_link_token(rest, "", tok, sizeof(tok), &no) == -1) {
+		err_set(&e, ERR_NOTFOUND, "This link is not valid. Check that "
+		    "you copied all of it.");
+		view_link_error(w, &e);
+		return;
+	}
+	if (r->method != HTTP_POST) {
+		if (dir_recovery_show(d, time(NULL), tok, &l, &e) == -1) {
+			view_link_error(w, &e);
+			return;
+		}
+		buf_init(&b, 64 * 1024);
+		buf_addstr(&b, "<p>Download the key recovery data of the key "
+		    "<code>");
+		view_html_escape(&b, l.fpr);
+		buf_addstr(&b, "</code>, published for <strong>");
+		view_html_escape(&b, l.address);
+		buf_addstr(&b, "</strong>.  It is sealed: <code>keydir recovery "
+		    "restore</code> opens it with your answers or recovery "
+		    "code.  The link works once.</p><form method=\"post\" "
+		    "action=\"/recovery/");
+		view_html_escape(&b, tok);
+		buf_addstr(&b, "\"><button>Download</button></form>");
+		view_page(w, 200, "Key recovery data", &b);
+		buf_release(&b);
+		return;
+	}
+	if (dir_recovery_take(d, time(NULL), tok, &l, &data, &len, &e) == -1) {
+		view_link_error(w, &e);
+		return;
+	}
+	w->status = 200;
+	w->ctype = "application/octet-stream";
+	buf_reset(&w->body);
+	buf_add(&w->body, data, len);
+	snprintf(disp, sizeof(disp), "attachment; filename=\"recovery-%.16s"
+	    ".bin\"", l.fpr + FPR_LEN - 16);
+	resp_header(w, "Content-Disposition", disp);
+	resp_header(w, "Cache-Control", "no-store");
+	free(data);
+}

@@ -20,6 +20,10 @@ void h_api_server_key(struct daemon *, struct req *, struct resp *,
     const char *);
 void h_api_submit(struct daemon *, struct req *, struct resp *,
     const char *);
+void h_api_recovery_request(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_recovery_link(struct daemon *, struct req *, struct resp *,
+    const char *);
 
 /* h_upload.c: submissions */
 void h_vks_upload(struct daemon *, struct req *, struct resp *, const char *);

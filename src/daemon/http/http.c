@@ -115,7 +115,7 @@ static const char *
 http_log_path(const char *path)
 {
 	static const char *const links[] = { "/verify/", "/manage/",
-	    "/reverify/" };
+	    "/reverify/", "/recovery/" };
 	size_t i;
 
 	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)

@@ -448,6 +448,20 @@ store_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
 }
 
 int
+store_recovery_put(struct store *s, const char *fpr, const uint8_t *data,
+    size_t len, int64_t now, struct err *e)
+{
+	return s->ops->recovery_put(s, fpr, data, len, now, e);
+}
+
+int
+store_recovery_get(struct store *s, const char *fpr, uint8_t **data,
+    size_t *len, int64_t *updated, struct err *e)
+{
+	return s->ops->recovery_get(s, fpr, data, len, updated, e);
+}
+
+int
 store_outbox_release(struct store *s, int64_t id, int64_t at, struct err *e)
 {
 	return s->ops->outbox_release(s, id, at, e);

@@ -103,7 +103,8 @@ enum token_kind {
 				 * sessions are sealed now, seal.c) */
 	TOKEN_VERIFY = 2,	/* confirm ADDRESS for FPR */
 	TOKEN_MANAGE = 3,	/* unpublish ADDRESS (removal by mail) */
-	TOKEN_REVERIFY = 4	/* is FPR still the key for ADDRESS? */
+	TOKEN_REVERIFY = 4,	/* is FPR still the key for ADDRESS? */
+	TOKEN_RECOVERY = 5	/* hand FPR's recovery data to ADDRESS */
 };
 
 /* A published address as the re-verification schedule sees it. */
@@ -176,7 +177,8 @@ struct store_stats {
 	int64_t addresses;	/* published */
 	int64_t keyids;		/* index entries: primaries and subkeys */
 	struct store_count tokens;	/* every kind, old upload tokens too */
-	struct store_count verify, manage, reverify;
+	struct store_count verify, manage, reverify, recovery;
+	int64_t recovery_data;	/* keys with recovery data */
 	int64_t nonces;
 	int64_t rate_marks;
 	int64_t outbox, outbox_unsent, outbox_sent;
@@ -270,6 +272,11 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  *   outbox_purge    delete mail sent before `before` (unsent mail stays,
  *                   however old); *n how many
  *   rate_purge      delete rate marks set before `before`; *n how many
+ *   recovery_put    keep data[0..len) as fpr's recovery data (replacing
+ *                   any), dated now; len 0 deletes it; 1 if no such key.
+ *                   Deleted with the key (cert_del).
+ *   recovery_get    fpr's recovery data (caller frees) and its date; 1 if
+ *                   there is none
  *   upload_mark     remember the SHA-256 of the bytes of fpr's last upload
  *                   and that upload's n addresses, each live or revoked
  * upload_view (read side, any thread): for bytes uploaded before, the
@@ -379,6 +386,10 @@ int store_outbox_done(struct store *s, int64_t id, int64_t now,
     struct err *e);
 int store_outbox_retry(struct store *s, int64_t id, int attempts,
     int64_t next, const char *why, struct err *e);
+int store_recovery_put(struct store *s, const char *fpr,
+    const uint8_t *data, size_t len, int64_t now, struct err *e);
+int store_recovery_get(struct store *s, const char *fpr, uint8_t **data,
+    size_t *len, int64_t *updated, struct err *e);
 int store_outbox_release(struct store *s, int64_t id, int64_t at,
     struct err *e);
 int store_outbox_next(struct store *s, int64_t *when, struct err *e);

@@ -78,6 +78,10 @@ struct store_ops {
 	    struct err *e);
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,
 	    int64_t next, const char *why, struct err *e);
+	int (*recovery_put)(struct store *s, const char *fpr,
+	    const uint8_t *data, size_t len, int64_t now, struct err *e);
+	int (*recovery_get)(struct store *s, const char *fpr, uint8_t **data,
+	    size_t *len, int64_t *updated, struct err *e);
 	int (*outbox_release)(struct store *s, int64_t id, int64_t at,
 	    struct err *e);
 	int (*outbox_next)(struct store *s, int64_t *when, struct err *e);

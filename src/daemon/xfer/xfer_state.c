@@ -44,16 +44,18 @@ xfer_stats_json(const struct store_stats *st)
 {
 	json_t *tok;
 
-	tok = json_pack("{s:I,s:I,s:o,s:o,s:o}",
+	tok = json_pack("{s:I,s:I,s:o,s:o,s:o,s:o}",
 	    "total", (json_int_t)st->tokens.total,
 	    "unused", (json_int_t)st->tokens.unused,
 	    "verify", xfer_count(&st->verify),
 	    "manage", xfer_count(&st->manage),
-	    "reverify", xfer_count(&st->reverify));
+	    "reverify", xfer_count(&st->reverify),
+	    "recovery", xfer_count(&st->recovery));
 	if (tok == NULL)
 		return NULL;
-	return json_pack("{s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I}}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I}}",
 	    "keys", (json_int_t)st->keys,
+	    "recovery_data", (json_int_t)st->recovery_data,
 	    "addresses", (json_int_t)st->addresses,
 	    "keyids", (json_int_t)st->keyids,
 	    "tokens", tok,
@@ -76,6 +78,8 @@ xfer_kind(enum token_kind k)
 		return "manage";
 	case TOKEN_REVERIFY:
 		return "reverify";
+	case TOKEN_RECOVERY:
+		return "recovery";
 	}
 	return "unknown";
 }

@@ -68,6 +68,9 @@ sq_token_counts(struct sq_conn *c, struct store_stats *out, struct err *e)
 		case TOKEN_REVERIFY:
 			k = &out->reverify;
 			break;
+		case TOKEN_RECOVERY:
+			k = &out->recovery;
+			break;
 		default:
 			continue;
 		}
@@ -86,15 +89,16 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 {
 	struct sq_conn *c = sq_conn_for(s);
 	sqlite3_stmt *st;
-	int64_t v[7];
+	int64_t v[8];
 
 	memset(out, 0, sizeof(*out));
 	st = sq_prep(c, SQ_STATS, "SELECT (SELECT count(*) FROM certs), "
 	    "(SELECT count(*) FROM addresses), (SELECT count(*) FROM keyids), "
 	    "(SELECT count(*) FROM nonces), (SELECT count(*) FROM mail_rate), "
 	    "(SELECT count(*) FROM outbox), "
-	    "(SELECT count(*) FROM outbox WHERE sent IS NULL)", e);
-	if (st == NULL || sq_counts(c, st, v, 7, e) == -1)
+	    "(SELECT count(*) FROM outbox WHERE sent IS NULL), "
+	    "(SELECT count(*) FROM recovery)", e);
+	if (st == NULL || sq_counts(c, st, v, 8, e) == -1)
 		return -1;
 	out->keys = v[0];
 	out->addresses = v[1];
@@ -104,6 +108,7 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 	out->outbox = v[5];
 	out->outbox_unsent = v[6];
 	out->outbox_sent = v[5] - v[6];
+	out->recovery_data = v[7];
 	return sq_token_counts(c, out, e);
 }
 

@@ -71,6 +71,9 @@ enum sq_slot {
 	SQ_OUTBOX_RETRY,
 	SQ_OUTBOX_NEXT,
 	SQ_OUTBOX_RELEASE,
+	SQ_RECOVERY_PUT,
+	SQ_RECOVERY_DEL,
+	SQ_RECOVERY_GET,
 	SQ_BEGIN_READ,
 	SQ_CERTS_SCAN,
 	SQ_SCAN_ADDRS,
@@ -252,6 +255,10 @@ int sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
 int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
 int sq_outbox_release(struct store *s, int64_t id, int64_t at,
     struct err *e);
+int sq_recovery_put(struct store *s, const char *fpr, const uint8_t *data,
+    size_t len, int64_t now, struct err *e);
+int sq_recovery_get(struct store *s, const char *fpr, uint8_t **data,
+    size_t *len, int64_t *updated, struct err *e);
 int sq_outbox_next(struct store *s, int64_t *when, struct err *e);
 int sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
     const char *why, struct err *e);

@@ -346,3 +346,65 @@ sq_nonce_purge(struct store *s, int64_t now, struct err *e)
 	rc = sqlite3_bind_int64(st, 1, now);
 	return sq_run(w, st, rc, e);
 }
+
+/* Keep, replace or (len 0) delete fpr's recovery data. */
+int
+sq_recovery_put(struct store *s, const char *fpr, const uint8_t *data,
+    size_t len, int64_t now, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int64_t n;
+	int rc;
+
+	if (len == 0) {
+		st = sq_prep(w, SQ_RECOVERY_DEL, "DELETE FROM recovery WHERE "
+		    "cid = (SELECT id FROM certs WHERE fpr = ?1)", e);
+		if (st == NULL)
+			return -1;
+		rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+		return sq_run(w, st, rc, e);
+	}
+	st = sq_prep(w, SQ_RECOVERY_PUT, "INSERT INTO recovery (cid, data, "
+	    "updated) SELECT id, ?2, ?3 FROM certs WHERE fpr = ?1 "
+	    "ON CONFLICT(cid) DO UPDATE SET data = excluded.data, "
+	    "updated = excluded.updated", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+	rc |= sq_bind_bytes(st, 2, data, len);
+	rc |= sqlite3_bind_int64(st, 3, now);
+	if ((n = sq_changed(w, st, rc, e)) == -1)
+		return -1;
+	return n == 0 ? 1 : 0;
+}
+
+/* fpr's recovery data; 1 if none. */
+int
+sq_recovery_get(struct store *s, const char *fpr, uint8_t **data,
+    size_t *len, int64_t *updated, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	st = sq_prep(w, SQ_RECOVERY_GET, "SELECT r.data, r.updated FROM "
+	    "recovery r JOIN certs c ON c.id = r.cid WHERE c.fpr = ?1", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*data = (uint8_t *)sq_col_dup(st, 0, len);
+		*updated = sqlite3_column_int64(st, 1);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	return sq_err(w->db, rc, e);
+}

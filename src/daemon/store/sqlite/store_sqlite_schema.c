@@ -183,7 +183,15 @@ static const char *const sq_migrations[] = {
 	" (SELECT id FROM certs WHERE length(fpr) <> 40);"
 	"DELETE FROM tokens WHERE fpr IN"
 	" (SELECT fpr FROM certs WHERE length(fpr) <> 40);"
-	"DELETE FROM certs WHERE length(fpr) <> 40;"
+	"DELETE FROM certs WHERE length(fpr) <> 40;",
+	/*
+	 * 7: key recovery data (claim 3), sealed by the client: nothing
+	 * here decrypts it.  One blob per key, gone with the key.
+	 */
+	"CREATE TABLE recovery ("
+	" cid INTEGER PRIMARY KEY REFERENCES certs(id) ON DELETE CASCADE,"
+	" data BLOB NOT NULL CHECK (length(data) BETWEEN 1 AND 65536),"
+	" updated INTEGER NOT NULL);"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
