@@ -88,6 +88,18 @@ is "$(http POST "$L2")" 200 "the new link hands out..."
 cmp -s "$T_DIR/body" "$T_DIR/blob2"
 ok $? "... the newer data"
 
+# exported and imported with the key
+"$KEYDIRD" export --data-dir "$DATA" >"$T_DIR/export.jsonl" 2>>"$LOG"
+ok $? "keydird export"
+is "$(grep -F "\"$K\"" "$T_DIR/export.jsonl" | jq -r .recovery.data | base64 -d | cmp -s - "$T_DIR/blob2"; echo $?)" 0 \
+    "... the key's line carries its recovery data"
+"$KEYDIRD" import --data-dir "$T_DIR/data2" "$T_DIR/export.jsonl" >/dev/null 2>>"$LOG"
+ok $? "keydird import into an empty directory"
+is "$(state_jq "$T_DIR/data2" '.recovery_data')" 1 "... keeps the recovery data"
+"$KEYDIRD" export --data-dir "$T_DIR/data2" >"$T_DIR/export2.jsonl" 2>>"$LOG"
+is "$(tail -n +2 "$T_DIR/export2.jsonl" | md5sum)" "$(tail -n +2 "$T_DIR/export.jsonl" | md5sum)" \
+    "... and exports it again byte for byte"
+
 # over 64 KiB: refused, nothing kept
 head -c 70000 /dev/urandom >"$T_DIR/big"
 before=$(state_counts "$DATA")

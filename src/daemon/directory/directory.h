@@ -181,6 +181,10 @@ struct dir_import *dir_import_prepare(const struct daemon *d,
     const char *fpr, const uint8_t *full, size_t full_len,
     const struct store_addr *addrs, size_t naddrs, int64_t first_stored,
     bool had_address, int64_t updated, struct err *e);
+/* The key's recovery data (borrowed like addrs), kept on store when
+ * the directory has none for the key or older. */
+void dir_import_recovery(struct dir_import *imp, const uint8_t *data,
+    size_t len, int64_t updated);
 /*
  * Store it: a new key as prepared; a key already there is merged with it
  * as an upload is (dir_merge_stored: what the merged key no longer

@@ -26,7 +26,41 @@ struct dir_import {
 	struct pgp_cert c;	/* parsed and stripped */
 	struct store_cert sc;	/* published form for addrs; full
 				 * borrowed from c */
+	const uint8_t *recovery;	/* borrowed; NULL when none */
+	size_t recovery_len;
+	int64_t recovery_updated;
 };
+
+void
+dir_import_recovery(struct dir_import *imp, const uint8_t *data, size_t len,
+    int64_t updated)
+{
+	imp->recovery = data;
+	imp->recovery_len = len;
+	imp->recovery_updated = updated;
+}
+
+/* Keep the imported recovery data unless the directory's is newer. */
+static int
+import_recovery(struct daemon *d, const struct dir_import *it,
+    struct err *e)
+{
+	uint8_t *have = NULL;
+	size_t n = 0;
+	int64_t when = 0;
+	int rc;
+
+	if (it->recovery == NULL)
+		return 0;
+	if ((rc = store_recovery_get(d->store, it->c.fpr, &have, &n, &when,
+	    e)) == -1)
+		return -1;
+	free(have);
+	if (rc == 0 && when >= it->recovery_updated)
+		return 0;
+	return store_recovery_put(d->store, it->c.fpr, it->recovery,
+	    it->recovery_len, it->recovery_updated, e) == 0 ? 0 : -1;
+}
 
 static struct pgp_limits
 import_limits(const struct daemon *d)
@@ -238,11 +272,13 @@ dir_import_store(struct daemon *d, const struct dir_import *it, int64_t now,
 		*merged = true;
 		rc = import_merge(d, it, &old, now, e);
 		store_cert_release(&old);
-		return rc;
+		return rc == 0 ? import_recovery(d, it, e) : rc;
 	}
 	if (store_cert_put(s, &it->sc, e) == -1 ||
 	    import_put_addrs(d, it, &it->c, now, e) == -1)
 		return -1;
-	return store_cert_restore_meta(s, it->c.fpr, it->first_stored,
-	    it->had_address || it->naddrs > 0, e) == -1 ? -1 : 0;
+	if (store_cert_restore_meta(s, it->c.fpr, it->first_stored,
+	    it->had_address || it->naddrs > 0, e) == -1)
+		return -1;
+	return import_recovery(d, it, e);
 }

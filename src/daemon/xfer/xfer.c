@@ -33,19 +33,29 @@ xfer_header(time_t now)
 	    XFER_VERSION, "exported", ts);
 }
 
-/* The key line's object for one scanned cert. */
+/* p[0..len) in base64; the caller frees it. */
+static char *
+xfer_b64(const uint8_t *p, size_t len)
+{
+	size_t sz = sodium_base64_ENCODED_LEN(len,
+	    sodium_base64_VARIANT_ORIGINAL);
+	char *b64 = xmalloc(sz);
+
+	sodium_bin2base64(b64, sz, p, len, sodium_base64_VARIANT_ORIGINAL);
+	return b64;
+}
+
+/* The key line's object for one scanned cert, with its recovery data
+ * (rec, NULL when none). */
 static json_t *
-xfer_key_json(const struct store_cert *c)
+xfer_key_json(const struct store_cert *c, const uint8_t *rec, size_t rlen,
+    int64_t rupdated)
 {
 	json_t *o, *addrs;
 	char *b64;
-	size_t i, sz;
+	size_t i;
 
-	sz = sodium_base64_ENCODED_LEN(c->full_len,
-	    sodium_base64_VARIANT_ORIGINAL);
-	b64 = xmalloc(sz);
-	sodium_bin2base64(b64, sz, c->full, c->full_len,
-	    sodium_base64_VARIANT_ORIGINAL);
+	b64 = xfer_b64(c->full, c->full_len);
 	addrs = json_array();
 	for (i = 0; i < c->naddrs; i++)
 		json_array_append_new(addrs, json_pack("{s:s,s:I,s:I,s:I}",
@@ -57,6 +67,15 @@ xfer_key_json(const struct store_cert *c)
 	    "first_stored", (json_int_t)c->first_stored,
 	    "had_address", c->had_address, "full", b64, "addresses", addrs);
 	free(b64);
+	if (o != NULL && rec != NULL) {
+		b64 = xfer_b64(rec, rlen);
+		if (json_object_set_new(o, "recovery", json_pack("{s:s,s:I}",
+		    "data", b64, "updated", (json_int_t)rupdated)) == -1) {
+			json_decref(o);
+			o = NULL;
+		}
+		free(b64);
+	}
 	return o;
 }
 
@@ -81,16 +100,31 @@ xfer_export_certs(struct store *s, FILE *out, size_t *n, struct err *e)
 {
 	struct store_cert *rows;
 	char after[FPR_LEN + 1] = "";
-	size_t nrows, i;
+	uint8_t *rec;
+	size_t nrows, i, rlen;
+	int64_t rupd;
+	int rc;
 
 	*n = 0;
 	do {
 		if (store_certs_scan(s, after, XFER_SCAN, &rows, &nrows, e) ==
 		    -1)
 			return -1;
-		for (i = 0; i < nrows; i++)
-			if (xfer_put(out, xfer_key_json(&rows[i])) == -1)
+		for (i = 0; i < nrows; i++) {
+			rec = NULL;
+			rlen = 0;
+			rupd = 0;
+			if ((rc = store_recovery_get(s, rows[i].fpr, &rec, &rlen,
+			    &rupd, e)) == -1) {
+				store_certs_free(rows, nrows);
+				return -1;
+			}
+			rc = xfer_put(out, xfer_key_json(&rows[i], rec, rlen,
+			    rupd));
+			free(rec);
+			if (rc == -1)
 				break;
+		}
 		if (nrows > 0)
 			str_lcpy(after, rows[nrows - 1].fpr, sizeof(after));
 		store_certs_free(rows, nrows);
@@ -201,6 +235,35 @@ xfer_full(json_t *o, struct xfer_key *k, struct err *e)
 	return 0;
 }
 
+/* The key's recovery data, when the line has it. */
+static int
+xfer_recovery(json_t *r, struct xfer_key *k, struct err *e)
+{
+	json_t *j;
+	const char *s;
+	size_t len;
+
+	if (r == NULL)
+		return 0;
+	if (!json_is_object(r) || !json_is_string(j = json_object_get(r,
+	    "data")))
+		return err_set(e, ERR_INVALID, "\"recovery\" is not "
+		    "{\"data\", \"updated\"}");
+	if (xfer_int(r, "updated", &k->recovery_updated, e) == -1)
+		return -1;
+	s = json_string_value(j);
+	len = json_string_length(j);
+	if (len / 4 * 3 > 65536 + 3)
+		return err_set(e, ERR_INVALID, "\"recovery\" is over 64 KiB");
+	k->recovery = xmalloc(len / 4 * 3 + 3);
+	if (sodium_base642bin(k->recovery, len / 4 * 3 + 3, s, len, NULL,
+	    &k->recovery_len, NULL, sodium_base64_VARIANT_ORIGINAL) != 0 ||
+	    k->recovery_len == 0 || k->recovery_len > 65536)
+		return err_set(e, ERR_INVALID, "\"recovery\" data is not "
+		    "base64 of 1 to 65536 bytes");
+	return 0;
+}
+
 /* The members of a key object but its addresses into k. */
 static int
 xfer_key_fields(json_t *o, struct xfer_key *k, struct err *e)
@@ -218,7 +281,9 @@ xfer_key_fields(json_t *o, struct xfer_key *k, struct err *e)
 		return err_set(e, ERR_INVALID, "\"had_address\" is not "
 		    "true or false");
 	k->had_address = json_is_true(j);
-	return xfer_full(o, k, e);
+	if (xfer_full(o, k, e) == -1)
+		return -1;
+	return xfer_recovery(json_object_get(o, "recovery"), k, e);
 }
 
 /* Parse one key line; unknown members are ignored. */
@@ -264,7 +329,9 @@ xfer_key_release(struct xfer_key *k)
 {
 	free(k->full);
 	free(k->addrs);
+	free(k->recovery);
 	k->full = NULL;
 	k->addrs = NULL;
-	k->full_len = k->naddrs = 0;
+	k->recovery = NULL;
+	k->full_len = k->naddrs = k->recovery_len = 0;
 }

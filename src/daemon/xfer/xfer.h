@@ -41,6 +41,9 @@ struct xfer_key {
 	size_t full_len;
 	struct store_addr *addrs;	/* fpr filled in */
 	size_t naddrs;
+	uint8_t *recovery;	/* its recovery data, NULL when none */
+	size_t recovery_len;
+	int64_t recovery_updated;
 };
 
 /*

@@ -144,6 +144,9 @@ xres_build(struct ximp *x, const struct xjob *j, struct xres *res)
 	res->imp = dir_import_prepare(x->d, k->fpr, k->full, k->full_len,
 	    k->addrs, k->naddrs, k->first_stored, k->had_address,
 	    xres_updated(k), &res->err);
+	if (res->imp != NULL && k->recovery != NULL)
+		dir_import_recovery(res->imp, k->recovery, k->recovery_len,
+		    k->recovery_updated);
 	free(k->full);
 	k->full = NULL;
 	return res->imp == NULL ? -1 : 0;
