@@ -169,6 +169,39 @@ t_routes(void)
 	    strstr(a.body, afpr) != NULL, "HKP index: info:1:1 and the key");
 	free(a.body);
 
+	/* the batch lookup: identifiers of the published ones only */
+	a = call(&t, HTTP_POST, "/api/v1/lookup", "application/json",
+	    "{\"addresses\": [\"" A_MAIN "\", \"nobody@example.org\", "
+	    "\"not an address\", 5, \"ALICE@EXAMPLE.ORG\"]}", NULL);
+	ok(a.status == 200 && strstr(a.body, afpr) != NULL &&
+	    strstr(a.body, "nobody") == NULL &&
+	    strstr(a.body, "\"keyid\"") != NULL,
+	    "POST /api/v1/lookup: the published address's identifiers only "
+	    "(%s)", a.body);
+	ok(strstr(a.body, afpr) != NULL &&
+	    strstr(strstr(a.body, afpr) + 1, afpr) != NULL,
+	    "... an address given twice in another case answers twice");
+	free(a.body);
+	{
+		struct buf big;
+
+		buf_init(&big, 64u << 10);
+		buf_addstr(&big, "{\"addresses\": [");
+		for (int i = 0; i < 1001; i++)
+			buf_printf(&big, "%s\"a%d@example.org\"", i ? "," : "",
+			    i);
+		buf_addstr(&big, "]}");
+		a = call(&t, HTTP_POST, "/api/v1/lookup", "application/json",
+		    big.data, NULL);
+		ok(a.status == 400, "1001 addresses: 400 (%d)", a.status);
+		free(a.body);
+		buf_release(&big);
+	}
+	a = call(&t, HTTP_POST, "/api/v1/lookup", "application/json",
+	    "not json", NULL);
+	ok(a.status == 400, "not JSON: 400 (%d)", a.status);
+	free(a.body);
+
 	/* the body cap: a request over max_body is refused whole, never
 	 * handed on cut short (a cut effects= would skip the check) */
 	{

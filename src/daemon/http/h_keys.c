@@ -251,3 +251,74 @@ h_api_server_key(struct daemon *d, struct req *r, struct resp *w,
 	resp_header(w, "Access-Control-Expose-Headers", "Keydir-Fingerprint");
 	resp_header(w, "Cache-Control", "no-cache");
 }
+
+#define LOOKUP_BATCH_MAX 1000
+
+/* One published address's identifier, as GET /api/v1/lookup/ADDRESS
+ * gives it; NULL when it is not published. */
+static json_t *
+lookup_one(struct daemon *d, const char *addr, struct err *e, int *rc)
+{
+	struct store_pub p;
+	char when[32];
+	struct tm tm;
+	time_t t;
+	json_t *o;
+
+	memset(&p, 0, sizeof(p));
+	if ((*rc = store_lookup(d->store, STORE_BY_EMAIL, addr, &p, e)) != 0)
+		return NULL;
+	t = (time_t)p.updated;
+	gmtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	o = json_pack("{s:s,s:s,s:s,s:s}", "address", addr, "fingerprint",
+	    p.fpr, "keyid", p.keyid, "updated", when);
+	store_pub_release(&p);
+	return o;
+}
+
+/*
+ * POST /api/v1/lookup {"addresses": [...]}: the identifiers of those of
+ * up to 1000 addresses that are published, in one answer, so a client
+ * refreshes a whole keyring and fetches only the keys it lacks.  An
+ * address that is not published (or malformed) is left out.
+ */
+void
+h_api_lookup_batch(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	char addr[EMAIL_MAX + 1];
+	json_t *j, *a, *v, *keys, *o;
+	struct err e;
+	size_t i;
+	int rc;
+
+	(void)rest;
+	j = json_loadb(r->body.data, r->body.len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	a = j ? json_object_get(j, "addresses") : NULL;
+	if (!json_is_array(a) || json_array_size(a) > LOOKUP_BATCH_MAX) {
+		err_set(&e, ERR_INVALID, "Expected {\"addresses\": [...]} with "
+		    "at most %d addresses.", LOOKUP_BATCH_MAX);
+		view_json_error(w, &e);
+		json_decref(j);
+		return;
+	}
+	keys = json_array();
+	json_array_foreach(a, i, v) {
+		if (!json_is_string(v) || email_normalize(json_string_value(v),
+		    addr, sizeof(addr), NULL) == -1)
+			continue;
+		if ((o = lookup_one(d, addr, &e, &rc)) != NULL)
+			json_array_append_new(keys, o);
+		else if (rc == -1) {
+			view_json_error(w, &e);
+			json_decref(keys);
+			json_decref(j);
+			return;
+		}
+	}
+	json_decref(j);
+	view_json(w, 200, json_pack("{s:o}", "keys", keys));
+	resp_header(w, "Cache-Control", "no-cache");
+}

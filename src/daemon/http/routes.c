@@ -25,6 +25,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup },
 	{ HTTP_POST, "/pks/add", true, h_hkp_add },
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
+	{ HTTP_POST, "/api/v1/lookup", true, h_api_lookup_batch },
 	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key },
 	{ HTTP_POST, "/api/v1/submit", true, h_api_submit },
 	{ HTTP_POST, "/api/v1/recovery/request", true, h_api_recovery_request },
