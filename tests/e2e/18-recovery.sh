@@ -107,4 +107,10 @@ past_second "$(date +%s)"
 is "$(submit_with "$T_DIR/big")" 413 "recovery data over 64 KiB: 413"
 is "$(state_counts "$DATA")" "$before" "... nothing changed"
 
+# gone with the key: a signed removal of the whole key deletes it
+statement "$K" all >"$T_DIR/rm.txt"
+g "$H" -u "$K!" --clearsign -o "$T_DIR/rm.asc" "$T_DIR/rm.txt" >/dev/null 2>&1
+is "$(remove "$T_DIR/rm.asc")" 200 "a signed removal of the whole key: 200"
+is "$(state_jq "$DATA" '.recovery_data')" 0 "... and its recovery data is gone"
+
 done_testing

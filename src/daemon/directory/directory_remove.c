@@ -120,8 +120,10 @@ static int
 remove_to_tombstone(struct daemon *d, const struct pgp_cert *tomb,
     int64_t now, struct err *e)
 {
-	/* the key is revoked: prune unpublishes every address */
-	if (dir_prune(d, tomb, e) == -1)
+	/* the key is revoked: prune unpublishes every address; its
+	 * recovery data goes with the rest of the key */
+	if (dir_prune(d, tomb, e) == -1 ||
+	    store_recovery_put(d->store, tomb->fpr, NULL, 0, now, e) == -1)
 		return -1;
 	return dir_republish(d, tomb, now, e);
 }
