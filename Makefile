@@ -49,6 +49,7 @@ LIBC_xfer     := $(call pc,jansson libsodium)
 LIBC_http     := $(call pc,libmicrohttpd jansson libsodium)
 LIBC_base     := $(call pc,inih)
 LIBC_daemon   := $(call pc,libsodium)
+LIBC_client   := $(call pc,gpgme libcurl jansson libsodium)
 LIBC_tests    := $(call pc,$(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -70,7 +71,10 @@ LIB_SRC    := $(wildcard lib/*.c)
 DAEMON_SRC := $(wildcard $(D)/*.c $(D)/*/*.c $(D)/*/*/*.c)
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
-ALL_SRC    := $(LIB_SRC) $(DAEMON_SRC)
+CLIENT_SRC := $(wildcard src/client/*.c)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+CLIENT_LIBS := $(shell pkg-config --libs gpgme libcurl jansson libsodium libidn2 2>/dev/null)
+ALL_SRC    := $(LIB_SRC) $(DAEMON_SRC) $(CLIENT_SRC)
 ALL_HDR    := $(wildcard lib/*.h $(D)/*.h $(D)/*/*.h $(D)/*/*/*.h)
 # the module object for a bare name (pgp_strip -> build/src/daemon/pgp/pgp_strip.o)
 mod = $(foreach n,$(1),$(patsubst %.c,$(BUILD)/%.o,$(filter %/$(n).c,$(DAEMON_SRC))))
@@ -102,10 +106,14 @@ UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 
 .PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench layercheck layers
-all: $(BUILD)/keydird
+all: $(BUILD)/keydird $(BUILD)/keydir
 
 $(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# the client: lib/ and its own files, GPGME and libcurl
+$(BUILD)/keydir: $(CLIENT_OBJ) $(LIB_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(CLIENT_LIBS) -lpthread
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

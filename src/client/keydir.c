@@ -1,0 +1,191 @@
+/*
+ * keydir: the client of a keydir directory.  Lookups that fetch only
+ * what the keyring lacks, signed submissions, signed removals; on the
+ * user's own GnuPG keyring.  See keydir(1).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include "client.h"
+#include "removal.h"
+#include "str.h"
+#include "xmalloc.h"
+
+static const char usage_text[] =
+    "usage: keydir [--server URL] COMMAND [OPTIONS] [ARGS]\n"
+    "\n"
+    "  lookup ADDRESS...         find the key of each address; fetch it\n"
+    "                            only if your keyring lacks it or an\n"
+    "                            older version (--dry-run: only say)\n"
+    "  refresh                   the same for every address in your\n"
+    "                            keyring, in one request\n"
+    "  publish KEY [--address A]...\n"
+    "                            send KEY, signed by itself and encrypted\n"
+    "                            to the directory; each address gets a\n"
+    "                            confirmation mail\n"
+    "  remove KEY [--address A]...\n"
+    "                            remove the addresses (all without\n"
+    "                            --address), by a request KEY signs\n"
+    "\n"
+    "The server: --server URL, else $KEYDIR_SERVER, else the line\n"
+    "'server = URL' in ~/.config/keydir/config.\n"
+    "Exit status: 0 done, 1 refused or failed, 2 a usage mistake,\n"
+    "3 an address is not in the directory.  man keydir for more.\n";
+
+static int
+usage_error(const char *what, const char *arg)
+{
+	fprintf(stderr, "keydir: %s%s%s\nTry 'keydir --help'.\n", what,
+	    arg ? " " : "", arg ? arg : "");
+	return KD_USAGE;
+}
+
+/* The server from --server, $KEYDIR_SERVER or the config file. */
+static int
+find_server(struct kd *k, const char *opt)
+{
+	const char *v = opt ? opt : getenv("KEYDIR_SERVER"), *home;
+	char path[1024], line[1024], *p;
+	FILE *fp;
+	size_t n;
+
+	k->server[0] = '\0';
+	if (v != NULL)
+		str_lcpy(k->server, v, sizeof(k->server));
+	else if ((home = getenv("XDG_CONFIG_HOME")) != NULL || (home =
+	    getenv("HOME")) != NULL) {
+		snprintf(path, sizeof(path), getenv("XDG_CONFIG_HOME") ?
+		    "%s/keydir/config" : "%s/.config/keydir/config", home);
+		if ((fp = fopen(path, "r")) != NULL) {
+			while (fgets(line, sizeof(line), fp) != NULL)
+				if (sscanf(line, " server = %1023s", path) == 1)
+					str_lcpy(k->server, path,
+					    sizeof(k->server));
+			fclose(fp);
+		}
+	}
+	if (k->server[0] == '\0')
+		return usage_error("no server: give --server URL or set "
+		    "KEYDIR_SERVER", NULL);
+	if (strncmp(k->server, "http://", 7) && strncmp(k->server,
+	    "https://", 8))
+		return usage_error("the server must be an http:// or https:// "
+		    "URL:", k->server);
+	n = strlen(k->server);
+	while (n > 0 && k->server[n - 1] == '/')
+		k->server[--n] = '\0';
+	if ((p = strchr(k->server + 8, '/')) != NULL)
+		*p = '\0';	/* the directory lives at the root */
+	if (removal_authority(k->server, k->authority,
+	    sizeof(k->authority)) == -1)
+		return usage_error("no host in", k->server);
+	return KD_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "server", required_argument, NULL, 's' },
+		{ "address", required_argument, NULL, 'a' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "accept-new-server-key", no_argument, NULL, 'A' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct kd k;
+	struct err e;
+	const char *server = NULL, *cmd;
+	char **addrs = NULL;
+	size_t naddrs = 0;
+	int ch, rc;
+
+	memset(&k, 0, sizeof(k));
+	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
+		switch (ch) {
+		case 's':
+			server = optarg;
+			break;
+		case 'a':
+			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
+			addrs[naddrs++] = optarg;
+			break;
+		case 'n':
+			k.dry_run = true;
+			break;
+		case 'A':
+			k.accept_new_server_key = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return KD_OK;
+		case 'V':
+			printf("keydir %s\n", KEYDIR_VERSION);
+			return KD_OK;
+		default:
+			return usage_error(ch == ':' ? "a value is missing "
+			    "after" : "unknown option", argv[optind - 1]);
+		}
+	if (optind >= argc)
+		return usage_error("no command", NULL);
+	cmd = argv[optind++];
+	/* options may also follow the command */
+	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
+		switch (ch) {
+		case 's':
+			server = optarg;
+			break;
+		case 'a':
+			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
+			addrs[naddrs++] = optarg;
+			break;
+		case 'n':
+			k.dry_run = true;
+			break;
+		case 'A':
+			k.accept_new_server_key = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return KD_OK;
+		default:
+			return usage_error(ch == ':' ? "a value is missing "
+			    "after" : "unknown option", argv[optind - 1]);
+		}
+	if (strcmp(cmd, "lookup") && strcmp(cmd, "refresh") &&
+	    strcmp(cmd, "publish") && strcmp(cmd, "remove"))
+		return usage_error("unknown command", cmd);
+	if (!strcmp(cmd, "lookup") && optind >= argc)
+		return usage_error("lookup wants at least one address", NULL);
+	if ((!strcmp(cmd, "publish") || !strcmp(cmd, "remove")) &&
+	    optind + 1 != argc)
+		return usage_error(cmd, "wants one KEY (a fingerprint, key id "
+		    "or address of your secret key)");
+	if (!strcmp(cmd, "refresh") && optind != argc)
+		return usage_error("refresh takes no arguments", NULL);
+	if ((rc = find_server(&k, server)) != KD_OK)
+		return rc;
+	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
+	    kd_gpg_init(&e) == -1) {
+		fprintf(stderr, "keydir: %s\n", sodium_init() < 0 ?
+		    "libsodium failed to start" : e.msg);
+		return KD_FAIL;
+	}
+	if (!strcmp(cmd, "lookup"))
+		rc = kd_lookup(&k, argv + optind, (size_t)(argc - optind));
+	else if (!strcmp(cmd, "refresh"))
+		rc = kd_refresh(&k);
+	else if (!strcmp(cmd, "publish"))
+		rc = kd_publish(&k, argv[optind], addrs, naddrs);
+	else
+		rc = kd_remove(&k, argv[optind], addrs, naddrs);
+	free(addrs);
+	curl_global_cleanup();
+	return rc;
+}
