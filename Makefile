@@ -39,7 +39,7 @@ INC_http      := lib $(D)/base $(D)/store $(D)/directory $(D)/http
 INC_daemon    := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory \
 	$(D)/xfer $(D)/http $(D)
 INC_client    := lib src/client
-INC_tests     := $(INC_daemon) $(D)/store/sqlite tests/unit tests/store
+INC_tests     := $(INC_daemon) $(D)/store/sqlite src/client tests/unit tests/store
 LIBC_lib      := $(call pc,libsodium libidn2 jansson)
 LIBC_pgp      := $(call pc,librnp jansson libsodium)
 LIBC_sqlite   := $(call pc,sqlite3)
@@ -58,7 +58,7 @@ CFLAGS  += -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DKEYDIR_VERSION='"$(VERSION)"' $(WARN) -fstack-protector-strong -fPIE \
 	-MMD -MP $(SANFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
-LDLIBS  += $(PKG_LIBS) -lpthread
+LDLIBS  += $(PKG_LIBS) -lunistring -lpthread
 
 # layer of a source file: the folder it sits in
 LAYERS := base pgp store sqlite mail directory xfer http
@@ -73,11 +73,11 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_SRC := $(wildcard src/client/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
-CLIENT_LIBS := $(shell pkg-config --libs gpgme libcurl jansson libsodium libidn2 2>/dev/null)
+CLIENT_LIBS := $(shell pkg-config --libs gpgme libcurl jansson libsodium libidn2 2>/dev/null) -lunistring
 ALL_SRC    := $(LIB_SRC) $(DAEMON_SRC) $(CLIENT_SRC)
 ALL_HDR    := $(wildcard lib/*.h $(D)/*.h $(D)/*/*.h $(D)/*/*/*.h)
 # the module object for a bare name (pgp_strip -> build/src/daemon/pgp/pgp_strip.o)
-mod = $(foreach n,$(1),$(patsubst %.c,$(BUILD)/%.o,$(filter %/$(n).c,$(DAEMON_SRC))))
+mod = $(foreach n,$(1),$(patsubst %.c,$(BUILD)/%.o,$(filter %/$(n).c,$(DAEMON_SRC) $(CLIENT_SRC))))
 
 # Unit tests: tests/{unit,store}/t_NAME.c links lib/ plus the daemon
 # modules named in T_NAME (so a module's tests build on their own).
@@ -88,6 +88,7 @@ T_pgp   := pgp pgp_pkt pgp_strip pgp_verify
 T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify
 T_serverkey := pgp pgp_pkt pgp_strip pgp_verify pgp_serverkey
 T_submission :=
+T_recovery := recovery
 T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt store_sqlite_admin
 T_store_life := $(T_store)
 T_store_batch := $(T_store)
