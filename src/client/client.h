@@ -29,6 +29,7 @@ struct kd {
 	bool dry_run;
 	bool accept_new_server_key;
 	bool verbose;
+	bool kdf_min;		/* --kdf-limits min: for tests only */
 };
 
 /* kd_http.c: one request; the body (capped at KEY_MAX) into body, the
@@ -73,7 +74,14 @@ int kd_pin_set(const char *server, const char *fpr, struct err *e);
 /* The commands. */
 int kd_lookup(struct kd *k, char **addrs, size_t n);
 int kd_refresh(struct kd *k);
-int kd_publish(struct kd *k, const char *key, char **addrs, size_t n);
+int kd_publish(struct kd *k, const char *key, char **addrs, size_t n,
+    const char *recovery, size_t recovery_len);
+int kd_recovery_create(struct kd *k, const char *key, const char *answers,
+    bool code);
+int kd_recovery_restore(struct kd *k, const char *address,
+    const char *answers, const char *code, const char *link);
+/* Export fpr's secret key (binary) into out, through gpg-agent. */
+int kd_gpg_export_secret(const char *fpr, struct buf *out, struct err *e);
 int kd_remove(struct kd *k, const char *key, char **addrs, size_t n);
 
 #endif

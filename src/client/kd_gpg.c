@@ -126,6 +126,32 @@ kd_gpg_export(const char *fpr, struct buf *out, struct err *e)
 }
 
 int
+kd_gpg_export_secret(const char *fpr, struct buf *out, struct err *e)
+{
+	gpgme_ctx_t c;
+	gpgme_data_t d;
+	gpgme_error_t ge;
+
+	if ((c = ctx_new(false, e)) == NULL)
+		return -1;
+	if (gpgme_data_new(&d) != 0)
+		return err_set(e, ERR_INTERNAL, "out of memory");
+	ge = gpgme_op_export(c, fpr, GPGME_EXPORT_MODE_SECRET, d);
+	gpgme_release(c);
+	if (ge != 0) {
+		gpgme_data_release(d);
+		return err_set(e, ERR_INTERNAL, "GnuPG did not export the "
+		    "secret key: %s", gpgme_strerror(ge));
+	}
+	if (data_take(d, out, e) == -1)
+		return -1;
+	if (out->len == 0)
+		return err_set(e, ERR_NOTFOUND, "GnuPG exported no secret key "
+		    "for %s", fpr);
+	return 0;
+}
+
+int
 kd_gpg_import(const void *data, size_t len, struct err *e)
 {
 	gpgme_ctx_t c;

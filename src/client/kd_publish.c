@@ -73,7 +73,8 @@ print_refusal(const struct buf *body, long st)
 }
 
 int
-kd_publish(struct kd *k, const char *key, char **addrs, size_t n)
+kd_publish(struct kd *k, const char *key, char **addrs, size_t n,
+    const char *recovery, size_t recovery_len)
 {
 	char fpr[FPR_LEN + 1], sfpr[FPR_LEN + 1], url[1024];
 	struct buf armored, sealed, body;
@@ -107,6 +108,18 @@ kd_publish(struct kd *k, const char *key, char **addrs, size_t n)
 		json_object_set_new(sub, "addresses", a);
 	else
 		json_decref(a);
+	if (recovery != NULL) {
+		size_t sz = sodium_base64_ENCODED_LEN(recovery_len,
+		    sodium_base64_VARIANT_ORIGINAL);
+		char *r = malloc(sz);
+
+		if (r == NULL)
+			goto out;
+		sodium_bin2base64(r, sz, (const uint8_t *)recovery,
+		    recovery_len, sodium_base64_VARIANT_ORIGINAL);
+		json_object_set_new(sub, "recovery", json_string(r));
+		free(r);
+	}
 	text = json_dumps(sub, JSON_COMPACT);
 	json_decref(sub);
 	if (k->dry_run) {

@@ -31,6 +31,14 @@ static const char usage_text[] =
     "  remove KEY [--address A]...\n"
     "                            remove the addresses (all without\n"
     "                            --address), by a request KEY signs\n"
+    "  recovery create KEY [--answers FILE] [--with-code]\n"
+    "                            seal KEY's secret key under five\n"
+    "                            questions (any three answers open it)\n"
+    "                            and a recovery code; send it\n"
+    "  recovery restore ADDRESS [--answers FILE | --code CODE]\n"
+    "                           [--link URL]\n"
+    "                            get the sealed key back through a link\n"
+    "                            mailed to ADDRESS; import it\n"
     "\n"
     "The server: --server URL, else $KEYDIR_SERVER, else the line\n"
     "'server = URL' in ~/.config/keydir/config.\n"
@@ -95,13 +103,20 @@ main(int argc, char **argv)
 		{ "address", required_argument, NULL, 'a' },
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "accept-new-server-key", no_argument, NULL, 'A' },
+		{ "answers", required_argument, NULL, 'F' },
+		{ "with-code", no_argument, NULL, 'W' },
+		{ "code", required_argument, NULL, 'C' },
+		{ "link", required_argument, NULL, 'L' },
+		{ "kdf-limits", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct kd k;
 	struct err e;
-	const char *server = NULL, *cmd;
+	const char *server = NULL, *cmd, *answers = NULL, *code = NULL;
+	const char *link = NULL, *sub = NULL;
+	bool with_code = false;
 	char **addrs = NULL;
 	size_t naddrs = 0;
 	int ch, rc;
@@ -122,6 +137,24 @@ main(int argc, char **argv)
 		case 'A':
 			k.accept_new_server_key = true;
 			break;
+		case 'F':
+			answers = optarg;
+			break;
+		case 'W':
+			with_code = true;
+			break;
+		case 'C':
+			code = optarg;
+			break;
+		case 'L':
+			link = optarg;
+			break;
+		case 'K':
+			if (strcmp(optarg, "min") && strcmp(optarg, "moderate"))
+				return usage_error("--kdf-limits is min or "
+				    "moderate, not", optarg);
+			k.kdf_min = !strcmp(optarg, "min");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return KD_OK;
@@ -135,6 +168,13 @@ main(int argc, char **argv)
 	if (optind >= argc)
 		return usage_error("no command", NULL);
 	cmd = argv[optind++];
+	if (!strcmp(cmd, "recovery")) {
+		if (optind >= argc || (strcmp(argv[optind], "create") &&
+		    strcmp(argv[optind], "restore")))
+			return usage_error("recovery wants create or restore",
+			    NULL);
+		sub = argv[optind++];
+	}
 	/* options may also follow the command */
 	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
 		switch (ch) {
@@ -151,6 +191,24 @@ main(int argc, char **argv)
 		case 'A':
 			k.accept_new_server_key = true;
 			break;
+		case 'F':
+			answers = optarg;
+			break;
+		case 'W':
+			with_code = true;
+			break;
+		case 'C':
+			code = optarg;
+			break;
+		case 'L':
+			link = optarg;
+			break;
+		case 'K':
+			if (strcmp(optarg, "min") && strcmp(optarg, "moderate"))
+				return usage_error("--kdf-limits is min or "
+				    "moderate, not", optarg);
+			k.kdf_min = !strcmp(optarg, "min");
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return KD_OK;
@@ -159,8 +217,14 @@ main(int argc, char **argv)
 			    "after" : "unknown option", argv[optind - 1]);
 		}
 	if (strcmp(cmd, "lookup") && strcmp(cmd, "refresh") &&
-	    strcmp(cmd, "publish") && strcmp(cmd, "remove"))
+	    strcmp(cmd, "publish") && strcmp(cmd, "remove") &&
+	    strcmp(cmd, "recovery"))
 		return usage_error("unknown command", cmd);
+	if (sub != NULL && optind + 1 != argc)
+		return usage_error("recovery", !strcmp(sub, "create") ?
+		    "create wants one KEY" : "restore wants one ADDRESS");
+	if (sub != NULL && answers != NULL && code != NULL)
+		return usage_error("give --answers or --code, not both", NULL);
 	if (!strcmp(cmd, "lookup") && optind >= argc)
 		return usage_error("lookup wants at least one address", NULL);
 	if ((!strcmp(cmd, "publish") || !strcmp(cmd, "remove")) &&
@@ -182,7 +246,11 @@ main(int argc, char **argv)
 	else if (!strcmp(cmd, "refresh"))
 		rc = kd_refresh(&k);
 	else if (!strcmp(cmd, "publish"))
-		rc = kd_publish(&k, argv[optind], addrs, naddrs);
+		rc = kd_publish(&k, argv[optind], addrs, naddrs, NULL, 0);
+	else if (sub != NULL && !strcmp(sub, "create"))
+		rc = kd_recovery_create(&k, argv[optind], answers, with_code);
+	else if (sub != NULL)
+		rc = kd_recovery_restore(&k, argv[optind], answers, code, link);
 	else
 		rc = kd_remove(&k, argv[optind], addrs, naddrs);
 	free(addrs);
