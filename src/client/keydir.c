@@ -45,6 +45,56 @@ static const char usage_text[] =
     "Exit status: 0 done, 1 refused or failed, 2 a usage mistake,\n"
     "3 an address is not in the directory.  man keydir for more.\n";
 
+/* keydir COMMAND --help */
+static const struct {
+	const char *cmd, *text;
+} command_help[] = {
+	{ "lookup", "usage: keydir lookup [--dry-run] ADDRESS...\n\n"
+	    "Ask the directory for the key of each address.  It answers the\n"
+	    "key's fingerprint and when it last changed; the key is fetched\n"
+	    "and imported only if your keyring lacks it or has an older\n"
+	    "version.  --dry-run only says what would be fetched.\n"
+	    "Exit status 3 when an address is not in the directory.\n" },
+	{ "refresh", "usage: keydir refresh [--dry-run]\n\n"
+	    "lookup for every address in your keyring, in one request; then\n"
+	    "how many keys were unchanged, updated, new, and how many\n"
+	    "addresses are not in the directory.\n" },
+	{ "publish", "usage: keydir publish [--address A]... "
+	    "[--accept-new-server-key] KEY\n\n"
+	    "Send KEY, signed by itself and encrypted to the directory's key\n"
+	    "(pinned on first use).  A confirmation mail goes to each address\n"
+	    "of KEY, or to those given; an address is published when its\n"
+	    "owner opens the link.\n" },
+	{ "remove", "usage: keydir remove [--address A]... KEY\n\n"
+	    "Remove the addresses given, or the whole key, by a request KEY's\n"
+	    "primary key signs.\n" },
+	{ "recovery", "usage: keydir recovery create [--answers FILE] "
+	    "[--with-code] KEY\n"
+	    "       keydir recovery restore [--answers FILE | --code CODE]\n"
+	    "                               [--link URL] ADDRESS\n\n"
+	    "create seals KEY's secret key under five questions (any three\n"
+	    "answers open it) and, with --with-code, a recovery code shown\n"
+	    "once, and sends it to the directory in a signed submission.\n"
+	    "FILE: five lines QUESTION<TAB>ANSWER.  restore gets it back\n"
+	    "through a link the directory mails to ADDRESS and imports it.\n" },
+};
+
+/* Print cmd's help, or the whole usage. */
+static int
+help(const char *cmd)
+{
+	size_t i;
+
+	for (i = 0; cmd && i < sizeof(command_help) / sizeof(command_help[0]);
+	    i++)
+		if (!strcmp(cmd, command_help[i].cmd)) {
+			fputs(command_help[i].text, stdout);
+			return KD_OK;
+		}
+	fputs(usage_text, stdout);
+	return KD_OK;
+}
+
 static int
 usage_error(const char *what, const char *arg)
 {
@@ -169,6 +219,8 @@ main(int argc, char **argv)
 		return usage_error("no command", NULL);
 	cmd = argv[optind++];
 	if (!strcmp(cmd, "recovery")) {
+		if (optind < argc && !strcmp(argv[optind], "--help"))
+			return help(cmd);
 		if (optind >= argc || (strcmp(argv[optind], "create") &&
 		    strcmp(argv[optind], "restore")))
 			return usage_error("recovery wants create or restore",
@@ -210,8 +262,7 @@ main(int argc, char **argv)
 			k.kdf_min = !strcmp(optarg, "min");
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
-			return KD_OK;
+			return help(cmd);
 		default:
 			return usage_error(ch == ':' ? "a value is missing "
 			    "after" : "unknown option", argv[optind - 1]);

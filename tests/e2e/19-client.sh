@@ -94,6 +94,9 @@ ok $? "keydir remove exits 0"
 like "$(cat "$T_DIR/out")" "Removed: the whole key $K" "... the whole key removed"
 is "$(http GET "$KD_URL/vks/v1/by-email/vera@example.org")" 404 "the address is gone"
 
+kc_o publish --help
+ok $? "publish --help exits 0"
+like "$(cat "$T_DIR/out")" '^usage: keydir publish' "... and shows publish's own help"
 kc_o bogus
 is $? 2 "an unknown command: exit 2"
 like "$(cat "$T_DIR/out")" "unknown command bogus" "... one line naming it"
