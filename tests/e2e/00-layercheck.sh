@@ -48,7 +48,7 @@ check src/daemon/mail/mailer.c '#include <rnp/rnp.h>' \
     'mailer.c:[0-9]+: <rnp/rnp.h> belongs to pgp/, not mail/' \
     "librnp outside pgp/"
 check src/daemon/pgp/pgp.c '#include <curl/curl.h>' \
-    'pgp.c:[0-9]+: <curl/curl.h> belongs to mail/, not pgp/' \
+    'pgp.c:[0-9]+: <curl/curl.h> belongs to (client/, )?mail/, not pgp/' \
     "libcurl outside mail/"
 check src/daemon/store/store.c '#include <microhttpd.h>' \
     'store.c:[0-9]+: <microhttpd.h> belongs to http/, not store/' \
