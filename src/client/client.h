@@ -55,6 +55,10 @@ int kd_gpg_import(const void *data, size_t len, struct err *e);
 /* Sign text with fpr's key and encrypt it to rcpt (always trusted). */
 int kd_gpg_sign_encrypt(const char *signer, const char *rcpt,
     const char *text, size_t len, struct buf *out, struct err *e);
+/* Whether sig is a good detached signature over text by the key fpr
+ * (its primary or a subkey), whatever its owner trust. */
+bool kd_gpg_signed_by(const char *text, const char *sig, size_t siglen,
+    const char *fpr);
 /* Clearsign text with fpr's primary key. */
 int kd_gpg_clearsign(const char *signer, const char *text, size_t len,
     struct buf *out, struct err *e);

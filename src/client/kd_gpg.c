@@ -6,6 +6,7 @@
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <gpgme.h>
 
@@ -287,4 +288,41 @@ kd_strv_free(char **v, size_t n)
 	while (n-- > 0)
 		free(v[n]);
 	free(v);
+}
+
+bool
+kd_gpg_signed_by(const char *text, const char *sig, size_t siglen,
+    const char *fpr)
+{
+	gpgme_ctx_t c;
+	gpgme_data_t s = NULL, t = NULL;
+	gpgme_verify_result_t r;
+	gpgme_signature_t g;
+	gpgme_key_t k = NULL;
+	struct err e;
+	bool good = false;
+	gpgme_subkey_t sk;
+
+	if ((c = ctx_new(false, &e)) == NULL)
+		return false;
+	if (gpgme_data_new_from_mem(&s, sig, siglen, 0) == 0 &&
+	    gpgme_data_new_from_mem(&t, text, strlen(text), 0) == 0 &&
+	    gpgme_op_verify(c, s, t, NULL) == 0 &&
+	    (r = gpgme_op_verify_result(c)) != NULL)
+		for (g = r->signatures; g != NULL && !good; g = g->next) {
+			if (g->status != GPG_ERR_NO_ERROR || g->fpr == NULL ||
+			    gpgme_get_key(c, g->fpr, &k, 0) != 0)
+				continue;
+			/* the signing (sub)key belongs to the pinned key */
+			for (sk = k->subkeys; sk != NULL && !good;
+			    sk = sk->next)
+				good = !strcasecmp(k->fpr, fpr) &&
+				    !strcasecmp(sk->fpr, g->fpr);
+			gpgme_key_unref(k);
+			k = NULL;
+		}
+	gpgme_data_release(s);
+	gpgme_data_release(t);
+	gpgme_release(c);
+	return good;
 }

@@ -15,6 +15,27 @@
 #include "client.h"
 #include "str.h"
 
+/* Whether the server's transition signature says the pinned key pin
+ * vouches for the new key fpr (keydird rotate-key). */
+static bool
+vouched(struct kd *k, const char *pin, const char *fpr)
+{
+	char url[1024], text[128];
+	struct buf body;
+	struct err e;
+	long st = 0;
+	bool ok;
+
+	buf_init(&body, 64 * 1024);
+	snprintf(url, sizeof(url), "%s/api/v1/server-key/transition",
+	    k->server);
+	snprintf(text, sizeof(text), "keydir server key %s\n", fpr);
+	ok = kd_get(url, &body, &st, NULL, NULL, 0, &e) == 0 && st == 200 &&
+	    kd_gpg_signed_by(text, body.data, body.len, pin);
+	buf_release(&body);
+	return ok;
+}
+
 /* The server key: fetched, imported, checked against the pin. */
 static int
 server_key(struct kd *k, char fpr[FPR_LEN + 1])
@@ -43,6 +64,12 @@ server_key(struct kd *k, char fpr[FPR_LEN + 1])
 		}
 		printf("The server key of %s is %s: pinned (first use).\n",
 		    k->authority, fpr);
+	} else if (strcmp(pin, fpr) != 0 && vouched(k, pin, fpr)) {
+		if (kd_pin_set(k->authority, fpr, &e) == -1)
+			return -1;
+		printf("The server key of %s changed to %s; the key you pinned "
+		    "(%s) signed it: the new one is pinned.\n", k->authority,
+		    fpr, pin);
 	} else if (strcmp(pin, fpr) != 0) {
 		if (!k->accept_new_server_key) {
 			fprintf(stderr, "keydir: the server key of %s changed: "

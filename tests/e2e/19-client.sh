@@ -78,12 +78,24 @@ kc_s refresh
 like "$(cat "$T_DIR/out")" '1 unchanged, 0 updated, 0 new, 1 not in the directory' \
     "a second refresh fetches nothing"
 
-# a new server key is refused until the user accepts it
+# a rotated server key, signed by the pinned one, is taken at once
 stop_pid "$KD_PID"
 "$KEYDIRD" rotate-key --data-dir "$DATA" >/dev/null 2>>"$LOG"
 start_keydird "$KP" "$DATA" "$LOG" || bail "keydird starts again"
+is "$(http GET "$KD_URL/api/v1/server-key/transition")" 200 \
+    "the old key's signature over the new one is served"
 kc_o publish vera@example.org
-is $? 1 "publish after the server key changed: refused (exit 1)"
+ok $? "publish after a rotation: sent"
+like "$(cat "$T_DIR/out")" 'the key you pinned .* signed it: the new one is pinned' \
+    "... the new key taken because the pinned one signed it"
+
+# a server key nobody vouched for is refused until the user accepts it
+stop_pid "$KD_PID"
+rm -f "$DATA/server-key.pgp" "$DATA/server-key-transition.asc"
+start_keydird "$KP" "$DATA" "$LOG" || bail "keydird starts with a new key"
+is "$(http GET "$KD_URL/api/v1/server-key/transition")" 404 "no transition for it"
+kc_o publish vera@example.org
+is $? 1 "publish after an unvouched key change: refused (exit 1)"
 like "$(cat "$T_DIR/out")" 'server key of .* changed' "... saying the key changed"
 kc_o publish --accept-new-server-key vera@example.org
 ok $? "with --accept-new-server-key: sent"

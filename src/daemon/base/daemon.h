@@ -11,6 +11,9 @@
 #include "sizes.h"
 
 #define DAEMON_SEAL_KEY_LEN 32	/* seal.h SEAL_KEY_LEN */
+/* What the previous server key signs when rotate-key replaces it: this
+ * text, the new fingerprint and a newline. */
+#define DIR_TRANSITION_TEXT "keydir server key "
 
 struct store;
 struct mailer;
@@ -30,6 +33,9 @@ struct daemon {
 	char server_fpr[FPR_LEN + 1];
 	const char *server_pub;		/* armored */
 	size_t server_pub_len;
+	char *server_transition;	/* the previous key's signature over
+					 * DIR_TRANSITION_TEXT FPR, or NULL */
+	size_t server_transition_len;
 };
 
 #endif

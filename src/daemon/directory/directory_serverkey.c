@@ -276,7 +276,8 @@ dir_server_key_rotate(struct daemon *d, int64_t now, char old[FPR_LEN + 1],
     char new[FPR_LEN + 1], struct err *e)
 {
 	struct pgp_serverkey cur, k;
-	char path[1100], dir[1100], keep[1400];
+	char path[1100], dir[1100], keep[1400], tpath[1100], text[128];
+	struct buf sig;
 	uint8_t *sec = NULL;
 	size_t len = 0;
 	int rc;
@@ -302,10 +303,19 @@ dir_server_key_rotate(struct daemon *d, int64_t now, char old[FPR_LEN + 1],
 	snprintf(dir, sizeof(dir), "%s/" OLD_DIR, d->cfg.data_dir);
 	snprintf(keep, sizeof(keep), "%s/superseded-%lld-%s.pgp", dir,
 	    (long long)now, cur.fpr);
+	/* the old key vouches for the new one, so that a client that
+	 * pinned it takes the new key without asking its user */
+	snprintf(text, sizeof(text), DIR_TRANSITION_TEXT "%s\n", k.fpr);
+	snprintf(tpath, sizeof(tpath), "%s/server-key-transition.asc",
+	    d->cfg.data_dir);
+	buf_init(&sig, 64 * 1024);
 	/* the old key is kept before the new one replaces it: a crash in
 	 * between leaves both, never neither */
 	if ((mkdir(dir, 0700) == -1 && errno != EEXIST) ||
+	    pgp_serverkey_sign(cur.secret, cur.secret_len, text, &sig,
+	    e) == -1 ||
 	    sk_write(keep, cur.secret, cur.secret_len, e) == -1 ||
+	    sk_write(tpath, (const uint8_t *)sig.data, sig.len, e) == -1 ||
 	    sk_write(path, k.secret, k.secret_len, e) == -1) {
 		if (e->code == ERR_OK)
 			err_set(e, ERR_INTERNAL, "%s: %s", dir,
@@ -316,9 +326,30 @@ dir_server_key_rotate(struct daemon *d, int64_t now, char old[FPR_LEN + 1],
 		str_lcpy(new, k.fpr, FPR_LEN + 1);
 		rc = 0;
 	}
+	buf_release(&sig);
 	pgp_serverkey_release(&cur);
 	pgp_serverkey_release(&k);
 	return rc;
+}
+
+/* The old key's signature over the current one, when rotate-key made
+ * it for this key; served so that clients that pinned the old key take
+ * the new one. */
+static void
+sk_load_transition(struct daemon *d)
+{
+	char path[1100];
+	uint8_t *p = NULL;
+	size_t len = 0;
+	struct err e;
+
+	snprintf(path, sizeof(path), "%s/server-key-transition.asc",
+	    d->cfg.data_dir);
+	if (sk_read(path, &p, &len, &e) != 0)
+		return;
+	d->server_transition = (char *)xrealloc(p, len + 1);
+	d->server_transition[len] = '\0';
+	d->server_transition_len = len;
 }
 
 int
@@ -351,6 +382,7 @@ dir_server_key(struct daemon *d, int64_t now, struct err *e)
 		log_warnx("the server key %s has expired: clients will not "
 		    "encrypt to it (keydird rotate-key)", k->fpr);
 	d->server_key = k;
+	sk_load_transition(d);
 	if (sk_load_old(d, now, e) == -1)
 		log_warnx("replaced server keys: %s", e->msg);
 	str_lcpy(d->server_fpr, k->fpr, sizeof(d->server_fpr));
@@ -371,6 +403,9 @@ dir_server_key_free(struct daemon *d)
 {
 	size_t i;
 
+	free(d->server_transition);
+	d->server_transition = NULL;
+	d->server_transition_len = 0;
 	for (i = 0; i < d->nold; i++)
 		pgp_serverkey_release(&d->old_keys[i]);
 	free(d->old_keys);

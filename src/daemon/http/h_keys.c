@@ -322,3 +322,26 @@ h_api_lookup_batch(struct daemon *d, struct req *r, struct resp *w,
 	view_json(w, 200, json_pack("{s:o}", "keys", keys));
 	resp_header(w, "Cache-Control", "no-cache");
 }
+
+/*
+ * GET /api/v1/server-key/transition: the previous server key's detached
+ * signature over "keydir server key FPR\n" (FPR the current key), made by
+ * keydird rotate-key; 404 when the key was not rotated.
+ */
+void
+h_api_server_key_transition(struct daemon *d, struct req *r,
+    struct resp *w, const char *rest)
+{
+	(void)r;
+	(void)rest;
+	if (d->server_transition == NULL) {
+		view_text(w, 404, "This server key replaced no other.");
+		return;
+	}
+	w->status = 200;
+	w->ctype = "application/pgp-signature";
+	buf_reset(&w->body);
+	buf_add(&w->body, d->server_transition, d->server_transition_len);
+	resp_header(w, "Keydir-Fingerprint", d->server_fpr);
+	resp_header(w, "Cache-Control", "no-cache");
+}

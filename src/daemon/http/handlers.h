@@ -18,6 +18,8 @@ void h_hkp_lookup(struct daemon *, struct req *, struct resp *, const char *);
 void h_api_lookup(struct daemon *, struct req *, struct resp *, const char *);
 void h_api_server_key(struct daemon *, struct req *, struct resp *,
     const char *);
+void h_api_server_key_transition(struct daemon *, struct req *,
+    struct resp *, const char *);
 void h_api_lookup_batch(struct daemon *, struct req *, struct resp *,
     const char *);
 void h_api_submit(struct daemon *, struct req *, struct resp *,

@@ -27,6 +27,8 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
 	{ HTTP_POST, "/api/v1/lookup", true, h_api_lookup_batch },
 	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key },
+	{ HTTP_GET, "/api/v1/server-key/transition", true,
+	    h_api_server_key_transition },
 	{ HTTP_POST, "/api/v1/submit", true, h_api_submit },
 	{ HTTP_POST, "/api/v1/recovery/request", true, h_api_recovery_request },
 	{ HTTP_GET, "/recovery/", false, h_recovery_link },

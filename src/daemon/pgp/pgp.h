@@ -221,6 +221,10 @@ int pgp_serverkey_make(const char *uid, int64_t ttl,
 int pgp_serverkey_load(const uint8_t *sec, size_t len,
     struct pgp_serverkey *k, struct err *e);
 void pgp_serverkey_release(struct pgp_serverkey *k);
+/* A detached armored signature by the secret key sec over text (the old
+ * server key vouching for the new one, keydird rotate-key). */
+int pgp_serverkey_sign(const uint8_t *sec, size_t len, const char *text,
+    struct buf *sig, struct err *e);
 
 /* librnp needs no start-up call.  Its parser writes a line to stderr for
  * every malformed packet and cannot be told not to (notes/librnp.md,

@@ -198,3 +198,47 @@ pgp_serverkey_release(struct pgp_serverkey *k)
 	free(k->public);
 	memset(k, 0, sizeof(*k));
 }
+
+/* A detached, armored signature by the key in sec over text. */
+int
+pgp_serverkey_sign(const uint8_t *sec, size_t len, const char *text,
+    struct buf *sig, struct err *e)
+{
+	rnp_ffi_t ffi = NULL;
+	rnp_input_t in = NULL, data = NULL;
+	rnp_output_t out = NULL;
+	rnp_op_sign_t op = NULL;
+	rnp_key_handle_t key = NULL;
+	uint8_t *p;
+	size_t n;
+	int rc = -1;
+
+	if (rnp_ffi_create(&ffi, RNP_KEYSTORE_GPG, RNP_KEYSTORE_GPG) !=
+	    RNP_SUCCESS)
+		return err_set(e, ERR_INTERNAL, "rnp ffi creation failed");
+	if (rnp_input_from_memory(&in, sec, len, false) != RNP_SUCCESS ||
+	    rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS |
+	    RNP_LOAD_SAVE_SECRET_KEYS, NULL) != RNP_SUCCESS ||
+	    (key = sk_primary(ffi)) == NULL ||
+	    rnp_input_from_memory(&data, (const uint8_t *)text, strlen(text),
+	    false) != RNP_SUCCESS ||
+	    rnp_output_to_memory(&out, 64 * 1024) != RNP_SUCCESS ||
+	    rnp_op_sign_detached_create(&op, ffi, data, out) != RNP_SUCCESS ||
+	    rnp_op_sign_add_signature(op, key, NULL) != RNP_SUCCESS ||
+	    rnp_op_sign_set_armor(op, true) != RNP_SUCCESS ||
+	    rnp_op_sign_execute(op) != RNP_SUCCESS ||
+	    rnp_output_memory_get_buf(out, &p, &n, false) != RNP_SUCCESS) {
+		err_set(e, ERR_INTERNAL, "server key: cannot sign");
+		goto out;
+	}
+	rc = buf_add(sig, p, n) == 0 ? 0 : err_set(e, ERR_TOOBIG,
+	    "signature too large");
+out:
+	rnp_op_sign_destroy(op);
+	rnp_output_destroy(out);
+	rnp_input_destroy(data);
+	rnp_input_destroy(in);
+	rnp_key_handle_destroy(key);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
