@@ -50,6 +50,7 @@ start_keydird "$KP" "$DATA" "$LOG" --set submission_address=$SUB ||
     bail "keydird starts again"
 is "$(http GET "$URL/api/v1/server-key")" 200 "after the restart: 200"
 is "$(header Keydir-Fingerprint)" "$F2" "... the new key"
+is "$(header Keydir-Superseded)" "$F1" "... the old one listed as superseded"
 g "$H" --import "$T_DIR/body" >/dev/null 2>&1
 is "$(http GET "$URL/vks/v1/by-email/$SUB")" 200 "the submission address: 200"
 is "$(key_fprs "$H" "$T_DIR/body")" "$F2" "... answers the new key"

@@ -29,6 +29,7 @@ struct daemon {
 	struct pgp_serverkey *server_key;
 	struct pgp_serverkey *old_keys;	/* replaced, still decrypting */
 	int64_t *old_since;		/* when each was replaced */
+	char (*old_fpr)[FPR_LEN + 1];	/* their fingerprints (http) */
 	size_t nold;
 	char server_fpr[FPR_LEN + 1];
 	const char *server_pub;		/* armored */

@@ -229,8 +229,12 @@ sk_load_old(struct daemon *d, int64_t now, struct err *e)
 		    sizeof(*d->old_keys));
 		d->old_since = xrealloc(d->old_since, (d->nold + 1) *
 		    sizeof(*d->old_since));
+		d->old_fpr = xrealloc(d->old_fpr, (d->nold + 1) *
+		    sizeof(*d->old_fpr));
 		if (pgp_serverkey_load(sec, len, &d->old_keys[d->nold], e) ==
 		    0) {
+			str_lcpy(d->old_fpr[d->nold], d->old_keys[d->nold].fpr,
+			    sizeof(d->old_fpr[0]));
 			d->old_since[d->nold++] = since;
 			log_info("server key %s superseded: still decrypts "
 			    "until %lld", fpr,
@@ -410,6 +414,8 @@ dir_server_key_free(struct daemon *d)
 		pgp_serverkey_release(&d->old_keys[i]);
 	free(d->old_keys);
 	free(d->old_since);
+	free(d->old_fpr);
+	d->old_fpr = NULL;
 	d->old_keys = NULL;
 	d->old_since = NULL;
 	d->nold = 0;

@@ -247,6 +247,16 @@ h_api_server_key(struct daemon *d, struct req *r, struct resp *w,
 	buf_reset(&w->body);
 	buf_add(&w->body, d->server_pub, d->server_pub_len);
 	resp_header(w, "Keydir-Fingerprint", d->server_fpr);
+	/* the keys it replaced that still decrypt (their grace period) */
+	if (d->nold > 0) {
+		char list[8 * (FPR_LEN + 2)];
+		size_t i, o = 0;
+
+		for (i = 0; i < d->nold && i < 8; i++)
+			o += (size_t)snprintf(list + o, sizeof(list) - o,
+			    "%s%s", i ? ", " : "", d->old_fpr[i]);
+		resp_header(w, "Keydir-Superseded", list);
+	}
 	resp_header(w, "Access-Control-Allow-Origin", "*");
 	resp_header(w, "Access-Control-Expose-Headers", "Keydir-Fingerprint");
 	resp_header(w, "Cache-Control", "no-cache");
