@@ -145,6 +145,72 @@ find_server(struct kd *k, const char *opt)
 	return KD_OK;
 }
 
+/* What the options say. */
+struct opts {
+	struct kd k;
+	const char *server, *answers, *code, *link;
+	bool with_code;
+	char **addrs;
+	size_t naddrs;
+};
+
+/*
+ * Read options up to the first operand (getopt's "+"): before the
+ * command (cmd NULL) or after it.  -1 to go on, else the exit status
+ * (help, version, a usage mistake).
+ */
+static int
+read_opts(int argc, char **argv, const struct option *opts, struct opts *o,
+    const char *cmd)
+{
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
+		switch (ch) {
+		case 's':
+			o->server = optarg;
+			break;
+		case 'a':
+			o->addrs = xrealloc(o->addrs, (o->naddrs + 1) *
+			    sizeof(*o->addrs));
+			o->addrs[o->naddrs++] = optarg;
+			break;
+		case 'n':
+			o->k.dry_run = true;
+			break;
+		case 'A':
+			o->k.accept_new_server_key = true;
+			break;
+		case 'F':
+			o->answers = optarg;
+			break;
+		case 'W':
+			o->with_code = true;
+			break;
+		case 'C':
+			o->code = optarg;
+			break;
+		case 'L':
+			o->link = optarg;
+			break;
+		case 'K':
+			if (strcmp(optarg, "min") && strcmp(optarg, "moderate"))
+				return usage_error("--kdf-limits is min or "
+				    "moderate, not", optarg);
+			o->k.kdf_min = !strcmp(optarg, "min");
+			break;
+		case 'h':
+			return help(cmd);
+		case 'V':
+			printf("keydir %s\n", KEYDIR_VERSION);
+			return KD_OK;
+		default:
+			return usage_error(ch == ':' ? "a value is missing "
+			    "after" : "unknown option", argv[optind - 1]);
+		}
+	return -1;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -162,59 +228,17 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct kd k;
+	struct opts o;
+	struct kd *kp;
 	struct err e;
-	const char *server = NULL, *cmd, *answers = NULL, *code = NULL;
-	const char *link = NULL, *sub = NULL;
-	bool with_code = false;
-	char **addrs = NULL;
-	size_t naddrs = 0;
-	int ch, rc;
+	const char *cmd = NULL, *sub = NULL;
+	int rc;
 
-	memset(&k, 0, sizeof(k));
-	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
-		switch (ch) {
-		case 's':
-			server = optarg;
-			break;
-		case 'a':
-			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
-			addrs[naddrs++] = optarg;
-			break;
-		case 'n':
-			k.dry_run = true;
-			break;
-		case 'A':
-			k.accept_new_server_key = true;
-			break;
-		case 'F':
-			answers = optarg;
-			break;
-		case 'W':
-			with_code = true;
-			break;
-		case 'C':
-			code = optarg;
-			break;
-		case 'L':
-			link = optarg;
-			break;
-		case 'K':
-			if (strcmp(optarg, "min") && strcmp(optarg, "moderate"))
-				return usage_error("--kdf-limits is min or "
-				    "moderate, not", optarg);
-			k.kdf_min = !strcmp(optarg, "min");
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return KD_OK;
-		case 'V':
-			printf("keydir %s\n", KEYDIR_VERSION);
-			return KD_OK;
-		default:
-			return usage_error(ch == ':' ? "a value is missing "
-			    "after" : "unknown option", argv[optind - 1]);
-		}
+	memset(&o, 0, sizeof(o));
+	kp = &o.k;
+	/* options before the command, then after it */
+	if ((rc = read_opts(argc, argv, opts, &o, NULL)) != -1)
+		return rc;
 	if (optind >= argc)
 		return usage_error("no command", NULL);
 	cmd = argv[optind++];
@@ -227,46 +251,8 @@ main(int argc, char **argv)
 			    NULL);
 		sub = argv[optind++];
 	}
-	/* options may also follow the command */
-	while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1)
-		switch (ch) {
-		case 's':
-			server = optarg;
-			break;
-		case 'a':
-			addrs = xrealloc(addrs, (naddrs + 1) * sizeof(*addrs));
-			addrs[naddrs++] = optarg;
-			break;
-		case 'n':
-			k.dry_run = true;
-			break;
-		case 'A':
-			k.accept_new_server_key = true;
-			break;
-		case 'F':
-			answers = optarg;
-			break;
-		case 'W':
-			with_code = true;
-			break;
-		case 'C':
-			code = optarg;
-			break;
-		case 'L':
-			link = optarg;
-			break;
-		case 'K':
-			if (strcmp(optarg, "min") && strcmp(optarg, "moderate"))
-				return usage_error("--kdf-limits is min or "
-				    "moderate, not", optarg);
-			k.kdf_min = !strcmp(optarg, "min");
-			break;
-		case 'h':
-			return help(cmd);
-		default:
-			return usage_error(ch == ':' ? "a value is missing "
-			    "after" : "unknown option", argv[optind - 1]);
-		}
+	if ((rc = read_opts(argc, argv, opts, &o, cmd)) != -1)
+		return rc;
 	if (strcmp(cmd, "lookup") && strcmp(cmd, "refresh") &&
 	    strcmp(cmd, "publish") && strcmp(cmd, "remove") &&
 	    strcmp(cmd, "recovery"))
@@ -274,7 +260,7 @@ main(int argc, char **argv)
 	if (sub != NULL && optind + 1 != argc)
 		return usage_error("recovery", !strcmp(sub, "create") ?
 		    "create wants one KEY" : "restore wants one ADDRESS");
-	if (sub != NULL && answers != NULL && code != NULL)
+	if (sub != NULL && o.answers != NULL && o.code != NULL)
 		return usage_error("give --answers or --code, not both", NULL);
 	if (!strcmp(cmd, "lookup") && optind >= argc)
 		return usage_error("lookup wants at least one address", NULL);
@@ -284,7 +270,7 @@ main(int argc, char **argv)
 		    "or address of your secret key)");
 	if (!strcmp(cmd, "refresh") && optind != argc)
 		return usage_error("refresh takes no arguments", NULL);
-	if ((rc = find_server(&k, server)) != KD_OK)
+	if ((rc = find_server(kp, o.server)) != KD_OK)
 		return rc;
 	if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != 0 ||
 	    kd_gpg_init(&e) == -1) {
@@ -293,18 +279,20 @@ main(int argc, char **argv)
 		return KD_FAIL;
 	}
 	if (!strcmp(cmd, "lookup"))
-		rc = kd_lookup(&k, argv + optind, (size_t)(argc - optind));
+		rc = kd_lookup(kp, argv + optind, (size_t)(argc - optind));
 	else if (!strcmp(cmd, "refresh"))
-		rc = kd_refresh(&k);
+		rc = kd_refresh(kp);
 	else if (!strcmp(cmd, "publish"))
-		rc = kd_publish(&k, argv[optind], addrs, naddrs, NULL, 0);
+		rc = kd_publish(kp, argv[optind], o.addrs, o.naddrs, NULL, 0);
 	else if (sub != NULL && !strcmp(sub, "create"))
-		rc = kd_recovery_create(&k, argv[optind], answers, with_code);
+		rc = kd_recovery_create(kp, argv[optind], o.answers,
+		    o.with_code);
 	else if (sub != NULL)
-		rc = kd_recovery_restore(&k, argv[optind], answers, code, link);
+		rc = kd_recovery_restore(kp, argv[optind], o.answers,
+		    o.code, o.link);
 	else
-		rc = kd_remove(&k, argv[optind], addrs, naddrs);
-	free(addrs);
+		rc = kd_remove(kp, argv[optind], o.addrs, o.naddrs);
+	free(o.addrs);
 	curl_global_cleanup();
 	return rc;
 }

@@ -84,6 +84,7 @@ stop_pid "$KD_PID"
 start_keydird "$KP" "$DATA" "$LOG" || bail "keydird starts again"
 is "$(http GET "$KD_URL/api/v1/server-key/transition")" 200 \
     "the old key's signature over the new one is served"
+past_second "$(date +%s)"
 kc_o publish vera@example.org
 ok $? "publish after a rotation: sent"
 like "$(cat "$T_DIR/out")" 'the key you pinned .* signed it: the new one is pinned' \
@@ -97,6 +98,9 @@ is "$(http GET "$KD_URL/api/v1/server-key/transition")" 404 "no transition for i
 kc_o publish vera@example.org
 is $? 1 "publish after an unvouched key change: refused (exit 1)"
 like "$(cat "$T_DIR/out")" 'server key of .* changed' "... saying the key changed"
+# (the same text signed within the same second would be the same
+# submission: a replay, refused)
+past_second "$(date +%s)"
 kc_o publish --accept-new-server-key vera@example.org
 ok $? "with --accept-new-server-key: sent"
 like "$(cat "$T_DIR/out")" 'new server key .* is pinned' "... and the new key pinned"
