@@ -4,7 +4,8 @@
 # asks for confirmation of the addresses it lists; the mail says the key
 # itself signed it.  Refused, each with the rule named and nothing stored
 # or mailed: not encrypted, encrypted to another key, unsigned, signed by
-# another key, naming another server, signed more than 15 minutes ago,
+# another key or by an encryption-only subkey (a message pgpcraft.py
+# crafts), naming another server, signed more than 15 minutes ago,
 # an address not on the key, a text that is not the submission format,
 # and the same submission again.  GnuPG makes every message.
 . "$(dirname "$0")/lib.sh"
@@ -90,8 +91,28 @@ refused "an address not on the key" 400 'not an address of this key' "$T_DIR/add
 printf 'publish my key please\n' >"$T_DIR/junk.txt"
 seal "$T_DIR/junk.txt" "$T_DIR/junk.pgp" -u "$K" -r "$SFPR" --sign --encrypt
 refused "a text that is not a submission" 400 'not a JSON object' "$T_DIR/junk.pgp"
+# signed by a subkey that may not sign (flags: encryption only): gpg and
+# librnp refuse to make that, so pgpcraft.py crafts the message (and, as
+# a control that the crafting is right, one signed by the primary key)
+PC="$PY $E2E_ROOT/tests/e2e/pgpcraft.py"
+http GET "$URL/api/v1/server-key" >/dev/null
+cp "$T_DIR/body" "$T_DIR/server.asc"
+$PC cert --seed sub16 --uid 'Encless <encless@example.org>' \
+    --sub sub16-enc:0c:no:ed25519 >"$T_DIR/encless.asc"
+jq -n --rawfile k "$T_DIR/encless.asc" --arg s "$AUTH" \
+    '{action: "publish", server: $s, key: $k, addresses: ["encless@example.org"]}' \
+    >"$T_DIR/p-encless.json"
+$PC encsign --seed sub16 --sub-seed sub16-enc --to "$T_DIR/server.asc" \
+    <"$T_DIR/p-encless.json" >"$T_DIR/encsub.pgp"
+refused "signed by an encryption-only subkey" 403 'may not sign' "$T_DIR/encsub.pgp"
+
 printf 'garbage' >"$T_DIR/garbage"
 refused "not OpenPGP at all" 400 'not encrypted|cannot decrypt' "$T_DIR/garbage"
+
+$PC encsign --seed sub16 --to "$T_DIR/server.asc" <"$T_DIR/p-encless.json" \
+    >"$T_DIR/encprim.pgp"
+is "$(submit "$T_DIR/encprim.pgp")" 200 \
+    "the same crafted message signed by the primary key: 200 (the crafting is sound)"
 
 # accepted: signed by the key, encrypted to the server, armored
 seal "$T_DIR/p.json" "$T_DIR/good.asc" -u "$K" -r "$SFPR" --armor --sign --encrypt

@@ -387,6 +387,103 @@ def clearsign(key, text, created=None):
             + armor(sig, "SIGNATURE"))
 
 
+# --- encrypted, signed messages -----------------------------------------------
+
+def read_packets(data):
+    """(tag, body) of each packet of binary data, old or new format."""
+    out, i = [], 0
+    while i < len(data):
+        h = data[i]
+        if not h & 0x80:
+            raise ValueError("not an OpenPGP packet")
+        if h & 0x40:                    # new format
+            tag, i = h & 0x3F, i + 1
+            o = data[i]
+            if o < 192:
+                n, i = o, i + 1
+            elif o < 224:
+                n, i = ((o - 192) << 8) + data[i + 1] + 192, i + 2
+            elif o == 255:
+                n, i = struct.unpack(">I", data[i + 1:i + 5])[0], i + 5
+            else:
+                raise ValueError("partial lengths are not read here")
+        else:                           # old format
+            tag, lt, i = (h >> 2) & 0x0F, h & 3, i + 1
+            size = {0: 1, 1: 2, 2: 4}[lt]
+            n, i = int.from_bytes(data[i:i + size], "big"), i + size
+        out.append((tag, data[i:i + n]))
+        i += n
+    return out
+
+
+def dearmor(text):
+    """The binary of the first armor block of text (bytes or str)."""
+    if isinstance(text, bytes):
+        text = text.decode()
+    if "-----BEGIN" not in text:
+        return text.encode("latin-1")
+    text = text.replace("\r\n", "\n")
+    body = text.split("\n\n", 1)[1].split("\n=")[0].split("-----END")[0]
+    return base64.b64decode("".join(body.split()))
+
+
+def cv25519_subkey(cert_bytes):
+    """The (public X25519 key, fingerprint) of the first ECDH Curve25519
+    subkey of a cert."""
+    for tag, body in read_packets(cert_bytes):
+        if tag != TAG_PUBSUB or body[5] != PK_ECDH:
+            continue
+        oidlen = body[6]
+        if body[7:7 + oidlen] != OID_CV25519:
+            continue
+        bits_at = 7 + oidlen
+        point = body[bits_at + 2:bits_at + 2 + 33]
+        fpr = hashlib.sha1(b"\x99" + u16(len(body)) + body).digest()
+        return point[1:], fpr
+    raise ValueError("no Curve25519 encryption subkey")
+
+
+def encrypt_signed(signer, data, recipient_cert, created=None):
+    """data signed by signer (inline: one-pass, literal, signature, type
+    0x00) and encrypted to the Curve25519 subkey of recipient_cert
+    (RFC 6637 ECDH with SHA-256 and AES-128 key wrap; SEIPD with MDC,
+    AES-256)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms
+    from cryptography.hazmat.primitives.keywrap import aes_key_wrap
+    try:        # newer cryptography keeps OpenPGP's CFB among the decrepit
+        from cryptography.hazmat.decrepit.ciphers.modes import CFB
+    except ImportError:
+        from cryptography.hazmat.primitives.ciphers.modes import CFB
+    if created is None:
+        created = int(time.time())
+    onepass = (u8(3) + u8(SIG_BINARY) + u8(HASH_SHA256) + u8(signer.algo)
+               + signer.fpr_bytes[-8:] + u8(1))
+    literal = u8(ord("b")) + u8(0) + u32(created) + data
+    plain = (packet(4, onepass) + packet(11, literal)
+             + Sig(SIG_BINARY, signer, created).packet(data=data))
+    pub, fpr = cv25519_subkey(recipient_cert)
+    eph = x25519.X25519PrivateKey.generate()
+    shared = eph.exchange(x25519.X25519PublicKey.from_public_bytes(pub))
+    param = (u8(len(OID_CV25519)) + OID_CV25519 + u8(PK_ECDH)
+             + KDF_SHA256_AES128 + b"Anonymous Sender    " + fpr)
+    kek = hashlib.sha256(b"\x00\x00\x00\x01" + shared + param).digest()[:16]
+    session = os.urandom(32)
+    m = u8(9) + session + u16(sum(session) & 0xFFFF)
+    pad = 8 - len(m) % 8
+    m += bytes([pad]) * pad
+    wrapped = aes_key_wrap(kek, m)
+    eph_pub = eph.public_key().public_bytes(serialization.Encoding.Raw,
+                                            serialization.PublicFormat.Raw)
+    pkesk = (u8(3) + fpr[-8:] + u8(PK_ECDH) + mpi(b"\x40" + eph_pub)
+             + u8(len(wrapped)) + wrapped)
+    prefix = os.urandom(16)
+    prefix += prefix[-2:]
+    mdc = b"\xd3\x14" + hashlib.sha1(prefix + plain + b"\xd3\x14").digest()
+    enc = Cipher(algorithms.AES(session), CFB(b"\x00" * 16)).encryptor()
+    seipd = u8(1) + enc.update(prefix + plain + mdc) + enc.finalize()
+    return packet(1, pkesk) + packet(18, seipd)
+
+
 # --- command line ----------------------------------------------------------
 
 ALGOS = {"ed25519": Key, "cv25519": Cv25519Key}
@@ -450,9 +547,23 @@ def main(argv=None):
     p.add_argument("--sub-seed", help="sign with this Ed25519 subkey instead")
     p.add_argument("--sub-created", type=int, help="default: --created")
     p.add_argument("--sig-time", type=int, help="default: now")
+    p = cmds.add_parser("encsign", help="sign stdin (inline) and encrypt it "
+                        "to the Curve25519 subkey of the cert in --to")
+    key_args(p)
+    p.add_argument("--sub-seed", help="sign with this Ed25519 subkey instead")
+    p.add_argument("--sub-created", type=int, help="default: --created")
+    p.add_argument("--to", required=True, metavar="CERTFILE")
     args = ap.parse_args(argv)
 
     out = sys.stdout
+    if args.cmd == "encsign":
+        key = Key(args.seed, args.created)
+        if args.sub_seed:
+            key = Key(args.sub_seed, args.created if args.sub_created is None else args.sub_created)
+        with open(args.to, "rb") as f:
+            to = dearmor(f.read())
+        sys.stdout.buffer.write(encrypt_signed(key, sys.stdin.buffer.read(), to))
+        return 0
     if args.cmd in ("fpr", "keyid"):
         out.write(getattr(ALGOS[args.algo](args.seed, args.created), args.cmd) + "\n")
     elif args.cmd == "clearsign":
