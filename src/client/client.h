@@ -48,6 +48,12 @@ int kd_gpg_find(const char *key, bool secret, char fpr[FPR_LEN + 1],
     struct err *e);
 /* Whether the keyring has the key fpr. */
 bool kd_gpg_has(const char *fpr);
+/* What the keyring holds of fpr: its first user ID (uid, "" if none),
+ * how many user IDs and subkeys; -1 when it is not there. */
+int kd_gpg_shape(const char *fpr, char *uid, size_t sz, size_t *nuids,
+    size_t *nsubs);
+/* Let the user give fpr's secret key a new passphrase (pinentry). */
+int kd_gpg_passwd(const char *fpr, struct err *e);
 /* Export fpr armored into out (public). */
 int kd_gpg_export(const char *fpr, struct buf *out, struct err *e);
 /* Import a key; *fpr_out (when given) the first imported fingerprint. */

@@ -326,3 +326,56 @@ kd_gpg_signed_by(const char *text, const char *sig, size_t siglen,
 	gpgme_release(c);
 	return good;
 }
+
+int
+kd_gpg_shape(const char *fpr, char *uid, size_t sz, size_t *nuids,
+    size_t *nsubs)
+{
+	gpgme_ctx_t c;
+	gpgme_key_t k = NULL;
+	gpgme_user_id_t u;
+	gpgme_subkey_t s;
+	struct err e;
+
+	uid[0] = '\0';
+	*nuids = *nsubs = 0;
+	if ((c = ctx_new(false, &e)) == NULL)
+		return -1;
+	if (gpgme_get_key(c, fpr, &k, 0) != 0 || k == NULL) {
+		gpgme_release(c);
+		return -1;
+	}
+	for (u = k->uids; u != NULL; u = u->next) {
+		if (uid[0] == '\0' && u->uid != NULL)
+			str_lcpy(uid, u->uid, sz);
+		(*nuids)++;
+	}
+	/* GPGME lists the primary key first among the subkeys */
+	for (s = k->subkeys ? k->subkeys->next : NULL; s != NULL; s = s->next)
+		(*nsubs)++;
+	gpgme_key_unref(k);
+	gpgme_release(c);
+	return 0;
+}
+
+int
+kd_gpg_passwd(const char *fpr, struct err *e)
+{
+	gpgme_ctx_t c;
+	gpgme_key_t k = NULL;
+	gpgme_error_t ge;
+
+	if ((c = ctx_new(false, e)) == NULL)
+		return -1;
+	if (gpgme_get_key(c, fpr, &k, 1) != 0 || k == NULL) {
+		gpgme_release(c);
+		return err_set(e, ERR_NOTFOUND, "no secret key %s", fpr);
+	}
+	ge = gpgme_op_passwd(c, k, 0);
+	gpgme_key_unref(k);
+	gpgme_release(c);
+	if (ge != 0)
+		return err_set(e, ERR_INTERNAL, "the passphrase was not "
+		    "changed: %s", gpgme_strerror(ge));
+	return 0;
+}

@@ -31,11 +31,12 @@ static enum outcome
 kd_fetch(struct kd *k, const char *who, const char *fpr, int64_t updated)
 {
 	struct buf body;
-	char url[1024];
+	char url[1024], uid[256];
 	struct err e;
 	long st = 0;
 	bool had = kd_gpg_has(fpr);
 	int64_t seen = kd_seen_get(k->authority, fpr);
+	size_t u0 = 0, s0 = 0, u1 = 0, s1 = 0;
 
 	/* a key made here (never fetched) or fetched at this version */
 	if (had && (seen == 0 || seen >= updated)) {
@@ -48,6 +49,8 @@ kd_fetch(struct kd *k, const char *who, const char *fpr, int64_t updated)
 		    had ? "updated" : "fetched");
 		return had ? O_UPDATED : O_NEW;
 	}
+	if (had)
+		kd_gpg_shape(fpr, uid, sizeof(uid), &u0, &s0);
 	buf_init(&body, KEY_MAX);
 	snprintf(url, sizeof(url), "%s/vks/v1/by-fingerprint/%s", k->server,
 	    fpr);
@@ -60,8 +63,16 @@ kd_fetch(struct kd *k, const char *who, const char *fpr, int64_t updated)
 	}
 	buf_release(&body);
 	kd_seen_set(k->authority, fpr, updated);
+	kd_gpg_shape(fpr, uid, sizeof(uid), &u1, &s1);
 	printf("%s: %s, %s\n", who, fpr, had ? "updated: a newer version was "
 	    "imported" : "new: imported into your keyring");
+	printf("    %s\n", uid[0] ? uid : "(no user ID)");
+	if (had && (u1 != u0 || s1 != s0))
+		printf("    changed: %zu user ID(s) and %zu subkey(s) now, "
+		    "%zu and %zu before\n", u1, s1, u0, s0);
+	else if (had)
+		printf("    changed: signatures only (a new expiry, a "
+		    "revocation or a renewed binding)\n");
 	return had ? O_UPDATED : O_NEW;
 }
 

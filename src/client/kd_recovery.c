@@ -230,8 +230,17 @@ kd_recovery_restore(struct kd *k, const char *address, const char *answers,
 		fprintf(stderr, "keydir: %s\n", e.msg);
 		goto out;
 	}
-	printf("The secret key %s is back in your keyring.  Give it a new "
-	    "passphrase: gpg --change-passphrase %s\n", fpr, fpr);
+	printf("The secret key %s is back in your keyring.\n", fpr);
+	/* a new passphrase, through pinentry, when someone is there to
+	 * type it; scripts are told how */
+	if (isatty(STDIN_FILENO) && isatty(STDERR_FILENO)) {
+		fprintf(stderr, "Choose a new passphrase for it.\n");
+		if (kd_gpg_passwd(fpr, &e) == -1)
+			fprintf(stderr, "keydir: %s; later: gpg "
+			    "--change-passphrase %s\n", e.msg, fpr);
+	} else
+		printf("Give it a new passphrase: gpg --change-passphrase %s\n",
+		    fpr);
 	rc = KD_OK;
 out:
 	if (secret.len > 0)

@@ -54,6 +54,7 @@ ok $((! $?)) "... and imports nothing"
 kc_s lookup vera@example.org
 ok $? "lookup by a stranger exits 0"
 like "$(cat "$T_DIR/out")" "$K, new: imported" "... imports the key"
+like "$(cat "$T_DIR/out")" 'Vera <vera@example.org>' "... and shows its user ID"
 g "$STRANGER" --list-keys "$K" >/dev/null 2>&1
 ok $? "... which is now in the stranger's keyring"
 kc_s lookup nobody@example.org
@@ -70,6 +71,8 @@ ok $? "publish of the key with a new subkey"
 kc_s refresh
 ok $? "refresh exits 0"
 like "$(cat "$T_DIR/out")" "vera@example.org: $K, updated" "... the key was updated"
+like "$(cat "$T_DIR/out")" 'changed: 1 user ID\(s\) and 2 subkey\(s\) now, 1 and 1 before' \
+    "... and says what changed: one subkey more"
 like "$(cat "$T_DIR/out")" '0 unchanged, 1 updated, 0 new, 1 not in the directory' \
     "... the report: 1 updated, wim@example.net not in the directory"
 is "$(g "$STRANGER" --with-colons --list-keys "$K" | grep -c '^sub')" 2 \
