@@ -14,6 +14,9 @@ struct answer {
 	int status;
 	char ctype[64];
 	char etag[64];
+	char csp[256];
+	char nosniff[32];
+	char referrer[32];
 	char *body;
 };
 
@@ -52,6 +55,12 @@ call(struct dt *t, enum http_method m, const char *uri, const char *ctype,
 	for (size_t i = 0; i < w.nhdr; i++) {
 		if (!strcmp(w.hname[i], "ETag"))
 			str_lcpy(a.etag, w.hval[i], sizeof(a.etag));
+		if (!strcmp(w.hname[i], "Content-Security-Policy"))
+			str_lcpy(a.csp, w.hval[i], sizeof(a.csp));
+		if (!strcmp(w.hname[i], "X-Content-Type-Options"))
+			str_lcpy(a.nosniff, w.hval[i], sizeof(a.nosniff));
+		if (!strcmp(w.hname[i], "Referrer-Policy"))
+			str_lcpy(a.referrer, w.hval[i], sizeof(a.referrer));
 		free(w.hval[i]);
 	}
 	a.body = buf_detach(&w.body, NULL);
@@ -74,6 +83,31 @@ t_routes(void)
 	a = call(&t, HTTP_GET, "/", NULL, NULL, NULL);
 	ok(a.status == 200 && !strncmp(a.ctype, "text/html", 9),
 	    "GET /: the home page (%d)", a.status);
+	ok(strstr(a.csp, "default-src 'none'") && strstr(a.csp,
+	    "frame-ancestors 'none'") && strstr(a.csp, "form-action 'self'") &&
+	    !strstr(a.csp, "unsafe"), "... a strict Content-Security-Policy "
+	    "(%s)", a.csp);
+	ok(!strcmp(a.nosniff, "nosniff") && !strcmp(a.referrer,
+	    "no-referrer"), "... X-Content-Type-Options and Referrer-Policy");
+	{
+		/* the page's own style is the one the policy's hash allows */
+		const char *s0 = strstr(a.body, "<style>"), *s1;
+		char want[128], hb64[64];
+		uint8_t h[32];
+
+		s1 = s0 ? strstr(s0, "</style>") : NULL;
+		if (s0 && s1) {
+			s0 += 7;
+			crypto_hash_sha256(h, (const uint8_t *)s0,
+			    (size_t)(s1 - s0));
+			sodium_bin2base64(hb64, sizeof(hb64), h, sizeof(h),
+			    sodium_base64_VARIANT_ORIGINAL);
+		}
+		snprintf(want, sizeof(want), "style-src 'sha256-%s'",
+		    s0 && s1 ? hb64 : "?");
+		ok(strstr(a.csp, want) != NULL, "... whose style hash is the "
+		    "page's style");
+	}
 	free(a.body);
 
 	snprintf(uri, sizeof(uri), "/vks/v1/by-fingerprint/%s", afpr);
