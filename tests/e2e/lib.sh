@@ -103,8 +103,11 @@ bail() {
 
 # wait_until SECONDS CMD...: poll CMD every 0.1 s; 0 as soon as it succeeds.
 wait_until() {
-	local limit=$1 i=0
+	local limit=$1 i=0 a
 	shift
+	for a; do	# "\$(...)" here is a literal, never run: use wait_for
+		case $a in *'$('*) bail "wait_until given '$a': use wait_for" ;; esac
+	done
 	while [ "$i" -lt $((limit * 10)) ]; do
 		"$@" >/dev/null 2>&1 && return 0
 		sleep 0.1
