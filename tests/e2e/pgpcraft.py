@@ -26,6 +26,7 @@ As a command (output on stdout, ASCII-armored unless --binary):
                      [--expires-after SECONDS] [--binary]
     pgpcraft.py fpr|keyid --seed S [--created T] [--algo ed25519|cv25519]
     pgpcraft.py v3 --keyid HEX16 [--created T] [--uid 'Mallory <m@example.org>'] [--binary]
+    pgpcraft.py flood [--bits 8192] [--ebits 17] [--uids N] [--sigs N] [--uid-len N] [--binary]
     pgpcraft.py clearsign --seed S [--created T] [--sub-seed SS [--sub-created T2]]
                           [--sig-time T3] < text
 
@@ -263,9 +264,9 @@ class Sig:
                 + u16(len(hashed)) + hashed)
         digest = hashlib.sha256(Sig.signed_data(self.sigtype, **what) + head
                                 + b"\x04\xff" + u32(len(head))).digest()
-        r, s = self.signer.sign(digest)
+        mpis = b"".join(mpi(v) for v in self.signer.sign(digest))
         unhashed = b"".join(self.unhashed)
-        return head + u16(len(unhashed)) + unhashed + digest[:2] + mpi(r) + mpi(s)
+        return head + u16(len(unhashed)) + unhashed + digest[:2] + mpis
 
     def packet(self, **what):
         return packet(TAG_SIG, self.make(**what))
@@ -327,6 +328,49 @@ def cert(primary, uids=(), subkeys=(), created=None, cert_before_uid=False,
             out += (Sig(SIG_SUBKEY_REVOCATION, primary, created)
                     .revocation_reason(0, b"subkey revoked by pgpcraft")
                     .packet(primary=primary, subkey=sub.key))
+    return out
+
+
+class FakeRSAKey(Key):
+    """A v4 RSA "key" of a chosen modulus and exponent size whose numbers
+    are made up (no secret exists): its signatures are garbage a verifier
+    can only refuse after the full RSA operation, which with a large
+    exponent is what an attacker wants it to do."""
+
+    algo = PK_RSA
+
+    def __init__(self, seed, bits=8192, ebits=17, created=DEFAULT_CREATED):
+        self.seed, self.created, self.bits = seed, created, bits
+        stream = b""
+        i = 0
+        while len(stream) * 8 < bits + ebits:
+            stream += hashlib.sha256(f"{seed}/{i}".encode()).digest()
+            i += 1
+        self.n = int.from_bytes(stream, "big") >> (len(stream) * 8 - bits)
+        self.n |= (1 << (bits - 1)) | 1
+        self.e = (int.from_bytes(stream[-(ebits + 7) // 8:], "big")
+                  & ((1 << ebits) - 1)) | (1 << (ebits - 1)) | 1
+
+    def key_material(self):
+        return mpi(self.n) + mpi(self.e)
+
+    def sign(self, digest):
+        return (int.from_bytes(hashlib.sha256(digest).digest() * (self.bits // 256), "big")
+                % self.n,)
+
+
+def flood(bits, ebits, nuids, sigs, uid_len=0, created=DEFAULT_CREATED):
+    """A cert costing a verifier what it can: an RSA key of bits/ebits,
+    nuids user IDs (padded to uid_len octets), each with sigs garbage
+    self-certifications (right issuer, right quick-check octets)."""
+    key = FakeRSAKey(f"flood/{bits}/{ebits}", bits, ebits, created)
+    out = key.packet(TAG_PUBKEY)
+    for i in range(nuids):
+        uid = f"Flood {i} <flood{i}@example.org>".encode()
+        uid += b"x" * max(0, uid_len - len(uid))
+        out += packet(TAG_UID, uid)
+        for j in range(sigs):
+            out += Sig(SIG_POSITIVE_CERT, key, created + j).packet(primary=key, uid=uid)
     return out
 
 
@@ -542,6 +586,14 @@ def main(argv=None):
     p.add_argument("--created", type=int, default=DEFAULT_CREATED)
     p.add_argument("--uid", type=os.fsencode, default=b"Mallory <m@example.org>")
     p.add_argument("--binary", action="store_true")
+    p = cmds.add_parser("flood", help="an RSA cert of made-up numbers with "
+                        "many garbage self-signatures (verification cost)")
+    p.add_argument("--bits", type=int, default=8192)
+    p.add_argument("--ebits", type=int, default=17)
+    p.add_argument("--uids", type=int, default=1)
+    p.add_argument("--sigs", type=int, default=1, help="per user ID")
+    p.add_argument("--uid-len", type=int, default=0)
+    p.add_argument("--binary", action="store_true")
     p = cmds.add_parser("clearsign", help="clearsign stdin")
     key_args(p)
     p.add_argument("--sub-seed", help="sign with this Ed25519 subkey instead")
@@ -586,6 +638,8 @@ def main(argv=None):
             data = cert(Key(args.seed, args.created), args.uids, subs,
                         cert_before_uid=args.cert_before_uid, revoked=args.revoked,
                         expires_after=args.expires_after)
+        elif args.cmd == "flood":
+            data = flood(args.bits, args.ebits, args.uids, args.sigs, args.uid_len)
         else:
             data = v3_rsa_key(args.keyid, args.created, args.uid)
         if args.binary:

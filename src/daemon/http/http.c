@@ -88,15 +88,51 @@ resp_printf(struct resp *w, int status, const char *ctype, const char *fmt,
 	va_end(ap);
 }
 
+/*
+ * The client key of a peer address: an IPv4 address as is, an IPv6 one
+ * cut to its /64 (one subscriber's whole allocation, as keys.openpgp.org
+ * and most rate limiters count), an IPv4-mapped one as its IPv4 address.
+ */
+void
+http_client_key(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	out[0] = '\0';
+	if (sa == NULL)
+		return;
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		if (inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)))
+			str_lcpy(out, a, outlen);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+		struct in6_addr p = s6->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(&p)) {
+			if (inet_ntop(AF_INET, &p.s6_addr[12], a, sizeof(a)))
+				str_lcpy(out, a, outlen);
+			return;
+		}
+		memset(&p.s6_addr[8], 0, 8);
+		if (inet_ntop(AF_INET6, &p, a, sizeof(a)))
+			snprintf(out, outlen, "%s/64", a);
+	}
+}
+
 /* MHD hands us the raw target before anything else: make the request. */
 static void *
 http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http *h = cls;
 	struct http_req *hr = xcalloc(1, sizeof(*hr));
+	const union MHD_ConnectionInfo *ci;
 	char *q;
 
-	(void)conn;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	http_client_key(ci ? ci->client_addr : NULL, hr->r.client,
+	    sizeof(hr->r.client));
 	hr->r.uri = xstrdup(uri);
 	q = strchr(hr->r.uri, '?');
 	hr->r.path = hr->r.uri;

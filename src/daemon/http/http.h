@@ -15,6 +15,7 @@
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
 
 #define RESP_MAX_HEADERS 8
+#define REQ_CLIENT_MAX	64
 
 struct req {
 	enum http_method method;
@@ -28,6 +29,10 @@ struct req {
 	 * socket (tests/unit) */
 	const char *content_type;
 	const char *if_none_match;
+	/* who asks, for the per-client limits: the peer's IPv4 address or
+	 * its IPv6 /64 ("2001:db8:1:2::/64"); behind a trusted proxy, the
+	 * address its header names.  "" when unknown (tests/unit). */
+	char client[REQ_CLIENT_MAX];
 };
 
 struct resp {
@@ -64,6 +69,10 @@ struct http *http_start(struct daemon *d, int fd, unsigned n,
 /* Stop accepting, let in-flight requests finish (up to wait_s seconds),
  * then stop.  Frees h. */
 void http_stop(struct http *h, int wait_s);
+
+struct sockaddr;
+/* The client key (struct req's client) of a peer address into out. */
+void http_client_key(const struct sockaddr *sa, char *out, size_t outlen);
 
 /* The HTTP status for an error code (the one table). */
 int http_status(enum err_code code);
