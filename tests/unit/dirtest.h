@@ -345,7 +345,8 @@ addrs(struct dt *t, const char *fpr)
 static __attribute__((unused)) const char *
 cert_uids(const void *p, size_t len)
 {
-	static const struct pgp_limits lim = { 100, 100, 1, true };
+	static const struct pgp_limits lim = { .max_uids = 100,
+	    .max_subkeys = 100, .max_certs = 1, .stored = true };
 	struct pgp_cert *c = NULL;
 	char *o = ring();
 	size_t n = 0, i;

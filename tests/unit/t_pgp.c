@@ -20,7 +20,8 @@
 
 static char tmp[] = "/tmp/t_pgp.XXXXXX";
 static char afpr[FPR_LEN + 1], bfpr[FPR_LEN + 1];
-static const struct pgp_limits lim = { 100, 100, 10, false };
+static const struct pgp_limits lim = { .max_uids = 100, .max_subkeys = 100,
+    .max_certs = 10, .max_key_bits = 8192, .max_sig_checks = 1000 };
 static int nhomes;
 
 #include "shtest.h"
@@ -552,6 +553,88 @@ t_crafted(void)
 	pgp_certs_free(c, n);
 }
 
+/*
+ * What a verifier's work may cost, refused on the raw packets before
+ * librnp verifies anything (docs/RELIABILITY.md): the numbers of the key
+ * and the self-signatures' checks and hashed bytes.
+ */
+static void
+t_cost(void)
+{
+	struct pgp_limits l = lim;
+	struct pgp_cert *c;
+	struct err e;
+	size_t n;
+
+	sh(CRAFT "flood --bits 2048 --ebits 33 > %s/fe.asc", tmp);
+	ok(parse_file("fe.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_INVALID && strstr(e.msg, "exponent of 33 bits"),
+	    "an RSA exponent of 33 bits is refused: %s", e.msg);
+	sh(CRAFT "flood --bits 2048 --ebits 32 > %s/fe32.asc", tmp);
+	ok(parse_file("fe32.asc", &lim, &c, &n, &e) == 0,
+	    "... one of 32 bits is not");
+	pgp_certs_free(c, n);
+	sh(CRAFT "flood --bits 8200 > %s/fn.asc", tmp);
+	ok(parse_file("fn.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG && strstr(e.msg, "RSA key of 8200 bits"),
+	    "an RSA modulus over max_key_bits is refused: %s", e.msg);
+	l.max_key_bits = 0;
+	ok(parse_file("fn.asc", &l, &c, &n, &e) == 0,
+	    "... taken with max_key_bits 0 (no limit)");
+	pgp_certs_free(c, n);
+
+	/* a 2048-bit check is 1, an 8192-bit one 12: 83 fit in 1000 */
+	sh(CRAFT "flood --bits 8192 --uids 1 --sigs 83 > %s/f83.asc", tmp);
+	sh(CRAFT "flood --bits 8192 --uids 1 --sigs 84 > %s/f84.asc", tmp);
+	ok(parse_file("f83.asc", &lim, &c, &n, &e) == 0 && n == 1 &&
+	    c->nuids == 0, "83 garbage self-signatures by an 8192-bit key: "
+	    "checked (and none is good)");
+	pgp_certs_free(c, n);
+	ok(parse_file("f84.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG && strstr(e.msg, "more to check than 1000"),
+	    "84: refused before any is checked: %s", e.msg);
+	sh(CRAFT "flood --bits 2048 --uids 4 --sigs 250 > %s/f1000.asc", tmp);
+	sh(CRAFT "flood --bits 2048 --uids 1 --sigs 1001 > %s/f1001.asc",
+	    tmp);
+	ok(parse_file("f1000.asc", &lim, &c, &n, &e) == 0,
+	    "1000 self-signatures by a 2048-bit key over 4 user IDs: checked");
+	pgp_certs_free(c, n);
+	ok(parse_file("f1001.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG, "1001: refused");
+	l = lim;
+	l.stored = true;
+	ok(parse_file("f1001.asc", &l, &c, &n, &e) == 0,
+	    "... but not in a stored form, which passed when it came");
+	pgp_certs_free(c, n);
+	/* a third party's certifications cost nothing: never checked */
+	ok(parse_file("alice.pgp", &lim, &c, &n, &e) == 0,
+	    "Alice's key with Bob's certification parses");
+	pgp_certs_free(c, n);
+	/* her self-signatures: 3 user IDs, 1 user ID revocation, 2 subkey
+	 * bindings; Bob's certification is not hers */
+	l = lim;
+	l.max_sig_checks = 6;
+	ok(parse_file("alice.pgp", &l, &c, &n, &e) == 0,
+	    "... within a budget of 6: her 6 self-signatures count, not "
+	    "Bob's certification");
+	pgp_certs_free(c, n);
+	l.max_sig_checks = 5;
+	ok(parse_file("alice.pgp", &l, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG, "... and not within 5");
+
+	/* each self-signature hashes its user ID: 300 x 200 kB is 60 MB */
+	sh(CRAFT "flood --bits 2048 --sigs 300 --uid-len 200000 > "
+	    "%s/fh.asc", tmp);
+	sh(CRAFT "flood --bits 2048 --sigs 400 --uid-len 200000 > "
+	    "%s/fh2.asc", tmp);
+	ok(parse_file("fh.asc", &lim, &c, &n, &e) == 0,
+	    "300 self-signatures over a 200 kB user ID: checked");
+	pgp_certs_free(c, n);
+	ok(parse_file("fh2.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG && strstr(e.msg, "64 MiB"),
+	    "400 (80 MB to hash): refused: %s", e.msg);
+}
+
 int
 main(void)
 {
@@ -567,6 +650,7 @@ main(void)
 	t_revoked();
 	t_sq();
 	t_crafted();
+	t_cost();
 out:
 	sh("gpgconf --kill all");
 	sh("rm -rf %s", tmp);

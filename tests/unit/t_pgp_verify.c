@@ -22,7 +22,8 @@
 
 static char tmp[] = "/tmp/t_pgp_verify.XXXXXX";
 static char afpr[FPR_LEN + 1], stmt[512];
-static const struct pgp_limits lim = { 100, 100, 10, false };
+static const struct pgp_limits lim = { .max_uids = 100, .max_subkeys = 100,
+    .max_certs = 10 };
 
 #include "shtest.h"
 

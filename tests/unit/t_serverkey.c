@@ -18,7 +18,8 @@ int
 main(void)
 {
 	struct pgp_serverkey k, l;
-	struct pgp_limits lim = { 10, 10, 1, false };
+	struct pgp_limits lim = { .max_uids = 10, .max_subkeys = 10,
+	    .max_certs = 1 };
 	const char *a[1] = { ADDR };
 	struct pgp_cert c;
 	struct buf pub;

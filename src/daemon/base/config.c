@@ -42,6 +42,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "max_uids", N(CFG_SIZE, max_uids) },
 	{ "max_subkeys", N(CFG_SIZE, max_subkeys) },
 	{ "max_certs", N(CFG_SIZE, max_certs) },
+	{ "max_key_bits", N(CFG_SIZE, max_key_bits) },
+	{ "max_sig_checks", N(CFG_SIZE, max_sig_checks) },
 	{ "token_ttl", N(CFG_DURATION, token_ttl) },
 	{ "upload_ttl", N(CFG_DURATION, upload_ttl) },
 	{ "mail_rate", N(CFG_DURATION, mail_rate) },
@@ -73,6 +75,8 @@ config_defaults(struct config *c)
 	c->max_uids = 100;
 	c->max_subkeys = 100;
 	c->max_certs = 100;
+	c->max_key_bits = 8192;
+	c->max_sig_checks = 1000;
 	c->token_ttl = 7 * 86400;
 	c->upload_ttl = 3600;
 	c->mail_rate = 600;

@@ -26,6 +26,8 @@ struct config {
 	size_t max_uids;
 	size_t max_subkeys;
 	size_t max_certs;	/* certs in one upload */
+	size_t max_key_bits;	/* RSA modulus, ElGamal prime */
+	size_t max_sig_checks;	/* self-signature verifications per upload */
 	int64_t token_ttl;	/* confirmation links, seconds */
 	int64_t upload_ttl;	/* VKS upload sessions, seconds */
 	int64_t mail_rate;	/* one confirmation mail per address per this */

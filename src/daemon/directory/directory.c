@@ -55,6 +55,8 @@ dir_limits(const struct daemon *d)
 	lim.max_subkeys = d->cfg.max_subkeys;
 	lim.max_certs = d->cfg.max_certs;
 	lim.stored = false;
+	lim.max_key_bits = d->cfg.max_key_bits;
+	lim.max_sig_checks = d->cfg.max_sig_checks;
 	return lim;
 }
 

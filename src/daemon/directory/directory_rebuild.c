@@ -51,12 +51,14 @@ static void
 rebuild_build(struct daemon *d, struct rebuild_key *k,
     struct dir_rebuilt *out)
 {
-	struct pgp_limits lim = { d->cfg.max_uids, d->cfg.max_subkeys, 1,
-	    true };
+	struct pgp_limits lim = dir_limits(d);
 	struct pgp_cert *certs = NULL;
 	const char **addrs;
 	struct err e;
 	size_t n = 0;
+
+	lim.max_certs = 1;
+	lim.stored = true;
 
 	if (pgp_parse(k->row->full, k->row->full_len, &lim, &certs, &n,
 	    &e) == -1) {

@@ -351,7 +351,7 @@ int
 pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
     const struct pgp_limits *lim, struct pgp_cert *out, struct err *e)
 {
-	struct pkt_stats st = { 1, 0, 0, 0 };
+	struct pkt_stats st = { .certs = 1 };
 	struct pgp_limits slim = *lim;
 	rnp_key_handle_t key = NULL;
 	bool tomb;

@@ -28,6 +28,10 @@ struct pgp_limits {
 				 * (pgp_strip), not refused, so that it can
 				 * be cleaned; a NULL pgp_limits means the
 				 * same */
+	/* what a verifier's work may cost, checked on the raw packets
+	 * before librnp sees them (0: no limit) */
+	size_t max_key_bits;	/* RSA modulus, ElGamal prime */
+	size_t max_sig_checks;	/* self-signature verifications per blob */
 };
 
 /* A user ID (never a user attribute) that has a valid self-signature. */

@@ -4,8 +4,10 @@
  */
 #define _GNU_SOURCE	/* memmem */
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rnp/rnp.h>
 #include <rnp/rnp_err.h>
@@ -82,6 +84,108 @@ pkt_cert_check(const struct pkt_stats *s, const struct pgp_limits *lim,
 	return 0;
 }
 
+/* The bit count of the MPI at b[*o]; steps past it.  -1 when it runs
+ * past n. */
+static long
+pkt_mpi(const uint8_t *b, size_t n, size_t *o)
+{
+	size_t bits;
+
+	if (n - *o < 2)
+		return -1;
+	bits = (size_t)b[*o] << 8 | b[*o + 1];
+	if ((bits + 7) / 8 > n - *o - 2)
+		return -1;
+	*o += 2 + (bits + 7) / 8;
+	return (long)bits;
+}
+
+/* ceil(k/10 * (bits/2048)^2), at least 1: see key_weight. */
+static unsigned
+weight_of(long bits, unsigned k)
+{
+	unsigned long long b = bits > 0 ? (unsigned long long)bits : 1;
+	unsigned long long w = (k * b * b + 10ULL * 2048 * 2048 - 1) /
+	    (10ULL * 2048 * 2048);
+
+	return w ? (unsigned)w : 1;
+}
+
+/*
+ * The numbers of a v4 key packet (version, time, algorithm, MPIs), bound
+ * before anything is verified with them: a signature check costs about
+ * the exponent's bits times the modulus's bits squared, and both are the
+ * uploader's to choose.  An RSA exponent of 16384 bits made one garbage
+ * self-signature cost 1.7 s of CPU.  Elliptic-curve keys name a curve
+ * librnp knows or are refused by it: their cost is fixed.
+ *
+ * *weight gets what one signature check with the key costs, in units of
+ * one with a 2048-bit RSA or a 256-bit curve key (~0.8 ms of librnp's
+ * import here; docs/RELIABILITY.md): RSA 0.7 (bits/2048)^2 (3072: 2, 4096:
+ * 3, 8192: 12), DSA twice that, curves by the size of their point (256
+ * bits: 1, 384: 2, 521 and 512: 4).
+ */
+static int
+pkt_key_numbers(const uint8_t *b, size_t n, const struct pgp_limits *lim,
+    unsigned *weight, struct err *e)
+{
+	size_t o = 6, maxb = lim && lim->max_key_bits ? lim->max_key_bits :
+	    SIZE_MAX;
+	long m1, m2;
+
+	*weight = 1;
+	if (n < 6)
+		return err_set(e, ERR_INVALID, E_PARSE);
+	switch (b[5]) {
+	case PKA_RSA:
+	case PKA_RSA_E:
+	case PKA_RSA_S:
+		if ((m1 = pkt_mpi(b, n, &o)) == -1 ||
+		    (m2 = pkt_mpi(b, n, &o)) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		if ((size_t)m1 > maxb)
+			return err_set(e, ERR_TOOBIG, "an RSA key of %ld bits: "
+			    "at most %zu are accepted", m1, maxb);
+		if (m2 > RSA_E_MAX)
+			return err_set(e, ERR_INVALID, "an RSA key with a "
+			    "public exponent of %ld bits: at most %d are "
+			    "accepted", m2, RSA_E_MAX);
+		*weight = weight_of(m1, 7);
+		break;
+	case PKA_DSA:
+		if ((m1 = pkt_mpi(b, n, &o)) == -1 ||
+		    (m2 = pkt_mpi(b, n, &o)) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		if (m1 > DSA_P_MAX || m2 > DSA_Q_MAX)
+			return err_set(e, ERR_TOOBIG, "a DSA key of %ld/%ld "
+			    "bits: at most %d/%d are accepted", m1, m2,
+			    DSA_P_MAX, DSA_Q_MAX);
+		*weight = weight_of(m1, 14);
+		break;
+	case PKA_ELGAMAL:
+	case PKA_ELGAMAL_SE:
+		if ((m1 = pkt_mpi(b, n, &o)) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		if ((size_t)m1 > maxb)
+			return err_set(e, ERR_TOOBIG, "an ElGamal key of %ld "
+			    "bits: at most %zu are accepted", m1, maxb);
+		*weight = weight_of(m1, 14);
+		break;
+	case PKA_ECDH:
+	case PKA_ECDSA:
+	case PKA_EDDSA:
+		/* the curve's OID, then the point */
+		if (n < 7 || (size_t)b[6] + 7 > n)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		o = 7 + b[6];
+		if ((m1 = pkt_mpi(b, n, &o)) == -1)
+			return err_set(e, ERR_INVALID, E_PARSE);
+		*weight = m1 <= 520 ? 1 : m1 <= 800 ? 2 : 4;
+		break;
+	}
+	return 0;
+}
+
 /*
  * A public key or subkey packet: only version 4.  A v3 (PGP 2) key's id
  * is the low 64 bits of its modulus, so anyone can make one with any key
@@ -101,6 +205,96 @@ pkt_key_check(const uint8_t *b, size_t n, struct err *e)
 	    "OpenPGP v4 keys are", b[0]);
 }
 
+/*
+ * The key id of the v4 primary key packet p[0..len) (header included):
+ * librnp computes it (the SHA-1 fingerprint's low 64 bits) from the bare
+ * packet, which it reads without verifying anything.
+ */
+static int
+pkt_keyid(const uint8_t *p, size_t len, char id[17])
+{
+	rnp_ffi_t ffi = NULL;
+	rnp_input_t in = NULL;
+	rnp_identifier_iterator_t it = NULL;
+	const char *hex = NULL;
+	int rc = -1;
+
+	if (rnp_ffi_create(&ffi, RNP_KEYSTORE_GPG, RNP_KEYSTORE_GPG) != 0)
+		return -1;
+	if (rnp_input_from_memory(&in, p, len, false) == RNP_SUCCESS &&
+	    rnp_import_keys(ffi, in, RNP_LOAD_SAVE_PUBLIC_KEYS, NULL) ==
+	    RNP_SUCCESS &&
+	    rnp_identifier_iterator_create(ffi, &it, "keyid") == RNP_SUCCESS &&
+	    rnp_identifier_iterator_next(it, &hex) == RNP_SUCCESS && hex &&
+	    strlen(hex) == 16) {
+		memcpy(id, hex, 17);
+		rc = 0;
+	}
+	rnp_identifier_iterator_destroy(it);
+	rnp_input_destroy(in);
+	rnp_ffi_destroy(ffi);
+	return rc;
+}
+
+/*
+ * Whether librnp will verify the v4 signature b[0..n) as one of the key
+ * id's self-signatures (its issuer, by key id or fingerprint, is the
+ * primary), and then also its embedded back-signature: 0, 1 or 2
+ * verifications.  A signature by anyone else is never verified: librnp
+ * has not their key.
+ */
+static bool
+pkt_is_id(const uint8_t *b, const char *id)
+{
+	char hex[17];
+
+	str_hex(b, 8, hex);
+	return strcasecmp(hex, id) == 0;
+}
+
+static size_t
+pkt_sig_checks(const uint8_t *b, size_t n, const char *id)
+{
+	size_t o, end, len, area;
+	bool self = false, emb = false;
+	uint8_t t;
+
+	if (n < 6 || b[0] != 4)
+		return n >= 15 && (b[0] == 3 || b[0] == 2) &&
+		    pkt_is_id(b + 7, id) ? 1 : 0;
+	for (o = 4, area = 0; area < 2; area++) {
+		if (n - o < 2)
+			break;
+		len = (size_t)b[o] << 8 | b[o + 1];
+		o += 2;
+		if (len > n - o)
+			break;
+		for (end = o + len; o < end; o += len) {
+			if (b[o] < 192)
+				len = b[o++];
+			else if (b[o] < 255 && end - o >= 2) {
+				len = ((size_t)(b[o] - 192) << 8) + b[o + 1] +
+				    192;
+				o += 2;
+			} else if (b[o] == 255 && end - o >= 5) {
+				len = (size_t)b[o + 1] << 24 |
+				    (size_t)b[o + 2] << 16 |
+				    (size_t)b[o + 3] << 8 | b[o + 4];
+				o += 5;
+			} else
+				break;
+			if (len == 0 || len > end - o)
+				break;
+			t = b[o] & 0x7f;
+			if ((t == 16 && len == 9 && pkt_is_id(b + o + 1, id)) ||
+			    (t == 33 && len == 22 && pkt_is_id(b + o + 14, id)))
+				self = true;
+			emb |= t == 32;
+		}
+		o = end;
+	}
+	return self ? 1 + emb : 0;
+}
 /*
  * A user ID is bytes, not a C string: a NUL would hide what follows it
  * from every check that reads a C string, and CR, LF and the other
@@ -178,6 +372,42 @@ uid_seen_add(struct uid_seen *u, int tag, const uint8_t *b, size_t n,
 	return 0;
 }
 
+/* The self-signatures of the cert being walked: its primary's key id
+ * and the lengths of what each signature hashes. */
+struct sig_cost {
+	char id[17];		/* "" before the first primary */
+	size_t primary;		/* primary key packet body */
+	size_t target;		/* the user ID or subkey signed last */
+	unsigned pweight;	/* a check with the primary (key_numbers) */
+	unsigned sweight;	/* with the subkey last seen (a backsig) */
+};
+
+/*
+ * Count the verifications signature b[0..n) costs; ERR_TOOBIG past the
+ * budget.  Counted on the raw packets because librnp verifies every
+ * self-signature as it imports a key, before we could stop it.
+ */
+static int
+pkt_sig_cost(const uint8_t *b, size_t n, const struct sig_cost *sc,
+    const struct pgp_limits *lim, struct pkt_stats *st, struct err *e)
+{
+	size_t k;
+
+	if (sc->id[0] == '\0' || (k = pkt_sig_checks(b, n, sc->id)) == 0)
+		return 0;
+	st->checks += sc->pweight + (k > 1 ? sc->sweight : 0);
+	st->hashed += k * (sc->primary + sc->target + n);
+	if (lim->max_sig_checks && st->checks > lim->max_sig_checks)
+		return err_set(e, ERR_TOOBIG, "the self-signatures would cost "
+		    "more to check than %zu checks with a 2048-bit key: too "
+		    "many of them, or with too large a key",
+		    lim->max_sig_checks);
+	if (st->hashed > SIG_HASH_MAX)
+		return err_set(e, ERR_TOOBIG, "the self-signatures would hash "
+		    "more than %zu MiB", SIG_HASH_MAX >> 20);
+	return 0;
+}
+
 /*
  * The packet loop of pkt_walk; cur gets the counts of the last cert,
  * whose limits the caller checks.
@@ -188,12 +418,17 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
     struct err *e)
 {
 	const uint8_t *b;
-	size_t off = 0, n;
+	size_t off = 0, start, n;
 	bool stored = lim == NULL || lim->stored;
+	/* what a verifier's work costs: a stored form passed this when it
+	 * came, and refusing it now would strand the key */
+	bool bound = !stored;
 	size_t scan = lim && lim->max_uids ? lim->max_uids : UID_SEEN_MAX;
+	struct sig_cost sc = { "", 0, 0, 1, 1 };
 	int tag;
 
 	while (off < len) {
+		start = off;
 		if (pkt_next(p, len, &off, &tag, &b, &n) == -1)
 			return err_set(e, ERR_INVALID, E_PARSE);
 		switch (tag) {
@@ -202,11 +437,19 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 			return err_set(e, ERR_INVALID, E_SECRET);
 		case TAG_PUBKEY:
 			if (pkt_cert_check(cur, lim, e) == -1 ||
-			    pkt_key_check(b, n, e) == -1)
+			    pkt_key_check(b, n, e) == -1 ||
+			    (bound &&
+			    pkt_key_numbers(b, n, lim, &sc.pweight, e) == -1))
 				return -1;
 			memset(cur, 0, sizeof(*cur));
 			seen->count = 0;
 			st->certs++;
+			sc.id[0] = '\0';
+			sc.primary = n;
+			sc.target = 0;
+			if (bound && pkt_keyid(p + start, off - start, sc.id) ==
+			    -1)
+				return err_set(e, ERR_INVALID, E_PARSE);
 			break;
 		case TAG_UID:
 		case TAG_UATTR:
@@ -219,13 +462,19 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 			    uid_seen_add(seen, tag, b, n, e) == -1)
 				return -1;
 			cur->uids++;
+			sc.target = n;
 			break;
 		case TAG_PUBSUB:
 			/* a stored form's v3 subkey (an older keydird took
 			 * them) is dropped by pgp_strip */
 			if (!stored && pkt_key_check(b, n, e) == -1)
 				return -1;
+			sc.sweight = 1;
+			if (bound &&
+			    pkt_key_numbers(b, n, lim, &sc.sweight, e) == -1)
+				return -1;
 			cur->subs++;
+			sc.target = n;
 			break;
 		case TAG_SIG:
 			if (st->certs > 0 && cur->uids == 0 && cur->subs == 0 &&
@@ -234,6 +483,8 @@ pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 				    "a user ID certification comes before "
 				    "the first user ID");
 			st->sigs++;
+			if (bound && pkt_sig_cost(b, n, &sc, lim, st, e) == -1)
+				return -1;
 			break;
 		case TAG_MARKER:
 		case TAG_TRUST:
@@ -250,7 +501,7 @@ int
 pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
     struct pkt_stats *st, struct err *e)
 {
-	struct pkt_stats cur = { 0, 0, 0, 0 };
+	struct pkt_stats cur = { 0, 0, 0, 0, 0, 0 };
 	struct uid_seen seen = { NULL, NULL, NULL, 0, 0 };
 	int rc;
 

@@ -20,7 +20,26 @@
 /* What the packet walk found. */
 struct pkt_stats {
 	size_t certs, sigs, uids, subs;
+	size_t checks;		/* the cost of the self-signature checks they
+				 * need, in 2048-bit-key checks */
+	size_t hashed;		/* bytes those verifications hash */
 };
+
+/* Public-key algorithms whose numbers the walk bounds. */
+enum {
+	PKA_RSA = 1, PKA_RSA_E = 2, PKA_RSA_S = 3, PKA_ELGAMAL = 16,
+	PKA_DSA = 17, PKA_ECDH = 18, PKA_ECDSA = 19, PKA_ELGAMAL_SE = 20,
+	PKA_EDDSA = 22
+};
+/* DSA as FIPS 186-4 has it at its largest (L = 3072, N = 256); an RSA
+ * public exponent of at most 32 bits (65537 is 17). */
+#define DSA_P_MAX	3072
+#define DSA_Q_MAX	256
+#define RSA_E_MAX	32
+/* The bytes the self-signatures of one blob may hash (each hashes the
+ * primary key and the user ID or subkey it binds): 64 MiB is ~0.1 s of
+ * SHA-256 here, and no real key comes near. */
+#define SIG_HASH_MAX	((size_t)64 << 20)
 
 /* Check one cert's counts in st against lim (ERR_TOOBIG naming it). */
 int pkt_cert_check(const struct pkt_stats *st, const struct pgp_limits *lim,
