@@ -16,7 +16,8 @@
 #include "config.h"
 #include "str.h"
 
-enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_BOOL, CFG_UINT };
+enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_BOOL, CFG_UINT,
+    CFG_RATE };
 
 struct cfg_key {
 	const char *name;
@@ -59,6 +60,17 @@ static const struct cfg_key cfg_keys[] = {
 	{ "maintain_every", N(CFG_DURATION, maintain_every) },
 	{ "one_address_per_key", N(CFG_BOOL, one_address_per_key) },
 	{ "threads", N(CFG_UINT, threads) },
+	{ "rate_limits", N(CFG_BOOL, rate_limits) },
+	{ "rate_lookups", N(CFG_RATE, rate_lookups) },
+	{ "rate_uploads", N(CFG_RATE, rate_uploads) },
+	{ "rate_mails", N(CFG_RATE, rate_mails) },
+	{ "trusted_proxies", S(trusted_proxies) },
+	{ "proxy_header", S(proxy_header) },
+	{ "max_client_conns", N(CFG_UINT, max_client_conns) },
+	{ "conn_timeout", N(CFG_DURATION, conn_timeout) },
+	{ "request_timeout", N(CFG_DURATION, request_timeout) },
+	{ "upload_workers", N(CFG_UINT, upload_workers) },
+	{ "upload_queue", N(CFG_UINT, upload_queue) },
 };
 
 /* Embedded defaults: everything local, nothing to set up. */
@@ -90,6 +102,38 @@ config_defaults(struct config *c)
 	c->server_key_grace = 30 * 86400;
 	c->maintain_every = 600;
 	c->threads = 8;
+	c->rate_limits = true;
+	c->rate_lookups = (struct config_rate){ 1200, 60 };
+	c->rate_uploads = (struct config_rate){ 60, 3600 };
+	c->rate_mails = (struct config_rate){ 20, 3600 };
+	str_lcpy(c->proxy_header, "X-Forwarded-For", sizeof(c->proxy_header));
+	c->max_client_conns = 32;
+	c->conn_timeout = 30;
+	c->request_timeout = 60;
+	c->upload_workers = 2;
+	c->upload_queue = 64;
+}
+
+int
+config_rate(const char *s, struct config_rate *out)
+{
+	char *end;
+	unsigned long n;
+	int64_t per;
+
+	if (!strcmp(s, "0") || !strcmp(s, "off")) {
+		out->n = 0;
+		out->per = 1;
+		return 0;
+	}
+	errno = 0;
+	n = strtoul(s, &end, 10);
+	if (errno || end == s || *s == '-' || n == 0 || n > 1000000 ||
+	    *end != '/' || (per = config_duration(end + 1)) <= 0)
+		return -1;
+	out->n = (unsigned)n;
+	out->per = per;
+	return 0;
 }
 
 /* Seconds from "N[smhd]". */
@@ -197,9 +241,13 @@ config_set(struct config *c, const char *key, const char *value,
 			break;
 		return 0;
 	case CFG_UINT:
-		if (parse_size(value, &sz) == -1 || sz > 256)
+		if (parse_size(value, &sz) == -1 || sz > 4096)
 			break;
 		*(unsigned *)(void *)p = (unsigned)sz;
+		return 0;
+	case CFG_RATE:
+		if (config_rate(value, (struct config_rate *)(void *)p) == -1)
+			break;
 		return 0;
 	}
 	return err_set(e, ERR_INVALID, "bad value '%s' for '%s'", value, key);
@@ -224,6 +272,35 @@ ini_cb(void *arg, const char *section, const char *name, const char *value)
 		return 0;
 	}
 	return 1;
+}
+
+/* trusted_proxies: IPv4 or IPv6 addresses, separated by commas or
+ * spaces. */
+static int
+config_proxies_check(const char *list, struct err *e)
+{
+	char one[64];
+	unsigned char a[16];
+	const char *p = list;
+	size_t n;
+
+	while (*p) {
+		n = strcspn(p, ", ");
+		if (n > 0) {
+			if (n >= sizeof(one))
+				return err_set(e, ERR_INVALID, "bad address in "
+				    "trusted_proxies");
+			memcpy(one, p, n);
+			one[n] = '\0';
+			if (inet_pton(AF_INET, one, a) != 1 &&
+			    inet_pton(AF_INET6, one, a) != 1)
+				return err_set(e, ERR_INVALID, "bad address "
+				    "'%s' in trusted_proxies", one);
+		}
+		p += n;
+		p += strspn(p, ", ");
+	}
+	return 0;
 }
 
 /* Read an INI file. */
@@ -360,5 +437,10 @@ config_finish(struct config *c, struct err *e)
 		    c->mail_from);
 	if (c->threads == 0)
 		c->threads = 1;
+	if (c->threads > 256 || c->upload_workers > 64)
+		return err_set(e, ERR_INVALID, "threads (at most 256) or "
+		    "upload_workers (at most 64) is too large");
+	if (config_proxies_check(c->trusted_proxies, e) == -1)
+		return -1;
 	return 0;
 }

@@ -11,6 +11,12 @@
 
 #include "err.h"
 
+/* A token bucket: n requests per per seconds, n at once; n 0 = none. */
+struct config_rate {
+	unsigned n;
+	int64_t per;
+};
+
 struct config {
 	char listen[128];	/* ADDR:PORT */
 	char data_dir[1024];
@@ -44,6 +50,16 @@ struct config {
 	int64_t maintain_every;	/* scheduler period inside serve */
 	bool one_address_per_key;
 	unsigned threads;	/* HTTP worker threads */
+	/* the per-client limits (docs/RELIABILITY.md) */
+	bool rate_limits;	/* off: no bucket at all (benchmarks) */
+	struct config_rate rate_lookups, rate_uploads, rate_mails;
+	char trusted_proxies[256]; /* peers whose proxy_header is believed */
+	char proxy_header[64];	/* the client's address, rightmost entry */
+	unsigned max_client_conns; /* open connections per client address */
+	int64_t conn_timeout;	/* a connection idle this long is closed */
+	int64_t request_timeout; /* a request (its body) takes at most this */
+	unsigned upload_workers; /* threads that verify uploads */
+	unsigned upload_queue;	/* uploads waiting for one; more: 503 */
 };
 
 /* Embedded defaults. */
@@ -58,6 +74,8 @@ int config_load(struct config *c, const char *path, struct err *e);
  * listen unless it was set, a wildcard address becoming loopback); check.
  * ERR_INVALID naming the setting at fault. */
 int config_finish(struct config *c, struct err *e);
+/* Parse "N/DURATION" ("60/1h"), or "0" or "off" for no limit. */
+int config_rate(const char *s, struct config_rate *out);
 /* Parse "90", "90s", "10m", "2h", "7d" into seconds; -1 when malformed. */
 int64_t config_duration(const char *s);
 

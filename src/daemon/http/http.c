@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,16 +20,38 @@
 
 #include <microhttpd.h>
 
+#include "daemon.h"
 #include "http.h"
+#include "limit.h"
 #include "log.h"
 #include "routes.h"
 #include "str.h"
 #include "xmalloc.h"
 
+struct http_req;
+
+/*
+ * The work pool: requests that verify signatures (ROUTE_HEAVY) run on
+ * its threads while their connection is suspended, so however many of
+ * them come, libmicrohttpd's threads stay free for lookups.  A full
+ * queue answers 503 at once.
+ */
+struct pool {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct http_req *head, *tail;
+	unsigned queued, max;
+	pthread_t *th;
+	unsigned nth;
+	bool stop;
+};
+
 struct http {
 	struct MHD_Daemon *mhd;
 	struct daemon *d;
 	size_t max_body;
+	struct limit *lim;	/* NULL: rate_limits off */
+	struct pool pool;
 };
 
 struct http_req {
@@ -38,6 +61,12 @@ struct http_req {
 	size_t sent;
 	struct timespec t0;
 	char method[8];
+	/* in the work pool: the connection to resume and the answer made */
+	struct MHD_Connection *conn;
+	struct http_req *next;
+	struct resp w;
+	bool done;
+	unsigned cost;		/* routes_cost */
 };
 
 /* A query argument, percent-decoded. */
@@ -121,18 +150,96 @@ http_client_key(const struct sockaddr *sa, char *out, size_t outlen)
 	}
 }
 
+/* The address of sa as text (no port). */
+static bool
+http_addr_text(const struct sockaddr *sa, char *out, size_t outlen)
+{
+	const void *a;
+
+	if (sa->sa_family == AF_INET)
+		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
+	else if (sa->sa_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+	else
+		return false;
+	return inet_ntop(sa->sa_family, a, out, (socklen_t)outlen) != NULL;
+}
+
+/* Whether the address text a is in the trusted_proxies list. */
+static bool
+http_trusted(const char *list, const char *a)
+{
+	size_t n, alen = strlen(a);
+
+	while (*list) {
+		n = strcspn(list, ", ");
+		if (n == alen && !strncmp(list, a, n))
+			return true;
+		list += n;
+		list += strspn(list, ", ");
+	}
+	return false;
+}
+
+/*
+ * r's client key: the peer's, or behind a trusted proxy the rightmost
+ * address of its header (the one the proxy itself appended; those before
+ * it are the client's to write).  A trusted peer whose header is missing
+ * or unreadable is itself the client.
+ */
+static void
+http_client(const struct http *h, struct MHD_Connection *conn,
+    struct req *r)
+{
+	const struct config *c = &h->d->cfg;
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+	struct sockaddr_storage ss;
+	char peer[INET6_ADDRSTRLEN], last[INET6_ADDRSTRLEN];
+	const char *hv, *p;
+	size_t n;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	sa = ci ? ci->client_addr : NULL;
+	http_client_key(sa, r->client, sizeof(r->client));
+	if (sa == NULL || c->trusted_proxies[0] == '\0')
+		return;
+	if (!http_addr_text(sa, peer, sizeof(peer)) ||
+	    !http_trusted(c->trusted_proxies, peer))
+		return;
+	hv = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    c->proxy_header);
+	if (hv == NULL)
+		return;
+	p = strrchr(hv, ',');
+	p = p ? p + 1 : hv;
+	p += strspn(p, " \t");
+	n = strcspn(p, " \t");
+	if (n == 0 || n >= sizeof(last))
+		return;
+	memcpy(last, p, n);
+	last[n] = '\0';
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, last,
+	    &((struct sockaddr_in *)&ss)->sin_addr) == 1)
+		ss.ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, last,
+	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
+		ss.ss_family = AF_INET6;
+	else
+		return;
+	http_client_key((struct sockaddr *)&ss, r->client, sizeof(r->client));
+}
+
 /* MHD hands us the raw target before anything else: make the request. */
 static void *
 http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 {
 	struct http *h = cls;
 	struct http_req *hr = xcalloc(1, sizeof(*hr));
-	const union MHD_ConnectionInfo *ci;
 	char *q;
 
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	http_client_key(ci ? ci->client_addr : NULL, hr->r.client,
-	    sizeof(hr->r.client));
+	(void)conn;
 	hr->r.uri = xstrdup(uri);
 	q = strchr(hr->r.uri, '?');
 	hr->r.path = hr->r.uri;
@@ -252,6 +359,120 @@ http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
 	return ret;
 }
 
+/* A work-pool thread: run queued requests, resume their connections. */
+static void *
+pool_main(void *arg)
+{
+	struct http *h = arg;
+	struct pool *p = &h->pool;
+	struct http_req *hr;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->head == NULL && !p->stop)
+			pthread_cond_wait(&p->cv, &p->mu);
+		if ((hr = p->head) == NULL) {	/* stopping, and drained */
+			pthread_mutex_unlock(&p->mu);
+			return NULL;
+		}
+		if ((p->head = hr->next) == NULL)
+			p->tail = NULL;
+		p->queued--;
+		pthread_mutex_unlock(&p->mu);
+		routes_dispatch(h->d, &hr->r, &hr->w);
+		hr->done = true;
+		MHD_resume_connection(hr->conn);
+	}
+}
+
+/* Queue hr, suspending its connection; -1 when the queue is full. */
+static int
+pool_submit(struct http *h, struct MHD_Connection *conn, struct http_req *hr)
+{
+	struct pool *p = &h->pool;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->queued >= p->max || p->stop) {
+		pthread_mutex_unlock(&p->mu);
+		return -1;
+	}
+	hr->conn = conn;
+	hr->next = NULL;
+	MHD_suspend_connection(conn);
+	if (p->tail)
+		p->tail->next = hr;
+	else
+		p->head = hr;
+	p->tail = hr;
+	p->queued++;
+	pthread_cond_signal(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return 0;
+}
+
+static void
+pool_start(struct http *h, unsigned n, unsigned max)
+{
+	struct pool *p = &h->pool;
+
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->max = max;
+	p->th = xcalloc(n ? n : 1, sizeof(*p->th));
+	for (p->nth = 0; p->nth < n; p->nth++)
+		if (pthread_create(&p->th[p->nth], NULL, pool_main, h) != 0)
+			log_fatalx("cannot start the upload workers");
+}
+
+/* Let the workers finish what is queued, then join them. */
+static void
+pool_stop(struct http *h)
+{
+	struct pool *p = &h->pool;
+	unsigned i;
+
+	pthread_mutex_lock(&p->mu);
+	p->stop = true;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nth; i++)
+		pthread_join(p->th[i], NULL);
+	free(p->th);
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+}
+
+static int64_t
+http_now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* The limit buckets a route's cost draws on. */
+static unsigned
+http_buckets(unsigned cost)
+{
+	return ((cost & ROUTE_LOOKUP) ? 1u << LIMIT_LOOKUP : 0) |
+	    ((cost & ROUTE_UPLOAD) ? 1u << LIMIT_UPLOAD : 0) |
+	    ((cost & ROUTE_MAIL) ? 1u << LIMIT_MAIL : 0);
+}
+
+/* Answer at once with e (and Retry-After when retry > 0). */
+static enum MHD_Result
+http_refuse(struct MHD_Connection *conn, struct http_req *hr,
+    const struct err *e, unsigned retry)
+{
+	struct resp w;
+
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.body, 64 * 1024);
+	routes_refuse(&hr->r, &w, e, retry);
+	return http_queue(conn, hr, &w);
+}
+
 /* Refuse a body that announces more than the cap, before reading it. */
 static bool
 http_too_long(struct MHD_Connection *conn, size_t max)
@@ -262,6 +483,38 @@ http_too_long(struct MHD_Connection *conn, size_t max)
 	return cl && strtoull(cl, NULL, 10) > max;
 }
 
+/*
+ * The first call, with the headers: who asks, and whether their buckets
+ * allow it (refused before any body is read).  MHD_YES to go on reading;
+ * else the answer is queued and *ret is what to return.
+ */
+static bool
+http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
+    const char *method, enum MHD_Result *ret)
+{
+	unsigned retry;
+	struct err e;
+
+	hr->started = true;
+	str_lcpy(hr->method, method, sizeof(hr->method));
+	hr->r.method = http_method_of(method);
+	hr->r.content_type = MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, "Content-Type");
+	hr->r.if_none_match = MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, "If-None-Match");
+	http_client(h, conn, &hr->r);
+	hr->cost = routes_cost(&hr->r);
+	if (h->lim && (retry = limit_take(h->lim, hr->r.client,
+	    http_buckets(hr->cost), http_now_ms())) > 0) {
+		log_info("http %s %.200s from %s: over its rate limit",
+		    hr->method, http_log_path(hr->r.path), hr->r.client);
+		err_set(&e, ERR_RATE, "Too many requests from your address.");
+		*ret = http_refuse(conn, hr, &e, retry);
+		return false;
+	}
+	return true;
+}
+
 /* The access handler, re-entered as the body arrives. */
 static enum MHD_Result
 http_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
@@ -270,26 +523,47 @@ http_access_cb(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct http *h = cls;
 	struct http_req *hr = *req_cls;
+	enum MHD_Result ret;
 	struct resp w;
+	struct err e;
 
 	(void)url;
 	(void)version;
+	if (hr->done)		/* back from the work pool */
+		return http_queue(conn, hr, &hr->w);
 	if (!hr->started) {
-		hr->started = true;
-		str_lcpy(hr->method, method, sizeof(hr->method));
-		hr->r.method = http_method_of(method);
-		hr->r.content_type = MHD_lookup_connection_value(conn,
-		    MHD_HEADER_KIND, "Content-Type");
-		hr->r.if_none_match = MHD_lookup_connection_value(conn,
-		    MHD_HEADER_KIND, "If-None-Match");
+		if (!http_begin(h, conn, hr, method, &ret))
+			return ret;
 		if (!http_too_long(conn, h->max_body))
 			return MHD_YES;
 		hr->r.too_big = true;
 	} else if (*upload_data_size) {
+		/* a body trickled in slower than request_timeout allows:
+		 * drop the connection (idle ones conn_timeout closes) */
+		if (http_now_ms() - (int64_t)hr->t0.tv_sec * 1000 -
+		    hr->t0.tv_nsec / 1000000 > h->d->cfg.request_timeout * 1000) {
+			log_info("http %s %.200s from %s: body too slow, "
+			    "dropped", hr->method, http_log_path(hr->r.path),
+			    hr->r.client);
+			return MHD_NO;
+		}
 		if (buf_add(&hr->r.body, upload_data, *upload_data_size) == -1)
 			hr->r.too_big = true;
 		*upload_data_size = 0;
 		return MHD_YES;
+	}
+	if ((hr->cost & ROUTE_HEAVY) && !hr->r.too_big && h->pool.nth > 0) {
+		memset(&hr->w, 0, sizeof(hr->w));
+		buf_init(&hr->w.body, 16 * 1024 * 1024);
+		hr->w.status = 500;
+		if (pool_submit(h, conn, hr) == 0)
+			return MHD_YES;
+		buf_release(&hr->w.body);
+		log_warnx("http %s %.200s from %s: the upload queue is full",
+		    hr->method, http_log_path(hr->r.path), hr->r.client);
+		err_set(&e, ERR_UNAVAIL, "The server is busy checking other "
+		    "uploads.");
+		return http_refuse(conn, hr, &e, 5);
 	}
 	memset(&w, 0, sizeof(w));
 	buf_init(&w.body, 16 * 1024 * 1024);
@@ -373,22 +647,38 @@ struct http *
 http_start(struct daemon *d, int fd, unsigned n, size_t max_body,
     struct err *e)
 {
+	const struct config *c = &d->cfg;
 	struct http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-	    MHD_USE_ITC | MHD_USE_EPOLL;
+	    MHD_USE_ITC | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
+	/* behind a proxy every connection comes from it: its header, not
+	 * the peer, names the client, and the buckets count those */
+	unsigned per_ip = !c->rate_limits || c->trusted_proxies[0] ? 0 :
+	    c->max_client_conns;
+	struct config_rate rates[LIMIT_KINDS];
 
 	h = xcalloc(1, sizeof(*h));
 	h->d = d;
 	h->max_body = max_body;
+	if (c->rate_limits) {
+		rates[LIMIT_LOOKUP] = c->rate_lookups;
+		rates[LIMIT_UPLOAD] = c->rate_uploads;
+		rates[LIMIT_MAIL] = c->rate_mails;
+		h->lim = limit_new(rates);
+	}
+	pool_start(h, c->upload_workers, c->upload_queue);
 	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, h,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, n,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_done_cb, h,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->conn_timeout,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
+		pool_stop(h);
+		limit_free(h->lim);
 		free(h);
 		close(fd);
 		err_set(e, ERR_INTERNAL, "cannot start the HTTP server");
@@ -415,7 +705,10 @@ http_stop(struct http *h, int wait_s)
 			break;
 		usleep(50000);
 	}
+	/* what is queued is finished (and answered if time allows) */
+	pool_stop(h);
 	MHD_stop_daemon(h->mhd);
+	limit_free(h->lim);
 	/* a quiesced daemon leaves its listening socket to the caller */
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

@@ -3,10 +3,12 @@
  * that matches no row is a 404, a known path with the wrong method a 405.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "handlers.h"
+#include "str.h"
 #include "views.h"
 
 struct route {
@@ -14,44 +16,52 @@ struct route {
 	const char *prefix;
 	bool exact;			/* the path is the prefix, no rest */
 	route_fn fn;
+	unsigned cost;			/* ROUTE_ flags */
 };
+
+#define LOOKUP	ROUTE_LOOKUP
+#define UPLOAD	(ROUTE_UPLOAD | ROUTE_HEAVY)
 
 static const struct route routes[] = {
-	{ HTTP_GET, "/vks/v1/by-fingerprint/", false, h_vks_by_fpr },
-	{ HTTP_GET, "/vks/v1/by-keyid/", false, h_vks_by_keyid },
-	{ HTTP_GET, "/vks/v1/by-email/", false, h_vks_by_email },
-	{ HTTP_POST, "/vks/v1/upload", true, h_vks_upload },
-	{ HTTP_POST, "/vks/v1/request-verify", true, h_vks_request_verify },
-	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup },
-	{ HTTP_POST, "/pks/add", true, h_hkp_add },
-	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup },
-	{ HTTP_POST, "/api/v1/lookup", true, h_api_lookup_batch },
-	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key },
+	{ HTTP_GET, "/vks/v1/by-fingerprint/", false, h_vks_by_fpr, LOOKUP },
+	{ HTTP_GET, "/vks/v1/by-keyid/", false, h_vks_by_keyid, LOOKUP },
+	{ HTTP_GET, "/vks/v1/by-email/", false, h_vks_by_email, LOOKUP },
+	{ HTTP_POST, "/vks/v1/upload", true, h_vks_upload, UPLOAD },
+	{ HTTP_POST, "/vks/v1/request-verify", true,
+	    h_vks_request_verify, ROUTE_MAIL },
+	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup, LOOKUP },
+	{ HTTP_POST, "/pks/add", true, h_hkp_add, UPLOAD | ROUTE_MAIL },
+	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup, LOOKUP },
+	{ HTTP_POST, "/api/v1/lookup", true, h_api_lookup_batch, LOOKUP },
+	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key, LOOKUP },
 	{ HTTP_GET, "/api/v1/server-key/transition", true,
-	    h_api_server_key_transition },
-	{ HTTP_POST, "/api/v1/submit", true, h_api_submit },
-	{ HTTP_POST, "/api/v1/recovery/request", true, h_api_recovery_request },
-	{ HTTP_GET, "/recovery/", false, h_recovery_link },
-	{ HTTP_POST, "/recovery/", false, h_recovery_link },
-	{ HTTP_GET, "/verify/", false, h_verify_get },
-	{ HTTP_POST, "/verify/", false, h_verify_post },
-	{ HTTP_POST, "/api/v1/remove", true, h_api_remove },
-	{ HTTP_POST, "/api/v1/manage", true, h_api_manage },
-	{ HTTP_GET, "/manage/", false, h_manage_link },
-	{ HTTP_POST, "/manage/", false, h_manage_link },
-	{ HTTP_GET, "/reverify/", false, h_reverify_link },
-	{ HTTP_POST, "/reverify/", false, h_reverify_link },
-	{ HTTP_GET, "/", true, h_index },
+	    h_api_server_key_transition, LOOKUP },
+	{ HTTP_POST, "/api/v1/submit", true,
+	    h_api_submit, UPLOAD | ROUTE_MAIL },
+	{ HTTP_POST, "/api/v1/recovery/request", true,
+	    h_api_recovery_request, ROUTE_MAIL },
+	{ HTTP_GET, "/recovery/", false, h_recovery_link, 0 },
+	{ HTTP_POST, "/recovery/", false, h_recovery_link, ROUTE_MAIL },
+	{ HTTP_GET, "/verify/", false, h_verify_get, 0 },
+	{ HTTP_POST, "/verify/", false, h_verify_post, 0 },
+	{ HTTP_POST, "/api/v1/remove", true, h_api_remove, UPLOAD },
+	{ HTTP_POST, "/api/v1/manage", true, h_api_manage, ROUTE_MAIL },
+	{ HTTP_GET, "/manage/", false, h_manage_link, 0 },
+	{ HTTP_POST, "/manage/", false, h_manage_link, 0 },
+	{ HTTP_GET, "/reverify/", false, h_reverify_link, 0 },
+	{ HTTP_POST, "/reverify/", false, h_reverify_link, 0 },
+	{ HTTP_GET, "/", true, h_index, 0 },
 };
 
-/* Run the handler for r. */
-void
-routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
+/* The route r runs, or NULL; *get and *post say which methods its path
+ * has (for a 405). */
+static const struct route *
+routes_find(const struct req *r, bool *get, bool *post)
 {
 	enum http_method m = r->method == HTTP_HEAD ? HTTP_GET : r->method;
-	bool get = false, post = false;
 	size_t i, n;
 
+	*get = *post = false;
 	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
 		const struct route *rt = &routes[i];
 
@@ -59,11 +69,59 @@ routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 		if (strncmp(r->path, rt->prefix, n) != 0 ||
 		    (rt->exact && r->path[n] != '\0'))
 			continue;
-		if (rt->method != m) {
-			get |= rt->method == HTTP_GET;
-			post |= rt->method == HTTP_POST;
-			continue;
-		}
+		if (rt->method == m)
+			return rt;
+		*get |= rt->method == HTTP_GET;
+		*post |= rt->method == HTTP_POST;
+	}
+	return NULL;
+}
+
+unsigned
+routes_cost(const struct req *r)
+{
+	bool get, post;
+	const struct route *rt = routes_find(r, &get, &post);
+
+	return rt ? rt->cost : 0;
+}
+
+void
+routes_refuse(const struct req *r, struct resp *w, const struct err *e,
+    unsigned retry_after)
+{
+	char msg[sizeof(e->msg) + 64], secs[16];
+
+	if (retry_after > 0) {
+		snprintf(msg, sizeof(msg), "%s Retry in %u second%s.", e->msg,
+		    retry_after, retry_after == 1 ? "" : "s");
+		snprintf(secs, sizeof(secs), "%u", retry_after);
+	} else
+		str_lcpy(msg, e->msg, sizeof(msg));
+	if (!strncmp(r->path, "/vks/", 5) || !strncmp(r->path, "/api/", 5)) {
+		struct err je = *e;
+
+		str_lcpy(je.msg, msg, sizeof(je.msg));
+		view_json_error(w, &je);
+	} else if (!strncmp(r->path, "/pks/", 5))
+		view_text(w, http_status(e->code), msg);
+	else
+		view_message(w, http_status(e->code), e->code == ERR_RATE ?
+		    "Too many requests" : "Not now", msg);
+	if (retry_after > 0)
+		resp_header(w, "Retry-After", secs);
+}
+
+/* Run the handler for r. */
+void
+routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
+{
+	bool get, post;
+	const struct route *rt = routes_find(r, &get, &post);
+	size_t n;
+
+	if (rt != NULL) {
+		n = strlen(rt->prefix);
 		/* a body past max_body is never handed on cut short: the
 		 * VKS API answers in JSON, the rest in text */
 		if (r->too_big) {
