@@ -100,6 +100,7 @@ T_fault := $(T_directory)
 T_http := routes h_keys h_upload h_verify h_manage views http $(T_directory)
 T_mail  := mail_compose mail_dir
 T_config := config
+T_limit := limit http routes h_keys h_upload h_verify h_manage views $(T_directory)
 T_removal :=
 T_armor :=
 T_atomic := directory_atomic $(T_store)

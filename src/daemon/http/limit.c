@@ -102,6 +102,7 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 	struct shard *sh;
 	struct slot *s;
 	double per_ms, wait, worst = 0;
+	int64_t span;
 	size_t k;
 
 	if (*client == '\0')
@@ -113,10 +114,13 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 	for (k = 0; k < LIMIT_KINDS; k++) {
 		if (l->rate[k].n == 0)
 			continue;
-		/* refill, up to a full bucket */
-		per_ms = (double)l->rate[k].n / ((double)l->rate[k].per * 1000);
+		/* refill, up to a full bucket (multiplied first: whole
+		 * tokens come out whole) */
+		span = l->rate[k].per * 1000;
+		per_ms = (double)l->rate[k].n / (double)span;
 		if (now_ms > s->last_ms)
-			s->tokens[k] += (double)(now_ms - s->last_ms) * per_ms;
+			s->tokens[k] += (double)(now_ms - s->last_ms) *
+			    l->rate[k].n / (double)span;
 		if (s->tokens[k] > l->rate[k].n)
 			s->tokens[k] = l->rate[k].n;
 		if ((mask & (1u << k)) && s->tokens[k] < 1) {
@@ -132,5 +136,6 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 			if ((mask & (1u << k)) && l->rate[k].n)
 				s->tokens[k] -= 1;
 	pthread_mutex_unlock(&sh->mu);
-	return worst == 0 ? 0 : (unsigned)worst + 1;
+	/* whole seconds, rounded up, at least 1 */
+	return worst == 0 ? 0 : worst < 1 ? 1 : (unsigned)(worst + 0.999);
 }
