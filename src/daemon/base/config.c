@@ -241,7 +241,10 @@ config_set(struct config *c, const char *key, const char *value,
 			break;
 		return 0;
 	case CFG_UINT:
-		if (parse_size(value, &sz) == -1 || sz > 4096)
+		/* 0 is a count here: no workers, no cap */
+		if (!strcmp(value, "0"))
+			sz = 0;
+		else if (parse_size(value, &sz) == -1 || sz > 4096)
 			break;
 		*(unsigned *)(void *)p = (unsigned)sz;
 		return 0;
@@ -440,6 +443,8 @@ config_finish(struct config *c, struct err *e)
 	if (c->threads > 256 || c->upload_workers > 64)
 		return err_set(e, ERR_INVALID, "threads (at most 256) or "
 		    "upload_workers (at most 64) is too large");
+	if (c->upload_queue == 0)
+		c->upload_queue = 1;
 	if (config_proxies_check(c->trusted_proxies, e) == -1)
 		return -1;
 	return 0;
