@@ -26,7 +26,8 @@ As a command (output on stdout, ASCII-armored unless --binary):
                      [--expires-after SECONDS] [--binary]
     pgpcraft.py fpr|keyid --seed S [--created T] [--algo ed25519|cv25519]
     pgpcraft.py v3 --keyid HEX16 [--created T] [--uid 'Mallory <m@example.org>'] [--binary]
-    pgpcraft.py flood [--bits 8192] [--ebits 17] [--uids N] [--sigs N] [--uid-len N] [--binary]
+    pgpcraft.py flood [--bits 8192] [--ebits 17] [--uids N] [--sigs N] [--uid-len N]
+                      [--sig-type HEX] [--no-issuer] [--valid [--created T]] [--binary]
     pgpcraft.py clearsign --seed S [--created T] [--sub-seed SS [--sub-created T2]]
                           [--sig-time T3] < text
 
@@ -359,18 +360,28 @@ class FakeRSAKey(Key):
                 % self.n,)
 
 
-def flood(bits, ebits, nuids, sigs, uid_len=0, created=DEFAULT_CREATED):
+def flood(bits, ebits, nuids, sigs, uid_len=0, created=DEFAULT_CREATED,
+          sigtype=SIG_POSITIVE_CERT, issuer=True, valid=False):
     """A cert costing a verifier what it can: an RSA key of bits/ebits,
     nuids user IDs (padded to uid_len octets), each with sigs garbage
-    self-certifications (right issuer, right quick-check octets)."""
-    key = FakeRSAKey(f"flood/{bits}/{ebits}", bits, ebits, created)
+    self-signatures of sigtype (right issuer, or none without issuer;
+    right quick-check octets).  valid: an Ed25519 key instead, whose
+    self-signatures are good (made one second apart from created)."""
+    if valid:
+        key = Key("flood/valid", DEFAULT_CREATED)
+    else:
+        key = FakeRSAKey(f"flood/{bits}/{ebits}", bits, ebits, created)
     out = key.packet(TAG_PUBKEY)
     for i in range(nuids):
         uid = f"Flood {i} <flood{i}@example.org>".encode()
         uid += b"x" * max(0, uid_len - len(uid))
         out += packet(TAG_UID, uid)
         for j in range(sigs):
-            out += Sig(SIG_POSITIVE_CERT, key, created + j).packet(primary=key, uid=uid)
+            sig = Sig(sigtype, key, created + j)
+            if not issuer:
+                sig.hashed = sig.hashed[:1]     # the creation time only
+                sig.unhashed = []
+            out += sig.packet(primary=key, uid=uid)
     return out
 
 
@@ -593,6 +604,14 @@ def main(argv=None):
     p.add_argument("--uids", type=int, default=1)
     p.add_argument("--sigs", type=int, default=1, help="per user ID")
     p.add_argument("--uid-len", type=int, default=0)
+    p.add_argument("--sig-type", type=lambda v: int(v, 16), default=SIG_POSITIVE_CERT,
+                   help="hex signature type (30: user ID revocations)")
+    p.add_argument("--no-issuer", action="store_true",
+                   help="signatures that name no issuer")
+    p.add_argument("--valid", action="store_true",
+                   help="an Ed25519 key with good self-signatures instead")
+    p.add_argument("--created", type=int, default=DEFAULT_CREATED,
+                   help="the first signature's time")
     p.add_argument("--binary", action="store_true")
     p = cmds.add_parser("clearsign", help="clearsign stdin")
     key_args(p)
@@ -639,7 +658,9 @@ def main(argv=None):
                         cert_before_uid=args.cert_before_uid, revoked=args.revoked,
                         expires_after=args.expires_after)
         elif args.cmd == "flood":
-            data = flood(args.bits, args.ebits, args.uids, args.sigs, args.uid_len)
+            data = flood(args.bits, args.ebits, args.uids, args.sigs, args.uid_len,
+                         created=args.created, sigtype=args.sig_type,
+                         issuer=not args.no_issuer, valid=args.valid)
         else:
             data = v3_rsa_key(args.keyid, args.created, args.uid)
         if args.binary:

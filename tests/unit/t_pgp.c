@@ -553,6 +553,39 @@ t_crafted(void)
 	pgp_certs_free(c, n);
 }
 
+/* A key cannot grow past the limits by uploads each within them. */
+static void
+t_cost_merge(void)
+{
+	struct pgp_cert *c, m;
+	struct err e;
+	uint8_t *b;
+	size_t n, blen;
+
+	sh(CRAFT "flood --valid --sigs 600 > %s/g1.asc", tmp);
+	sh(CRAFT "flood --valid --sigs 600 --created 1700001000 > %s/g2.asc",
+	    tmp);
+	sh(CRAFT "flood --valid --sigs 300 --created 1700002000 > %s/g3.asc",
+	    tmp);
+	if (parse_file("g1.asc", &lim, &c, &n, &e) == -1 || n != 1) {
+		ok(0, "600 good self-signatures parse: %s", e.msg);
+		return;
+	}
+	ok(c->nuids == 1, "600 good self-signatures on one user ID: taken");
+	b = slurp("g3.asc", &blen);
+	ok(b && pgp_merge(c->full, c->full_len, b, blen, &lim, &m, &e) == 0,
+	    "300 more merged in: 900 within 1000");
+	free(b);
+	pgp_cert_release(&m);
+	b = slurp("g2.asc", &blen);
+	ok(b && pgp_merge(c->full, c->full_len, b, blen, &lim, &m, &e) == -1 &&
+	    e.code == ERR_TOOBIG && strstr(e.msg, "with what the directory "
+	    "holds of this key"), "600 more (1200 in all): refused: %s",
+	    e.msg);
+	free(b);
+	pgp_certs_free(c, n);
+}
+
 /*
  * What a verifier's work may cost, refused on the raw packets before
  * librnp verifies anything (docs/RELIABILITY.md): the numbers of the key
@@ -621,6 +654,18 @@ t_cost(void)
 	l.max_sig_checks = 5;
 	ok(parse_file("alice.pgp", &l, &c, &n, &e) == -1 &&
 	    e.code == ERR_TOOBIG, "... and not within 5");
+
+	/* revocations are checked whoever they name as issuer, or none */
+	sh(CRAFT "flood --bits 8192 --sigs 84 --sig-type 30 --no-issuer > "
+	    "%s/frv.asc", tmp);
+	ok(parse_file("frv.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG, "84 user ID revocations by an 8192-bit key "
+	    "that name no issuer: counted, refused");
+	sh(CRAFT "flood --bits 8192 --sigs 84 --sig-type 20 --no-issuer > "
+	    "%s/frk.asc", tmp);
+	ok(parse_file("frk.asc", &lim, &c, &n, &e) == -1 &&
+	    e.code == ERR_TOOBIG, "... key revocations too");
+	t_cost_merge();
 
 	/* each self-signature hashes its user ID: 300 x 200 kB is 60 MB */
 	sh(CRAFT "flood --bits 2048 --sigs 300 --uid-len 200000 > "

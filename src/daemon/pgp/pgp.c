@@ -386,6 +386,17 @@ pgp_merge(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen,
 		key_ids(key, fpr, keyid);
 		rc = cert_make(ffi, fpr, out, e);
 	}
+	/* and what checking it would cost: else a key could grow by
+	 * uploads, each within the limits, into one that is not */
+	if (rc == 0 && pkt_cost(out->full, out->full_len, lim, e) == -1) {
+		char why[sizeof(e->msg)];
+
+		str_lcpy(why, e->msg, sizeof(why));
+		err_set(e, e->code, "with what the directory holds of this "
+		    "key, %s", why);
+		pgp_cert_release(out);
+		rc = -1;
+	}
 out:
 	strv_free(fprs, nf);
 	rnp_key_handle_destroy(key);

@@ -100,6 +100,30 @@ pkt_mpi(const uint8_t *b, size_t n, size_t *o)
 	return (long)bits;
 }
 
+/* The weight of a check on the curve of OID o[0..n): 4 for the 512- and
+ * 521-bit curves, 2 for the 384-bit ones, else 1. */
+static unsigned
+pkt_oid_weight(const uint8_t *o, size_t n)
+{
+	static const struct {
+		uint8_t len, oid[9];
+		unsigned weight;
+	} heavy[] = {
+		{ 5, { 0x2B, 0x81, 0x04, 0x00, 0x22 }, 2 },	/* P-384 */
+		{ 5, { 0x2B, 0x81, 0x04, 0x00, 0x23 }, 4 },	/* P-521 */
+		{ 9, { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0B },
+		    2 },					/* bp384 */
+		{ 9, { 0x2B, 0x24, 0x03, 0x03, 0x02, 0x08, 0x01, 0x01, 0x0D },
+		    4 },					/* bp512 */
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(heavy) / sizeof(heavy[0]); i++)
+		if (n == heavy[i].len && !memcmp(o, heavy[i].oid, n))
+			return heavy[i].weight;
+	return 1;
+}
+
 /* ceil(k/10 * (bits/2048)^2), at least 1: see key_weight. */
 static unsigned
 weight_of(long bits, unsigned k)
@@ -180,7 +204,11 @@ pkt_key_numbers(const uint8_t *b, size_t n, const struct pgp_limits *lim,
 		o = 7 + b[6];
 		if ((m1 = pkt_mpi(b, n, &o)) == -1)
 			return err_set(e, ERR_INVALID, E_PARSE);
+		/* by the curve it names and by the point it gives: a short
+		 * point does not make P-521 cheap */
 		*weight = m1 <= 520 ? 1 : m1 <= 800 ? 2 : 4;
+		if (pkt_oid_weight(b + 7, b[6]) > *weight)
+			*weight = pkt_oid_weight(b + 7, b[6]);
 		break;
 	}
 	return 0;
@@ -237,11 +265,13 @@ pkt_keyid(const uint8_t *p, size_t len, char id[17])
 }
 
 /*
- * Whether librnp will verify the v4 signature b[0..n) as one of the key
- * id's self-signatures (its issuer, by key id or fingerprint, is the
- * primary), and then also its embedded back-signature: 0, 1 or 2
- * verifications.  A signature by anyone else is never verified: librnp
- * has not their key.
+ * Whether librnp will verify the signature b[0..n) with the key id's
+ * primary, and then also its embedded back-signature: 0, 1 or 2
+ * verifications.  librnp checks a signature whose issuer (by key id or
+ * fingerprint) is the primary, and a key or user ID revocation (0x20,
+ * 0x30) whatever issuer it names, or none (its validate_self_signatures
+ * does not ask is_signer for those).  Any other signature by anyone else
+ * is never checked: librnp has not their key.
  */
 static bool
 pkt_is_id(const uint8_t *b, const char *id)
@@ -256,12 +286,20 @@ static size_t
 pkt_sig_checks(const uint8_t *b, size_t n, const char *id)
 {
 	size_t o, end, len, area;
-	bool self = false, emb = false;
+	bool self, emb = false;
 	uint8_t t;
 
-	if (n < 6 || b[0] != 4)
-		return n >= 15 && (b[0] == 3 || b[0] == 2) &&
-		    pkt_is_id(b + 7, id) ? 1 : 0;
+	/* a key or user ID revocation is checked against the primary
+	 * whoever it names as its issuer, or if it names none */
+	if (n >= 2 && b[0] == 4 && (b[1] == 0x20 || b[1] == 0x30))
+		self = true;
+	else if (n >= 3 && (b[0] == 3 || b[0] == 2))
+		return b[2] == 0x20 || b[2] == 0x30 ||
+		    (n >= 15 && pkt_is_id(b + 7, id)) ? 1 : 0;
+	else if (n < 6 || b[0] != 4)
+		return 0;
+	else
+		self = false;
 	for (o = 4, area = 0; area < 2; area++) {
 		if (n - o < 2)
 			break;
@@ -414,15 +452,12 @@ pkt_sig_cost(const uint8_t *b, size_t n, const struct sig_cost *sc,
  */
 static int
 pkt_walk_certs(const uint8_t *p, size_t len, const struct pgp_limits *lim,
-    struct pkt_stats *st, struct pkt_stats *cur, struct uid_seen *seen,
-    struct err *e)
+    bool bound, struct pkt_stats *st, struct pkt_stats *cur,
+    struct uid_seen *seen, struct err *e)
 {
 	const uint8_t *b;
 	size_t off = 0, start, n;
 	bool stored = lim == NULL || lim->stored;
-	/* what a verifier's work costs: a stored form passed this when it
-	 * came, and refusing it now would strand the key */
-	bool bound = !stored;
 	size_t scan = lim && lim->max_uids ? lim->max_uids : UID_SEEN_MAX;
 	struct sig_cost sc = { "", 0, 0, 1, 1 };
 	int tag;
@@ -506,12 +541,36 @@ pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
 	int rc;
 
 	memset(st, 0, sizeof(*st));
-	rc = pkt_walk_certs(p, len, lim, st, &cur, &seen, e);
+	/* what a verifier's work costs: a stored form is judged by
+	 * pkt_cost when it grows (pgp_merge), not each time it is read */
+	rc = pkt_walk_certs(p, len, lim, lim && !lim->stored, st, &cur, &seen,
+	    e);
 	if (rc == 0)
 		rc = pkt_cert_check(&cur, lim, e);
 	if (rc == 0 && lim && lim->max_certs && st->certs > lim->max_certs)
 		rc = err_set(e, ERR_TOOBIG, "too many keys (%zu, at most %zu)",
 		    st->certs, lim->max_certs);
+	free(seen.b);
+	free(seen.n);
+	free(seen.tag);
+	return rc;
+}
+
+/* The cost limits of lim alone, on a form keydird made (binary). */
+int
+pkt_cost(const uint8_t *p, size_t len, const struct pgp_limits *lim,
+    struct err *e)
+{
+	struct pkt_stats st, cur;
+	struct uid_seen seen = { NULL, NULL, NULL, 0, 0 };
+	struct pgp_limits clim = *lim;
+	int rc;
+
+	memset(&st, 0, sizeof(st));
+	memset(&cur, 0, sizeof(cur));
+	clim.stored = true;
+	clim.max_uids = clim.max_subkeys = clim.max_certs = 0;
+	rc = pkt_walk_certs(p, len, &clim, true, &st, &cur, &seen, e);
 	free(seen.b);
 	free(seen.n);
 	free(seen.tag);

@@ -47,6 +47,11 @@ int pkt_cert_check(const struct pkt_stats *st, const struct pgp_limits *lim,
 /* Walk the packets of p, checking lim per cert; fills st. */
 int pkt_walk(const uint8_t *p, size_t len, const struct pgp_limits *lim,
     struct pkt_stats *st, struct err *e);
+/* Only the cost limits of lim (key numbers, self-signature checks and
+ * hashing) on binary packets p, whatever lim->stored says: a stored form
+ * that grew by a merge is judged again. */
+int pkt_cost(const uint8_t *p, size_t len, const struct pgp_limits *lim,
+    struct err *e);
 /* The binary packets of in (binary as is, or every armor block decoded)
  * appended to bin. */
 int to_binary(const uint8_t *in, size_t len, struct buf *bin,
