@@ -154,6 +154,36 @@ for i in 1 2 3 4; do xff 127.0.0.4 "198.51.100.$i" >/dev/null; done
 is "$(xff 127.0.0.4 "198.51.100.99")" 429 \
     "... and changing the header does not get it a new bucket"
 
+# the header on two lines is one list: the last line is the proxy's
+for i in 1 2 3 4 5; do
+	http GET "$URL/vks/v1/by-email/lena@example.org" --interface 127.0.0.2 \
+	    -H "X-Forwarded-For: 10.0.0.$i" -H "X-Forwarded-For: 198.51.100.50" \
+	    >/dev/null
+done
+is "$(xff 127.0.0.2 "198.51.100.50")" 429 \
+    "a header the client sent first, on a line of its own, does not make another client"
+for i in 1 2 3 4 5; do xff 127.0.0.2 "198.51.100.60:$((5000 + i))" >/dev/null; done
+is "$(xff 127.0.0.2 "[::ffff:198.51.100.60]:443")" 429 \
+    "an address with a port, or as IPv4-mapped IPv6 in brackets, is the same client"
+is "$(xff 127.0.0.2 "unknown")" 200 \
+    "an unreadable entry: one bucket for all such..."
+for i in 1 2 3 4; do xff 127.0.0.2 "garbage$i" >/dev/null; done
+is "$(xff 127.0.0.2 "nonsense")" 429 "... shared by them"
+is "$(xff 127.0.0.2 "198.51.100.70")" 200 "... not by anyone else"
+
+# a batch lookup takes a token per address
+batch() {	# batch INTERFACE N: POST /api/v1/lookup with N addresses
+	jq -n --argjson n "$2" '{addresses: [range($n) | "a\(.)@example.org"]}' \
+	    >"$T_DIR/batch.json"
+	http POST "$URL/api/v1/lookup" --interface "$1" \
+	    -H 'Content-Type: application/json' --data-binary @"$T_DIR/batch.json"
+}
+is "$(batch 127.0.0.5 5)" 200 "a batch of 5 addresses within 5/1m: 200"
+is "$(batch 127.0.0.5 1)" 429 "... and the bucket is empty: the next is 429"
+is "$(batch 127.0.0.6 6)" 429 "a batch of 6 from a new client: 429"
+like "$(jq -r .error "$T_DIR/body")" "^Too many lookups from your address" \
+    "... saying so"
+
 # --- connections -----------------------------------------------------------
 stop_pid "$KD_PID"
 start_keydird "$KP" "$DATA" "$LOG" --set rate_limits=on \

@@ -33,36 +33,44 @@ t_buckets(void)
 	unsigned i, got = 0;
 
 	for (i = 0; i < 5; i++)
-		got += limit_take(l, "192.0.2.1", LOOKUP, t);
+		got += limit_take(l, "192.0.2.1", LOOKUP, 1, t);
 	is_int(got, 0, "5 lookups in a burst of 5: granted");
-	is_int(limit_take(l, "192.0.2.1", LOOKUP, t), 12,
+	is_int(limit_take(l, "192.0.2.1", LOOKUP, 1, t), 12,
 	    "the 6th: wait 12 s (5 a minute)");
-	is_int(limit_take(l, "192.0.2.2", LOOKUP, t), 0,
+	is_int(limit_take(l, "192.0.2.2", LOOKUP, 1, t), 0,
 	    "another client has its own bucket");
-	is_int(limit_take(l, "192.0.2.1", LOOKUP, t + 11900), 1,
+	is_int(limit_take(l, "192.0.2.1", LOOKUP, 1, t + 11900), 1,
 	    "11.9 s later: not yet (1 s more)");
-	is_int(limit_take(l, "192.0.2.1", LOOKUP, t + 12000), 0,
+	is_int(limit_take(l, "192.0.2.1", LOOKUP, 1, t + 12000), 0,
 	    "12 s later: one more");
-	is_int(limit_take(l, "192.0.2.1", LOOKUP, t + 12000), 12,
+	is_int(limit_take(l, "192.0.2.1", LOOKUP, 1, t + 12000), 12,
 	    "... and only one");
-	is_int(limit_take(l, "192.0.2.1", LOOKUP, t + 3600000), 0,
+	is_int(limit_take(l, "192.0.2.1", LOOKUP, 1, t + 3600000), 0,
 	    "an hour later: granted");
 	for (i = 0, got = 0; i < 4; i++)
-		got += limit_take(l, "192.0.2.1", LOOKUP, t + 3600000) == 0;
+		got += limit_take(l, "192.0.2.1", LOOKUP, 1, t + 3600000) == 0;
 	is_int(got, 4, "... the bucket refilled to 5, not beyond");
 
-	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, t), 0, "upload 1");
-	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, t), 0, "upload 2");
-	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, t), 1800,
+	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, 1, t), 0, "upload 1");
+	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, 1, t), 0, "upload 2");
+	is_int(limit_take(l, "192.0.2.9", UPLOAD | LOOKUP, 1, t), 1800,
 	    "upload 3: wait half an hour (2 an hour)");
 	for (i = 0, got = 0; i < 3; i++)
-		got += limit_take(l, "192.0.2.9", LOOKUP, t) == 0;
+		got += limit_take(l, "192.0.2.9", LOOKUP, 1, t) == 0;
 	is_int(got, 3, "a refused request took no token: 3 lookups are left");
 	for (i = 0, got = 0; i < 1000; i++)
-		got += limit_take(l, "192.0.2.9", MAIL, t);
+		got += limit_take(l, "192.0.2.9", MAIL, 1, t);
 	is_int(got, 0, "a kind with no rate is never limited");
-	is_int(limit_take(l, "", LOOKUP | UPLOAD, t + 1), 0,
+	is_int(limit_take(l, "", LOOKUP | UPLOAD, 1, t + 1), 0,
 	    "nor is an unknown client");
+	is_int(limit_take(l, "192.0.2.30", LOOKUP, 5, t), 0,
+	    "a batch of 5 lookups takes the whole bucket");
+	is_int(limit_take(l, "192.0.2.30", LOOKUP, 1, t), 12,
+	    "... and the next waits");
+	is_int(limit_take(l, "192.0.2.31", LOOKUP, 6, t), 60,
+	    "a batch of 6, more than the bucket holds: wait its whole period");
+	is_int(limit_take(l, "192.0.2.31", LOOKUP, 5, t), 0,
+	    "... and nothing was taken");
 	limit_free(l);
 }
 
@@ -78,15 +86,27 @@ t_crowd(void)
 	for (i = 0; i < 100000; i++) {
 		snprintf(c, sizeof(c), "10.%u.%u.%u", i >> 16, (i >> 8) & 255,
 		    i & 255);
-		limit_take(l, c, LOOKUP, 1000 + i);
+		limit_take(l, c, LOOKUP, 1, 1000 + i);
 	}
 	for (i = 99000; i < 100000; i++) {
 		snprintf(c, sizeof(c), "10.%u.%u.%u", i >> 16, (i >> 8) & 255,
 		    i & 255);
-		refused += limit_take(l, c, LOOKUP, 200000) > 0;
+		refused += limit_take(l, c, LOOKUP, 1, 200000) > 0;
 	}
 	ok(refused > 990, "after 100,000 clients the last 1,000 are still "
 	    "tracked (%u of them refused a second lookup)", refused);
+	/* the first ones were pushed out, but onto buckets as empty as
+	 * theirs: coming back is no way to a fresh one */
+	for (i = 0, refused = 0; i < 1000; i++) {
+		snprintf(c, sizeof(c), "10.%u.%u.%u", i >> 16, (i >> 8) & 255,
+		    i & 255);
+		refused += limit_take(l, c, LOOKUP, 1, 200000) > 0;
+	}
+	is_int(refused, 1000, "... and the first 1,000, pushed out, are "
+	    "refused too: no slot was idle to give them a fresh bucket");
+	/* an hour later every bucket has refilled: anyone may have a slot */
+	is_int(limit_take(l, "192.0.2.200", LOOKUP, 1, 200000 + 3600000), 0,
+	    "an hour later, a new client gets a full bucket");
 	limit_free(l);
 }
 

@@ -129,7 +129,8 @@ config_rate(const char *s, struct config_rate *out)
 	errno = 0;
 	n = strtoul(s, &end, 10);
 	if (errno || end == s || *s == '-' || n == 0 || n > 1000000 ||
-	    *end != '/' || (per = config_duration(end + 1)) <= 0)
+	    *end != '/' || (per = config_duration(end + 1)) <= 0 ||
+	    per > 366 * 86400)
 		return -1;
 	out->n = (unsigned)n;
 	out->per = per;
@@ -145,7 +146,8 @@ config_duration(const char *s)
 
 	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (errno || end == s || v < 0)
+	/* up to 100 years, so that no caller's arithmetic overflows */
+	if (errno || end == s || v < 0 || v > 100LL * 366 * 86400)
 		return -1;
 	switch (*end) {
 	case '\0':

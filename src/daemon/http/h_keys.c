@@ -15,6 +15,7 @@
 #include "handlers.h"
 #include "store.h"
 #include "str.h"
+#include "routes.h"
 #include "views.h"
 
 /* Look q up and serve the key, or a plain-text miss. */
@@ -301,6 +302,7 @@ h_api_lookup_batch(struct daemon *d, struct req *r, struct resp *w,
 	json_t *j, *a, *v, *keys, *o;
 	struct err e;
 	size_t i;
+	unsigned retry;
 	int rc;
 
 	(void)rest;
@@ -311,6 +313,15 @@ h_api_lookup_batch(struct daemon *d, struct req *r, struct resp *w,
 		err_set(&e, ERR_INVALID, "Expected {\"addresses\": [...]} with "
 		    "at most %d addresses.", LOOKUP_BATCH_MAX);
 		view_json_error(w, &e);
+		json_decref(j);
+		return;
+	}
+	/* one lookup token for each address past the first (the request
+	 * took one), before any is looked up */
+	if (json_array_size(a) > 1 &&
+	    (retry = req_charge(r, (unsigned)json_array_size(a) - 1)) > 0) {
+		err_set(&e, ERR_RATE, "Too many lookups from your address.");
+		routes_refuse(r, w, &e, retry);
 		json_decref(j);
 		return;
 	}

@@ -21,53 +21,12 @@
 #include <microhttpd.h>
 
 #include "daemon.h"
-#include "http.h"
+#include "http_int.h"
 #include "limit.h"
 #include "log.h"
 #include "routes.h"
 #include "str.h"
 #include "xmalloc.h"
-
-struct http_req;
-
-/*
- * The work pool: requests that verify signatures (ROUTE_HEAVY) run on
- * its threads while their connection is suspended, so however many of
- * them come, libmicrohttpd's threads stay free for lookups.  A full
- * queue answers 503 at once.
- */
-struct pool {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	struct http_req *head, *tail;
-	unsigned queued, max;
-	pthread_t *th;
-	unsigned nth;
-	bool stop;
-};
-
-struct http {
-	struct MHD_Daemon *mhd;
-	struct daemon *d;
-	size_t max_body;
-	struct limit *lim;	/* NULL: rate_limits off */
-	struct pool pool;
-};
-
-struct http_req {
-	struct req r;
-	bool started;
-	int status;
-	size_t sent;
-	struct timespec t0;
-	char method[8];
-	/* in the work pool: the connection to resume and the answer made */
-	struct MHD_Connection *conn;
-	struct http_req *next;
-	struct resp w;
-	bool done;
-	unsigned cost;		/* routes_cost */
-};
 
 /* A query argument, percent-decoded. */
 char *
@@ -117,120 +76,6 @@ resp_printf(struct resp *w, int status, const char *ctype, const char *fmt,
 	va_end(ap);
 }
 
-/*
- * The client key of a peer address: an IPv4 address as is, an IPv6 one
- * cut to its /64 (one subscriber's whole allocation, as keys.openpgp.org
- * and most rate limiters count), an IPv4-mapped one as its IPv4 address.
- */
-void
-http_client_key(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	char a[INET6_ADDRSTRLEN];
-
-	out[0] = '\0';
-	if (sa == NULL)
-		return;
-	if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		if (inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a)))
-			str_lcpy(out, a, outlen);
-	} else if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-		struct in6_addr p = s6->sin6_addr;
-
-		if (IN6_IS_ADDR_V4MAPPED(&p)) {
-			if (inet_ntop(AF_INET, &p.s6_addr[12], a, sizeof(a)))
-				str_lcpy(out, a, outlen);
-			return;
-		}
-		memset(&p.s6_addr[8], 0, 8);
-		if (inet_ntop(AF_INET6, &p, a, sizeof(a)))
-			snprintf(out, outlen, "%s/64", a);
-	}
-}
-
-/* The address of sa as text (no port). */
-static bool
-http_addr_text(const struct sockaddr *sa, char *out, size_t outlen)
-{
-	const void *a;
-
-	if (sa->sa_family == AF_INET)
-		a = &((const struct sockaddr_in *)(const void *)sa)->sin_addr;
-	else if (sa->sa_family == AF_INET6)
-		a = &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
-	else
-		return false;
-	return inet_ntop(sa->sa_family, a, out, (socklen_t)outlen) != NULL;
-}
-
-/* Whether the address text a is in the trusted_proxies list. */
-static bool
-http_trusted(const char *list, const char *a)
-{
-	size_t n, alen = strlen(a);
-
-	while (*list) {
-		n = strcspn(list, ", ");
-		if (n == alen && !strncmp(list, a, n))
-			return true;
-		list += n;
-		list += strspn(list, ", ");
-	}
-	return false;
-}
-
-/*
- * r's client key: the peer's, or behind a trusted proxy the rightmost
- * address of its header (the one the proxy itself appended; those before
- * it are the client's to write).  A trusted peer whose header is missing
- * or unreadable is itself the client.
- */
-static void
-http_client(const struct http *h, struct MHD_Connection *conn,
-    struct req *r)
-{
-	const struct config *c = &h->d->cfg;
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
-	struct sockaddr_storage ss;
-	char peer[INET6_ADDRSTRLEN], last[INET6_ADDRSTRLEN];
-	const char *hv, *p;
-	size_t n;
-
-	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	sa = ci ? ci->client_addr : NULL;
-	http_client_key(sa, r->client, sizeof(r->client));
-	if (sa == NULL || c->trusted_proxies[0] == '\0')
-		return;
-	if (!http_addr_text(sa, peer, sizeof(peer)) ||
-	    !http_trusted(c->trusted_proxies, peer))
-		return;
-	hv = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    c->proxy_header);
-	if (hv == NULL)
-		return;
-	p = strrchr(hv, ',');
-	p = p ? p + 1 : hv;
-	p += strspn(p, " \t");
-	n = strcspn(p, " \t");
-	if (n == 0 || n >= sizeof(last))
-		return;
-	memcpy(last, p, n);
-	last[n] = '\0';
-	memset(&ss, 0, sizeof(ss));
-	if (inet_pton(AF_INET, last,
-	    &((struct sockaddr_in *)&ss)->sin_addr) == 1)
-		ss.ss_family = AF_INET;
-	else if (inet_pton(AF_INET6, last,
-	    &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1)
-		ss.ss_family = AF_INET6;
-	else
-		return;
-	http_client_key((struct sockaddr *)&ss, r->client, sizeof(r->client));
-}
-
 /* MHD hands us the raw target before anything else: make the request. */
 static void *
 http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -240,6 +85,8 @@ http_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
 	char *q;
 
 	(void)conn;
+	hr->h = h;
+	hr->r.owner = hr;
 	hr->r.uri = xstrdup(uri);
 	q = strchr(hr->r.uri, '?');
 	hr->r.path = hr->r.uri;
@@ -359,96 +206,35 @@ http_queue(struct MHD_Connection *conn, struct http_req *hr, struct resp *w)
 	return ret;
 }
 
-/* A work-pool thread: run queued requests, resume their connections. */
-static void *
-pool_main(void *arg)
-{
-	struct http *h = arg;
-	struct pool *p = &h->pool;
-	struct http_req *hr;
-
-	for (;;) {
-		pthread_mutex_lock(&p->mu);
-		while (p->head == NULL && !p->stop)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if ((hr = p->head) == NULL) {	/* stopping, and drained */
-			pthread_mutex_unlock(&p->mu);
-			return NULL;
-		}
-		if ((p->head = hr->next) == NULL)
-			p->tail = NULL;
-		p->queued--;
-		pthread_mutex_unlock(&p->mu);
-		routes_dispatch(h->d, &hr->r, &hr->w);
-		hr->done = true;
-		MHD_resume_connection(hr->conn);
-	}
-}
-
-/* Queue hr, suspending its connection; -1 when the queue is full. */
-static int
-pool_submit(struct http *h, struct MHD_Connection *conn, struct http_req *hr)
-{
-	struct pool *p = &h->pool;
-
-	pthread_mutex_lock(&p->mu);
-	if (p->queued >= p->max || p->stop) {
-		pthread_mutex_unlock(&p->mu);
-		return -1;
-	}
-	hr->conn = conn;
-	hr->next = NULL;
-	MHD_suspend_connection(conn);
-	if (p->tail)
-		p->tail->next = hr;
-	else
-		p->head = hr;
-	p->tail = hr;
-	p->queued++;
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	return 0;
-}
-
-static void
-pool_start(struct http *h, unsigned n, unsigned max)
-{
-	struct pool *p = &h->pool;
-
-	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
-	p->max = max;
-	p->th = xcalloc(n ? n : 1, sizeof(*p->th));
-	for (p->nth = 0; p->nth < n; p->nth++)
-		if (pthread_create(&p->th[p->nth], NULL, pool_main, h) != 0)
-			log_fatalx("cannot start the upload workers");
-}
-
-/* Let the workers finish what is queued, then join them. */
-static void
-pool_stop(struct http *h)
-{
-	struct pool *p = &h->pool;
-	unsigned i;
-
-	pthread_mutex_lock(&p->mu);
-	p->stop = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	for (i = 0; i < p->nth; i++)
-		pthread_join(p->th[i], NULL);
-	free(p->th);
-	pthread_cond_destroy(&p->cv);
-	pthread_mutex_destroy(&p->mu);
-}
-
-static int64_t
+int64_t
 http_now_ms(void)
 {
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+void
+http_run(struct http *h, struct http_req *hr)
+{
+	routes_dispatch(h->d, &hr->r, &hr->w);
+	hr->done = true;
+	MHD_resume_connection(hr->conn);
+}
+
+/* The limit buckets a route's cost draws on. */
+static unsigned http_buckets(unsigned cost);
+
+unsigned
+req_charge(struct req *r, unsigned n)
+{
+	struct http_req *hr = r->owner;
+
+	if (hr == NULL || hr->h->lim == NULL)
+		return 0;
+	return limit_take(hr->h->lim, r->client, http_buckets(hr->cost), n,
+	    http_now_ms());
 }
 
 /* The limit buckets a route's cost draws on. */
@@ -502,10 +288,11 @@ http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
 	    MHD_HEADER_KIND, "Content-Type");
 	hr->r.if_none_match = MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "If-None-Match");
-	http_client(h, conn, &hr->r);
+	who_client(&h->who, conn, &hr->r);
 	hr->cost = routes_cost(&hr->r);
-	if (h->lim && (retry = limit_take(h->lim, hr->r.client,
-	    http_buckets(hr->cost), http_now_ms())) > 0) {
+	if (h->lim && http_buckets(hr->cost) &&
+	    (retry = limit_take(h->lim, hr->r.client, http_buckets(hr->cost),
+	    1, http_now_ms())) > 0) {
 		log_info("http %s %.200s from %s: over its rate limit",
 		    hr->method, http_log_path(hr->r.path), hr->r.client);
 		err_set(&e, ERR_RATE, "Too many requests from your address.");
@@ -651,15 +438,16 @@ http_start(struct daemon *d, int fd, unsigned n, size_t max_body,
 	struct http *h;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
 	    MHD_USE_ITC | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-	/* behind a proxy every connection comes from it: its header, not
-	 * the peer, names the client, and the buckets count those */
-	unsigned per_ip = !c->rate_limits || c->trusted_proxies[0] ? 0 :
-	    c->max_client_conns;
 	struct config_rate rates[LIMIT_KINDS];
 
 	h = xcalloc(1, sizeof(*h));
 	h->d = d;
 	h->max_body = max_body;
+	if (who_init(&h->who, c, e) == -1) {
+		free(h);
+		close(fd);
+		return NULL;
+	}
 	if (c->rate_limits) {
 		rates[LIMIT_LOOKUP] = c->rate_lookups;
 		rates[LIMIT_UPLOAD] = c->rate_uploads;
@@ -667,18 +455,21 @@ http_start(struct daemon *d, int fd, unsigned n, size_t max_body,
 		h->lim = limit_new(rates);
 	}
 	pool_start(h, c->upload_workers, c->upload_queue);
-	h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, http_access_cb, h,
+	h->mhd = MHD_start_daemon(flags, 0, who_accept, &h->who,
+	    http_access_cb, h,
 	    MHD_OPTION_LISTEN_SOCKET, fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, n,
 	    MHD_OPTION_URI_LOG_CALLBACK, http_uri_cb, h,
 	    MHD_OPTION_NOTIFY_COMPLETED, http_done_cb, h,
+	    MHD_OPTION_NOTIFY_CONNECTION, who_notify, &h->who,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->conn_timeout,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip,
 	    MHD_OPTION_END);
 	if (h->mhd == NULL) {
 		pool_stop(h);
+		pool_free(h);
 		limit_free(h->lim);
+		who_free(&h->who);
 		free(h);
 		close(fd);
 		err_set(e, ERR_INTERNAL, "cannot start the HTTP server");
@@ -705,10 +496,12 @@ http_stop(struct http *h, int wait_s)
 			break;
 		usleep(50000);
 	}
-	/* what is queued is finished (and answered if time allows) */
+	/* the running uploads finish, the queued ones are answered 503 */
 	pool_stop(h);
 	MHD_stop_daemon(h->mhd);
+	pool_free(h);
 	limit_free(h->lim);
+	who_free(&h->who);
 	/* a quiesced daemon leaves its listening socket to the caller */
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);

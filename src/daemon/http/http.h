@@ -33,6 +33,7 @@ struct req {
 	 * its IPv6 /64 ("2001:db8:1:2::/64"); behind a trusted proxy, the
 	 * address its header names.  "" when unknown (tests/unit). */
 	char client[REQ_CLIENT_MAX];
+	void *owner;		/* http.c's, for req_charge; NULL in tests */
 };
 
 struct resp {
@@ -50,6 +51,11 @@ struct http;
 /* Query argument name percent-decoded ('+' stays '+'); the caller frees.
  * NULL when absent or badly encoded. */
 char *req_arg(const struct req *r, const char *name);
+
+/* Take n more tokens of r's route's buckets for r's client (a batch of
+ * lookups is one per address): 0 when granted (or nothing limits r),
+ * else the seconds until they would be, and nothing is taken. */
+unsigned req_charge(struct req *r, unsigned n);
 
 /* Add a header (value copied). */
 void resp_header(struct resp *w, const char *name, const char *value);

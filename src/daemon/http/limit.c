@@ -1,15 +1,19 @@
 /*
  * limit: token buckets per client.  16 shards of 1024 slots, each shard
- * behind its own mutex; a client hashes to a window of 8 slots in one
- * shard and takes a free one there, or the one used least recently.  A
- * client pushed out that way comes back with full buckets: the price of a
- * table that never grows, paid only when over 16,000 clients are active at
- * once, and what an attacker with many addresses gets anyway.
+ * behind its own mutex; a client hashes (SipHash, with a key made at
+ * start, so nobody can choose addresses that collide) to a window of 8
+ * slots in one shard and takes a free one there, or one whose buckets
+ * have refilled (forgetting it loses nothing).  When every slot of the
+ * window is in use, the newcomer takes over the least recently used one
+ * with its buckets as they are: a full table can make clients share a
+ * bucket, never hand anyone a fresh one.
  */
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sodium.h>
 
 #include "http.h"
 #include "limit.h"
@@ -33,6 +37,7 @@ struct shard {
 
 struct limit {
 	struct config_rate rate[LIMIT_KINDS];
+	uint8_t key[crypto_shorthash_KEYBYTES];
 	struct shard shard[SHARDS];
 };
 
@@ -43,6 +48,7 @@ limit_new(const struct config_rate rates[LIMIT_KINDS])
 	size_t i;
 
 	memcpy(l->rate, rates, sizeof(l->rate));
+	randombytes_buf(l->key, sizeof(l->key));
 	for (i = 0; i < SHARDS; i++)
 		pthread_mutex_init(&l->shard[i].mu, NULL);
 	return l;
@@ -60,42 +66,62 @@ limit_free(struct limit *l)
 	free(l);
 }
 
-/* FNV-1a */
 static uint32_t
-limit_hash(const char *s)
+limit_hash(const struct limit *l, const char *s)
 {
-	uint32_t h = 2166136261u;
+	uint8_t h[crypto_shorthash_BYTES];
 
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 16777619u;
-	return h;
+	crypto_shorthash(h, (const uint8_t *)s, strlen(s), l->key);
+	return (uint32_t)h[0] | (uint32_t)h[1] << 8 | (uint32_t)h[2] << 16 |
+	    (uint32_t)h[3] << 24;
 }
 
-/* The slot of client in sh, found or made (buckets full). */
+/* Whether every bucket of s has refilled by now_ms. */
+static bool
+limit_idle(const struct limit *l, const struct slot *s, int64_t now_ms)
+{
+	size_t k;
+
+	for (k = 0; k < LIMIT_KINDS; k++)
+		if (l->rate[k].n && now_ms - s->last_ms <
+		    (int64_t)((l->rate[k].n - s->tokens[k]) / l->rate[k].n *
+		    (double)l->rate[k].per * 1000))
+			return false;
+	return true;
+}
+
+/* The slot of client in sh: its own, a free or idle one made its (full
+ * buckets), or the least recently used one, taken over as it is. */
 static struct slot *
 limit_slot(struct limit *l, struct shard *sh, uint32_t h,
     const char *client, int64_t now_ms)
 {
-	struct slot *s, *pick = NULL;
+	struct slot *s, *fresh = NULL, *lru = NULL;
 	size_t i, k;
 
 	for (i = 0; i < WINDOW; i++) {
 		s = &sh->slots[(h + i) % SLOTS];
 		if (!strcmp(s->client, client))
 			return s;
-		if (pick == NULL || (pick->client[0] != '\0' &&
-		    (s->client[0] == '\0' || s->last_ms < pick->last_ms)))
-			pick = s;
+		if (fresh == NULL && (s->client[0] == '\0' ||
+		    limit_idle(l, s, now_ms)))
+			fresh = s;
+		if (lru == NULL || s->last_ms < lru->last_ms)
+			lru = s;
 	}
-	str_lcpy(pick->client, client, sizeof(pick->client));
+	if (fresh == NULL) {
+		str_lcpy(lru->client, client, sizeof(lru->client));
+		return lru;
+	}
+	str_lcpy(fresh->client, client, sizeof(fresh->client));
 	for (k = 0; k < LIMIT_KINDS; k++)
-		pick->tokens[k] = l->rate[k].n;
-	pick->last_ms = now_ms;
-	return pick;
+		fresh->tokens[k] = l->rate[k].n;
+	fresh->last_ms = now_ms;
+	return fresh;
 }
 
 unsigned
-limit_take(struct limit *l, const char *client, unsigned mask,
+limit_take(struct limit *l, const char *client, unsigned mask, unsigned n,
     int64_t now_ms)
 {
 	uint32_t h;
@@ -105,9 +131,9 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 	int64_t span;
 	size_t k;
 
-	if (*client == '\0')
+	if (*client == '\0' || mask == 0 || n == 0)
 		return 0;
-	h = limit_hash(client);
+	h = limit_hash(l, client);
 	sh = &l->shard[(h >> 24) % SHARDS];
 	pthread_mutex_lock(&sh->mu);
 	s = limit_slot(l, sh, h, client, now_ms);
@@ -123,8 +149,10 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 			    l->rate[k].n / (double)span;
 		if (s->tokens[k] > l->rate[k].n)
 			s->tokens[k] = l->rate[k].n;
-		if ((mask & (1u << k)) && s->tokens[k] < 1) {
-			wait = (1 - s->tokens[k]) / per_ms / 1000;
+		if ((mask & (1u << k)) && s->tokens[k] < n) {
+			/* more than a full bucket never comes */
+			wait = n > l->rate[k].n ? (double)l->rate[k].per :
+			    (n - s->tokens[k]) / per_ms / 1000;
 			if (wait > worst)
 				worst = wait;
 		}
@@ -134,8 +162,8 @@ limit_take(struct limit *l, const char *client, unsigned mask,
 	if (worst == 0)
 		for (k = 0; k < LIMIT_KINDS; k++)
 			if ((mask & (1u << k)) && l->rate[k].n)
-				s->tokens[k] -= 1;
+				s->tokens[k] -= n;
 	pthread_mutex_unlock(&sh->mu);
-	/* whole seconds, rounded up, at least 1 */
+	/* whole seconds, rounded up, at least 1; per is at most a year */
 	return worst == 0 ? 0 : worst < 1 ? 1 : (unsigned)(worst + 0.999);
 }

@@ -19,12 +19,13 @@ struct limit;
 struct limit *limit_new(const struct config_rate rates[LIMIT_KINDS]);
 void limit_free(struct limit *l);
 /*
- * Take one token from each bucket of client whose kind's bit (1 << kind)
- * is in mask, at now_ms (a monotonic clock): 0 when every one had one, or
- * else the seconds until each would, and nothing is taken.  A client of
- * "" is never limited.
+ * Take n tokens from each bucket of client whose kind's bit (1 << kind)
+ * is in mask, at now_ms (a monotonic clock): 0 when every one had them,
+ * or else the seconds until each would (a bucket's whole period when n is
+ * more than it holds), and nothing is taken.  A client of "" is never
+ * limited.
  */
 unsigned limit_take(struct limit *l, const char *client, unsigned mask,
-    int64_t now_ms);
+    unsigned n, int64_t now_ms);
 
 #endif

@@ -21,6 +21,8 @@ struct route {
 
 #define LOOKUP	ROUTE_LOOKUP
 #define UPLOAD	(ROUTE_UPLOAD | ROUTE_HEAVY)
+/* a link page parses the stored key: the upload bucket, the work pool */
+#define LINK	(ROUTE_UPLOAD | ROUTE_HEAVY)
 
 static const struct route routes[] = {
 	{ HTTP_GET, "/vks/v1/by-fingerprint/", false, h_vks_by_fpr, LOOKUP },
@@ -28,7 +30,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/vks/v1/by-email/", false, h_vks_by_email, LOOKUP },
 	{ HTTP_POST, "/vks/v1/upload", true, h_vks_upload, UPLOAD },
 	{ HTTP_POST, "/vks/v1/request-verify", true,
-	    h_vks_request_verify, ROUTE_MAIL },
+	    h_vks_request_verify, ROUTE_MAIL | ROUTE_HEAVY },
 	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup, LOOKUP },
 	{ HTTP_POST, "/pks/add", true, h_hkp_add, UPLOAD | ROUTE_MAIL },
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup, LOOKUP },
@@ -42,14 +44,14 @@ static const struct route routes[] = {
 	    h_api_recovery_request, ROUTE_MAIL },
 	{ HTTP_GET, "/recovery/", false, h_recovery_link, 0 },
 	{ HTTP_POST, "/recovery/", false, h_recovery_link, ROUTE_MAIL },
-	{ HTTP_GET, "/verify/", false, h_verify_get, 0 },
-	{ HTTP_POST, "/verify/", false, h_verify_post, 0 },
+	{ HTTP_GET, "/verify/", false, h_verify_get, LINK },
+	{ HTTP_POST, "/verify/", false, h_verify_post, LINK },
 	{ HTTP_POST, "/api/v1/remove", true, h_api_remove, UPLOAD },
 	{ HTTP_POST, "/api/v1/manage", true, h_api_manage, ROUTE_MAIL },
 	{ HTTP_GET, "/manage/", false, h_manage_link, 0 },
-	{ HTTP_POST, "/manage/", false, h_manage_link, 0 },
+	{ HTTP_POST, "/manage/", false, h_manage_link, LINK },
 	{ HTTP_GET, "/reverify/", false, h_reverify_link, 0 },
-	{ HTTP_POST, "/reverify/", false, h_reverify_link, 0 },
+	{ HTTP_POST, "/reverify/", false, h_reverify_link, LINK },
 	{ HTTP_GET, "/", true, h_index, 0 },
 };
 
