@@ -5,8 +5,8 @@
 # lookups answer while 16 worst-case uploads run; per-client token buckets
 # answer 429 with Retry-After in the form the client reads; a trusted
 # proxy's header names the client and nobody else's does; one address's
-# connections are capped, and idle or trickling ones are closed, so
-# another address is always served.
+# connections are capped, and idle or trickling ones (headers or body)
+# are closed, so another address is always served.
 . "$(dirname "$0")/lib.sh"
 
 CRAFT="$PY $E2E_ROOT/tests/e2e/pgpcraft.py"
@@ -187,8 +187,9 @@ like "$(jq -r .error "$T_DIR/body")" "^Too many lookups from your address" \
 # --- connections -----------------------------------------------------------
 stop_pid "$KD_PID"
 start_keydird "$KP" "$DATA" "$LOG" --set rate_limits=on \
-    --set max_client_conns=8 --set conn_timeout=5s \
-    --set request_timeout=4s || bail "keydird restarts with max_client_conns=8"
+    --set max_client_conns=8 --set conn_timeout=10s \
+    --set request_timeout=4s --set header_timeout=6s ||
+    bail "keydird restarts with max_client_conns=8"
 # slow.py PORT N SECONDS FLAG: N connections from 127.0.0.1 that send
 # half a request and stall (FLAG is made once they are open); prints how
 # many the server closed within SECONDS, and when the first was closed
@@ -220,7 +221,7 @@ while time.time() - t0 < secs:
 print(len(closed), round(first or -1, 1))
 PYEOF
 rm -f "$T_DIR/open"
-"$PY" "$T_DIR/slow.py" "$KP" 40 10 "$T_DIR/open" >"$T_DIR/slow.out" &
+"$PY" "$T_DIR/slow.py" "$KP" 40 14 "$T_DIR/open" >"$T_DIR/slow.out" &
 SLOW=$!
 T_PIDS+=("$SLOW")
 wait_until 10 test -e "$T_DIR/open"
@@ -232,8 +233,8 @@ is "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
     "... and 127.0.0.1's next connection is not (max_client_conns=8)"
 wait "$SLOW"
 read -r CLOSED FIRST <"$T_DIR/slow.out"
-is "$CLOSED" 40 "every stalled connection was closed within 10 s"
-diag "the first closed after $FIRST s (32 at once over the cap, the rest by conn_timeout=5s)"
+is "$CLOSED" 40 "every stalled connection was closed within 14 s"
+diag "the first closed after $FIRST s (32 at once over the cap, the rest by header_timeout=6s)"
 is "$(http GET "$URL/vks/v1/by-email/lena@example.org")" 200 \
     "127.0.0.1 is served again"
 # a body that trickles in: closed after request_timeout, whatever it sends
@@ -255,5 +256,25 @@ T=$("$PY" "$T_DIR/trickle.py" "$KP")
 ok "$([ "$T" != open ] && [ "$T" -le 8 ]; echo $?)" \
     "a body trickled a byte every 0.5 s is cut off after request_timeout=4s (at $T s)"
 like "$(cat "$LOG")" "body too slow, dropped" "... and logged"
+# headers that trickle in: closed after header_timeout, whatever they send
+cat >"$T_DIR/slowhead.py" <<'PYEOF'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+head = b"GET /vks/v1/by-email/lena@example.org HTTP/1.1\r\nHost: x\r\n" + b"X-A: b\r\n" * 100
+t0 = time.time()
+try:
+    for c in head:
+        s.sendall(bytes([c]))
+        time.sleep(0.3)
+        if time.time() - t0 > 20:
+            break
+    print("open")
+except OSError:
+    print(round(time.time() - t0))
+PYEOF
+T=$("$PY" "$T_DIR/slowhead.py" "$KP")
+ok "$([ "$T" != open ] && [ "$T" -le 10 ]; echo $?)" \
+    "headers trickled a byte every 0.3 s are cut off after header_timeout=6s (at $T s)"
+like "$(cat "$LOG")" "closed: no request within header_timeout" "... and logged"
 
 done_testing

@@ -69,6 +69,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "max_client_conns", N(CFG_UINT, max_client_conns) },
 	{ "conn_timeout", N(CFG_DURATION, conn_timeout) },
 	{ "request_timeout", N(CFG_DURATION, request_timeout) },
+	{ "header_timeout", N(CFG_DURATION, header_timeout) },
 	{ "upload_workers", N(CFG_UINT, upload_workers) },
 	{ "upload_queue", N(CFG_UINT, upload_queue) },
 };
@@ -110,6 +111,7 @@ config_defaults(struct config *c)
 	c->max_client_conns = 32;
 	c->conn_timeout = 30;
 	c->request_timeout = 60;
+	c->header_timeout = 15;
 	c->upload_workers = 2;
 	c->upload_queue = 64;
 }

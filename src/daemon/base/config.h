@@ -58,6 +58,7 @@ struct config {
 	unsigned max_client_conns; /* open connections per client address */
 	int64_t conn_timeout;	/* a connection idle this long is closed */
 	int64_t request_timeout; /* a request (its body) takes at most this */
+	int64_t header_timeout;	/* a request's headers come within this */
 	unsigned upload_workers; /* threads that verify uploads */
 	unsigned upload_queue;	/* uploads waiting for one; more: 503 */
 };

@@ -135,6 +135,8 @@ http_done_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 	    http_log_path(hr->r.path),
 	    *hr->r.query ? "?" : "", hr->r.query, hr->status, hr->sent, us,
 	    toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (aborted)");
+	/* a kept-alive connection now waits for the next headers */
+	who_headers(&hr->h->who, conn, false);
 	buf_release(&hr->r.body);
 	free(hr->r.uri);
 	free(hr);
@@ -288,6 +290,7 @@ http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
 	    MHD_HEADER_KIND, "Content-Type");
 	hr->r.if_none_match = MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "If-None-Match");
+	who_headers(&h->who, conn, true);
 	who_client(&h->who, conn, &hr->r);
 	hr->cost = routes_cost(&hr->r);
 	if (h->lim && http_buckets(hr->cost) &&
@@ -468,13 +471,14 @@ http_start(struct daemon *d, int fd, unsigned n, size_t max_body,
 	if (h->mhd == NULL) {
 		pool_stop(h);
 		pool_free(h);
-		limit_free(h->lim);
 		who_free(&h->who);
+		limit_free(h->lim);
 		free(h);
 		close(fd);
 		err_set(e, ERR_INTERNAL, "cannot start the HTTP server");
 		return NULL;
 	}
+	who_watch(&h->who);
 	return h;
 }
 
@@ -498,6 +502,7 @@ http_stop(struct http *h, int wait_s)
 	}
 	/* the running uploads finish, the queued ones are answered 503 */
 	pool_stop(h);
+	who_unwatch(&h->who);
 	MHD_stop_daemon(h->mhd);
 	pool_free(h);
 	limit_free(h->lim);

@@ -46,6 +46,15 @@ struct who_slot {
 	unsigned n;
 };
 
+/* One open connection (libmicrohttpd's socket context). */
+struct who_conn {
+	struct who_conn *prev, *next;
+	char client[REQ_CLIENT_MAX];
+	int fd;
+	bool waiting;		/* for a request's headers, since phase_ms */
+	int64_t phase_ms;
+};
+
 /* Who asks: the trusted proxies, and the connections per client. */
 struct who {
 	struct in6_addr proxy[WHO_PROXIES];	/* IPv4 as ::ffff:a.b.c.d */
@@ -54,6 +63,13 @@ struct who {
 	unsigned cap;			/* connections per client; 0: none */
 	pthread_mutex_t mu;
 	struct who_slot *slot;		/* WHO_SLOTS, when cap */
+	struct who_conn *conns;		/* every open connection */
+	/* the watchdog: closes a connection whose request's headers take
+	 * longer than header_timeout to come */
+	int64_t header_ms;		/* 0: none */
+	pthread_t dog;
+	pthread_cond_t dog_cv;
+	bool dog_on, dog_stop;
 };
 
 struct http {
@@ -110,5 +126,11 @@ enum MHD_Result who_accept(void *cls, const struct sockaddr *sa,
 /* libmicrohttpd's connection notice: count opens and closes. */
 void who_notify(void *cls, struct MHD_Connection *conn, void **sock_ctx,
     enum MHD_ConnectionNotificationCode toe);
+/* conn's request has all its headers (true) or has ended and the next
+ * one's are awaited (false). */
+void who_headers(struct who *w, struct MHD_Connection *conn, bool done);
+/* Start and stop the watchdog (when header_timeout is set). */
+void who_watch(struct who *w);
+void who_unwatch(struct who *w);
 
 #endif

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include "http_int.h"
 #include "log.h"
@@ -137,14 +138,17 @@ who_init(struct who *w, const struct config *c, struct err *e)
 	 * this cap, count its clients */
 	w->cap = c->rate_limits && w->nproxy == 0 ? c->max_client_conns : 0;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->dog_cv, NULL);
 	if (w->cap)
 		w->slot = xcalloc(WHO_SLOTS, sizeof(*w->slot));
+	w->header_ms = c->header_timeout * 1000;
 	return 0;
 }
 
 void
 who_free(struct who *w)
 {
+	pthread_cond_destroy(&w->dog_cv);
 	pthread_mutex_destroy(&w->mu);
 	free(w->slot);
 	w->slot = NULL;
@@ -292,35 +296,128 @@ who_notify(void *cls, struct MHD_Connection *conn, void **sock_ctx,
 	struct who *w = cls;
 	const union MHD_ConnectionInfo *ci;
 	struct who_slot *s;
-	char *client = *sock_ctx;
+	struct who_conn *wc = *sock_ctx;
 
-	if (w->cap == 0)
-		return;
 	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
-		client = xcalloc(1, REQ_CLIENT_MAX);
+		wc = xcalloc(1, sizeof(*wc));
 		ci = MHD_get_connection_info(conn,
 		    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-		http_client_key(ci ? ci->client_addr : NULL, client,
-		    REQ_CLIENT_MAX);
-		*sock_ctx = client;
-		if (client[0] == '\0')
-			return;
+		http_client_key(ci ? ci->client_addr : NULL, wc->client,
+		    sizeof(wc->client));
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		wc->fd = ci ? ci->connect_fd : -1;
+		wc->waiting = true;
+		wc->phase_ms = http_now_ms();
+		*sock_ctx = wc;
 		pthread_mutex_lock(&w->mu);
-		s = who_find(w, client);
-		str_lcpy(s->client, client, sizeof(s->client));
-		s->n++;
+		if ((wc->next = w->conns) != NULL)
+			wc->next->prev = wc;
+		w->conns = wc;
+		if (w->cap && wc->client[0] != '\0') {
+			s = who_find(w, wc->client);
+			str_lcpy(s->client, wc->client, sizeof(s->client));
+			s->n++;
+		}
 		pthread_mutex_unlock(&w->mu);
 		return;
 	}
-	if (client == NULL)
+	if (wc == NULL)
 		return;
-	if (client[0] != '\0') {
-		pthread_mutex_lock(&w->mu);
-		s = who_find(w, client);
+	pthread_mutex_lock(&w->mu);
+	if (wc->prev)
+		wc->prev->next = wc->next;
+	else
+		w->conns = wc->next;
+	if (wc->next)
+		wc->next->prev = wc->prev;
+	if (w->cap && wc->client[0] != '\0') {
+		s = who_find(w, wc->client);
 		if (s->client[0] != '\0' && --s->n == 0)
 			who_remove(w, s);
-		pthread_mutex_unlock(&w->mu);
 	}
-	free(client);
+	pthread_mutex_unlock(&w->mu);
+	free(wc);
 	*sock_ctx = NULL;
+}
+
+void
+who_headers(struct who *w, struct MHD_Connection *conn, bool done)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct who_conn *wc;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (ci == NULL || (wc = ci->socket_context) == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	wc->waiting = !done;
+	wc->phase_ms = http_now_ms();
+	pthread_mutex_unlock(&w->mu);
+}
+
+/*
+ * The watchdog: twice a second, shut down the socket of each connection
+ * still waiting for a request's headers after header_timeout (sent
+ * slowly or not at all: slowloris).  libmicrohttpd then sees it closed
+ * and cleans up as for any client that went away; it closes the
+ * descriptor only after telling who_notify, which takes the connection
+ * off the list under the same lock, so a descriptor shut down here is
+ * never one already reused.
+ */
+static void *
+who_dog(void *arg)
+{
+	struct who *w = arg;
+	struct who_conn *wc;
+	struct timespec ts;
+	int64_t now;
+	unsigned n;
+
+	pthread_mutex_lock(&w->mu);
+	while (!w->dog_stop) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 500000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&w->dog_cv, &w->mu, &ts);
+		now = http_now_ms();
+		for (n = 0, wc = w->conns; wc; wc = wc->next)
+			if (wc->waiting && wc->fd != -1 &&
+			    now - wc->phase_ms > w->header_ms) {
+				shutdown(wc->fd, SHUT_RDWR);
+				wc->waiting = false;
+				n++;
+			}
+		if (n)
+			log_info("http: %u connection%s closed: no request "
+			    "within header_timeout", n, n == 1 ? "" : "s");
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+void
+who_watch(struct who *w)
+{
+	if (w->header_ms <= 0)
+		return;
+	if (pthread_create(&w->dog, NULL, who_dog, w) != 0)
+		log_fatalx("cannot start the connection watchdog");
+	w->dog_on = true;
+}
+
+void
+who_unwatch(struct who *w)
+{
+	if (!w->dog_on)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->dog_stop = true;
+	pthread_cond_signal(&w->dog_cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->dog, NULL);
+	w->dog_on = false;
 }
