@@ -14,6 +14,8 @@
  *   conf_race.h   threads and handles racing: check-then-write units,
  *                 single use, outbox leases, a unit held open
  *   conf_torn.h   reads while units commit: one moment, never half
+ *   conf_limits.h keys per client, room for unconfirmed keys, mail sent
+ *                 lately (the abuse limits)
  * Header-only, like storetest.h.
  */
 #ifndef KEYDIR_CONFORMANCE_H
@@ -25,6 +27,7 @@
 #include "conf_units.h"
 #include "conf_race.h"
 #include "conf_torn.h"
+#include "conf_limits.h"
 
 /* Run one group, timed. */
 #define CONF_GROUP(fn, ...) do {					\
@@ -57,6 +60,10 @@ conf_run(const struct conf_backend *b)
 	CONF_GROUP(conf_t_schedule, b);
 	CONF_GROUP(conf_t_purge, b);
 	CONF_GROUP(conf_t_purge_kept, b);
+	CONF_GROUP(conf_t_client, b);
+	CONF_GROUP(conf_t_unconfirmed, b);
+	CONF_GROUP(conf_t_room, b);
+	CONF_GROUP(conf_t_sent_since, b);
 	CONF_GROUP(conf_t_units, b);
 	CONF_GROUP(conf_t_snapshot, b);
 	CONF_GROUP(conf_t_export, b);

@@ -91,7 +91,7 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 7, "upgraded to 7");
+	ok(db_int(path, "PRAGMA user_version") == 8, "upgraded to 8");
 	ok(db_int(path, "SELECT count(*) FROM certs WHERE fpr = '" FPR_V3
 	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
 	    db_int(path, "SELECT count(*) FROM addresses") == 1,
@@ -125,6 +125,74 @@ t_upgrade(const char *dir)
 	    "subkeys keep their stored order");
 	store_cert_release(&c);
 	store_commit(s, &e);
+	store_close(s);
+}
+
+/* A database as schema 7 left it, for the upgrade to 8: a fresh one
+ * with what migration 8 added taken out, and keys of every kind. */
+static const char v7_back[] =
+	"DROP TRIGGER unconfirmed_ins; DROP TRIGGER unconfirmed_del;"
+	"DROP TRIGGER unconfirmed_upd; DROP TABLE unconfirmed;"
+	"DROP INDEX certs_client; DROP INDEX certs_room;"
+	"ALTER TABLE certs DROP COLUMN client;"
+	"ALTER TABLE certs DROP COLUMN bytes;"
+	"PRAGMA user_version = 7;"
+	/* never confirmed: 2 + 3 + 3 bytes (the index is UTF-8: i, e acute) */
+	"INSERT INTO certs (fpr, keyid, algo, bits, created, expires, revoked,"
+	" full, published, hkp_index, etag, updated, first_stored, had_address)"
+	" VALUES ('" FPR_A "', 'x', 22, 255, 1, 0, 0, x'9900', 'pub',"
+	" 'i' || char(233), 'e', 10, 10, 0),"
+	/* never confirmed: 3 bytes */
+	" ('" FPR_B "', 'x', 22, 255, 1, 0, 0, x'99', 'p', 'i', 'e', 20, 20, 0),"
+	/* confirmed once; revoked: neither counts */
+	" ('" FPR_C "', 'x', 22, 255, 1, 0, 0, x'99', 'p', 'i', 'e', 30, 30, 1),"
+	" ('" FPR_D "', 'x', 22, 255, 1, 0, 1, x'99', 'p', 'i', 'e', 40, 40, 0);";
+
+/* Schema 7 to 8: each key's size, the totals of the never-confirmed
+ * ones, and triggers that keep them. */
+static void
+t_upgrade8(const char *dir)
+{
+	struct store_stats st;
+	struct store *s;
+	struct err e;
+	sqlite3 *db;
+	char path[600], url[620];
+	int rc = SQLITE_ERROR;
+
+	snprintf(path, sizeof(path), "%s/v7.db", dir);
+	snprintf(url, sizeof(url), "sqlite:%s", path);
+	if ((s = store_open(url, &e)) == NULL) {
+		ok(0, "a fresh database: %s", e.msg);
+		return;
+	}
+	store_close(s);
+	if (sqlite3_open(path, &db) == SQLITE_OK)
+		rc = sqlite3_exec(db, v7_back, NULL, NULL, NULL);
+	if (rc != SQLITE_OK)
+		printf("# %s\n", sqlite3_errmsg(db));
+	sqlite3_close(db);
+	ok(rc == SQLITE_OK && db_int(path, "PRAGMA user_version") == 7,
+	    "a version 7 database with four keys");
+	s = store_open(url, &e);
+	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
+	if (s == NULL)
+		return;
+	ok(db_int(path, "PRAGMA user_version") == 8, "upgraded to 8");
+	ok(db_int(path, "SELECT bytes FROM certs WHERE fpr = '" FPR_A "'") ==
+	    8 && db_int(path, "SELECT bytes FROM certs WHERE fpr = '" FPR_C
+	    "'") == 3, "each key's size in bytes, UTF-8 counted as bytes");
+	ok(db_int(path, "SELECT count(*) FROM certs WHERE client IS NULL") ==
+	    4, "nobody's client");
+	ok(store_begin_read(s, &e) == 0 && store_stats(s, &st, &e) == 0 &&
+	    st.unconfirmed == 2 && st.unconfirmed_bytes == 11,
+	    "the never-confirmed, unrevoked two: 11 bytes");
+	store_rollback(s);
+	ok(store_begin(s, &e) == 0 && store_cert_del(s, FPR_A, &e) == 0 &&
+	    store_addr_set(s, ADDR, FPR_B, 50, &e) == 0 &&
+	    store_stats(s, &st, &e) == 0 && st.unconfirmed == 0 &&
+	    st.unconfirmed_bytes == 0 && store_commit(s, &e) == 0,
+	    "the triggers follow a delete and a confirmation");
 	store_close(s);
 }
 
@@ -678,6 +746,7 @@ main(void)
 	if (mkdtemp(dir) == NULL)
 		return 1;
 	t_upgrade(dir);
+	t_upgrade8(dir);
 	t_life(dir);
 	t_xfer(dir);
 	t_readonly(dir);

@@ -519,3 +519,31 @@ store_outbox_list(struct store *s, int64_t after, size_t max,
 {
 	return s->ops->outbox_list(s, after, max, rows, n, e);
 }
+
+int
+store_client_keys(struct store *s, const char *client, int64_t since,
+    int64_t *n, int64_t *oldest, struct err *e)
+{
+	return s->ops->client_keys(s, client, since, n, oldest, e);
+}
+
+int
+store_client_forget(struct store *s, int64_t before, size_t *n,
+    struct err *e)
+{
+	return s->ops->client_forget(s, before, n, e);
+}
+
+int
+store_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
+    size_t *n, struct err *e)
+{
+	return s->ops->unconfirmed_room(s, max, keep, n, e);
+}
+
+int
+store_outbox_sent_since(struct store *s, int64_t since, int64_t *n,
+    int64_t *oldest, struct err *e)
+{
+	return s->ops->outbox_sent_since(s, since, n, oldest, e);
+}

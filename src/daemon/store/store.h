@@ -36,6 +36,7 @@
 
 #define STORE_HASH_LEN 32
 #define STORE_ETAG_LEN 34	/* "\"" + 32 hex + "\"" */
+#define STORE_CLIENT_LEN 63	/* a client key (http.h REQ_CLIENT_MAX - 1) */
 
 struct store;
 
@@ -64,6 +65,10 @@ struct store_cert {
 	size_t nsubs;
 	int64_t first_stored;	/* cert_get, certs_scan; not cert_put */
 	bool had_address;	/* cert_get, certs_scan; not cert_put */
+	/* who first stored it (the per-client limits): cert_put records it
+	 * for a new key, "" for none; an update keeps it; cert_get returns
+	 * it until client_forget */
+	char client[STORE_CLIENT_LEN + 1];
 	struct store_addr *addrs; /* certs_scan only: published addresses */
 	size_t naddrs;
 };
@@ -182,6 +187,7 @@ struct store_stats {
 	int64_t nonces;
 	int64_t rate_marks;
 	int64_t outbox, outbox_unsent, outbox_sent;
+	int64_t unconfirmed, unconfirmed_bytes;	/* unconfirmed_room's */
 };
 
 /* A token as the operator sees it: no hash. */
@@ -312,6 +318,28 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  *   outbox_list     up to max outbox rows with id > after (0 for the
  *                   first), in id order, without their messages; *n < max
  *                   at the end.  Free with store_outbox_rows_free.
+ * Abuse limits (writer side, inside begin/commit).  An *unconfirmed* key
+ * never had a published address and is not revoked (the keys
+ * cert_purge_unconfirmed may delete, whenever stored); its size is
+ * full_len + published_len + strlen(hkp_index) as last put.
+ *   client_keys     how many keys that never had a published address
+ *                   (revoked ones too) client stored first at or after
+ *                   since, and the first_stored of the earliest of them
+ *                   (*oldest, 0 when none)
+ *   client_forget   forget the client of keys first stored before
+ *                   `before` (they count for nobody since); *n how many
+ *   unconfirmed_room  delete unconfirmed keys other than keep, oldest
+ *                   first_stored first (then lowest in store order), each
+ *                   with its tokens as cert_del does, until the
+ *                   unconfirmed keys take at most max bytes; *n how many.
+ *                   1, deleting nothing, when even deleting every other
+ *                   one would not do
+ *   outbox_sent_since  how many outbox rows were sent at or after since
+ *                   (*n), and the earliest of those times (*oldest, 0
+ *                   when none); rows outbox_purge deleted do not count
+ * stats adds unconfirmed, unconfirmed_bytes: the unconfirmed keys and
+ * their total size.
+ *
  * outbox_add queues a message due at once (created = now).  outbox_due
  * returns up to max unsent messages due by now, oldest first, and leases
  * them until lease_until (their next attempt moves there) so two drains
@@ -405,6 +433,14 @@ int store_cert_state(struct store *s, const char *fpr,
     struct store_cert_state *out, struct err *e);
 int store_outbox_list(struct store *s, int64_t after, size_t max,
     struct store_outbox_row **rows, size_t *n, struct err *e);
+int store_client_keys(struct store *s, const char *client, int64_t since,
+    int64_t *n, int64_t *oldest, struct err *e);
+int store_client_forget(struct store *s, int64_t before, size_t *n,
+    struct err *e);
+int store_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
+    size_t *n, struct err *e);
+int store_outbox_sent_since(struct store *s, int64_t since, int64_t *n,
+    int64_t *oldest, struct err *e);
 
 
 #endif

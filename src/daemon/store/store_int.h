@@ -97,6 +97,14 @@ struct store_ops {
 	    struct store_cert_state *out, struct err *e);
 	int (*outbox_list)(struct store *s, int64_t after, size_t max,
 	    struct store_outbox_row **rows, size_t *n, struct err *e);
+	int (*client_keys)(struct store *s, const char *client, int64_t since,
+	    int64_t *n, int64_t *oldest, struct err *e);
+	int (*client_forget)(struct store *s, int64_t before, size_t *n,
+	    struct err *e);
+	int (*unconfirmed_room)(struct store *s, uint64_t max,
+	    const char *keep, size_t *n, struct err *e);
+	int (*outbox_sent_since)(struct store *s, int64_t since, int64_t *n,
+	    int64_t *oldest, struct err *e);
 };
 
 struct store {

@@ -53,7 +53,8 @@ xfer_stats_json(const struct store_stats *st)
 	    "recovery", xfer_count(&st->recovery));
 	if (tok == NULL)
 		return NULL;
-	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I}}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I},"
+	    "s:{s:I,s:I}}",
 	    "keys", (json_int_t)st->keys,
 	    "recovery_data", (json_int_t)st->recovery_data,
 	    "addresses", (json_int_t)st->addresses,
@@ -63,7 +64,9 @@ xfer_stats_json(const struct store_stats *st)
 	    "rate_marks", (json_int_t)st->rate_marks,
 	    "outbox", "total", (json_int_t)st->outbox,
 	    "unsent", (json_int_t)st->outbox_unsent,
-	    "sent", (json_int_t)st->outbox_sent);
+	    "sent", (json_int_t)st->outbox_sent,
+	    "unconfirmed", "keys", (json_int_t)st->unconfirmed,
+	    "bytes", (json_int_t)st->unconfirmed_bytes);
 }
 
 static const char *

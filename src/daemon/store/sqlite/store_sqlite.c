@@ -356,4 +356,8 @@ const struct store_ops store_sqlite_ops = {
 	.stats = sq_stats,
 	.cert_state = sq_cert_state,
 	.outbox_list = sq_outbox_list,
+	.client_keys = sq_client_keys,
+	.client_forget = sq_client_forget,
+	.unconfirmed_room = sq_unconfirmed_room,
+	.outbox_sent_since = sq_outbox_sent_since,
 };

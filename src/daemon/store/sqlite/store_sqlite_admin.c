@@ -89,7 +89,7 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 {
 	struct sq_conn *c = sq_conn_for(s);
 	sqlite3_stmt *st;
-	int64_t v[8];
+	int64_t v[10];
 
 	memset(out, 0, sizeof(*out));
 	st = sq_prep(c, SQ_STATS, "SELECT (SELECT count(*) FROM certs), "
@@ -97,8 +97,10 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 	    "(SELECT count(*) FROM nonces), (SELECT count(*) FROM mail_rate), "
 	    "(SELECT count(*) FROM outbox), "
 	    "(SELECT count(*) FROM outbox WHERE sent IS NULL), "
-	    "(SELECT count(*) FROM recovery)", e);
-	if (st == NULL || sq_counts(c, st, v, 8, e) == -1)
+	    "(SELECT count(*) FROM recovery), "
+	    "(SELECT keys FROM unconfirmed), (SELECT bytes FROM unconfirmed)",
+	    e);
+	if (st == NULL || sq_counts(c, st, v, 10, e) == -1)
 		return -1;
 	out->keys = v[0];
 	out->addresses = v[1];
@@ -109,6 +111,8 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 	out->outbox_unsent = v[6];
 	out->outbox_sent = v[5] - v[6];
 	out->recovery_data = v[7];
+	out->unconfirmed = v[8];
+	out->unconfirmed_bytes = v[9];
 	return sq_token_counts(c, out, e);
 }
 

@@ -61,8 +61,8 @@ sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 	memset(out, 0, sizeof(*out));
 	st = sq_prep(w, SQ_CERT_GET, "SELECT fpr, keyid, algo, bits, "
 	    "created, expires, revoked, full, published, hkp_index, etag, "
-	    "updated, first_stored, had_address FROM certs WHERE fpr = ?1",
-	    e);
+	    "updated, first_stored, had_address, client FROM certs "
+	    "WHERE fpr = ?1", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, fpr, -1, SQLITE_STATIC);
@@ -83,6 +83,7 @@ sq_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 		out->updated = sqlite3_column_int64(st, 11);
 		out->first_stored = sqlite3_column_int64(st, 12);
 		out->had_address = sqlite3_column_int(st, 13) != 0;
+		sq_col_cpy(st, 14, out->client, sizeof(out->client));
 		ret = 0;
 	} else if (rc == SQLITE_DONE)
 		ret = 1;
@@ -141,7 +142,8 @@ sq_keyids_put(struct sq_conn *w, const struct store_cert *c, struct err *e)
 
 /*
  * Insert or replace cert c and its key index.  A new cert is first stored
- * at c->updated; an update keeps first_stored and had_address.
+ * at c->updated, by c->client; an update keeps first_stored, had_address
+ * and client.
  */
 int
 sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
@@ -152,14 +154,15 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 
 	st = sq_prep(w, SQ_CERT_PUT, "INSERT INTO certs (fpr, keyid, algo, "
 	    "bits, created, expires, revoked, full, published, hkp_index, "
-	    "etag, updated, first_stored) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?12) "
+	    "etag, updated, first_stored, client, bytes) VALUES (?1, ?2, ?3, "
+	    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?13, ?14) "
 	    "ON CONFLICT(fpr) DO UPDATE SET keyid = excluded.keyid, "
 	    "algo = excluded.algo, bits = excluded.bits, "
 	    "created = excluded.created, expires = excluded.expires, "
 	    "revoked = excluded.revoked, full = excluded.full, "
 	    "published = excluded.published, hkp_index = excluded.hkp_index, "
 	    "etag = excluded.etag, updated = excluded.updated, "
+	    "bytes = excluded.bytes, "
 	    /* other bytes than the last upload's: that upload's answer no
 	     * longer holds */
 	    "upload_hash = CASE WHEN certs.full = excluded.full "
@@ -179,6 +182,11 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 	    "", -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_text(st, 11, c->etag, -1, SQLITE_STATIC);
 	rc |= sqlite3_bind_int64(st, 12, c->updated);
+	rc |= c->client[0] != '\0' ? sqlite3_bind_text(st, 13, c->client, -1,
+	    SQLITE_STATIC) : sqlite3_bind_null(st, 13);
+	rc |= sqlite3_bind_int64(st, 14, (sqlite3_int64)(c->full_len +
+	    c->published_len + (c->hkp_index != NULL ? strlen(c->hkp_index) :
+	    0)));
 	if (sq_run(w, st, rc, e) == -1)
 		return -1;
 	return sq_keyids_put(w, c, e);

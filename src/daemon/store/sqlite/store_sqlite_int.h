@@ -86,6 +86,11 @@ enum sq_slot {
 	SQ_STATE_ADDRS,
 	SQ_STATE_TOKENS,
 	SQ_OUTBOX_LIST,
+	SQ_CLIENT_KEYS,
+	SQ_CLIENT_FORGET,
+	SQ_ROOM_TOTAL,
+	SQ_ROOM_SCAN,
+	SQ_OUTBOX_SENT,
 	SQ_NSLOT
 };
 
@@ -230,6 +235,16 @@ int sq_cert_state(struct store *s, const char *fpr,
     struct store_cert_state *out, struct err *e);
 int sq_outbox_list(struct store *s, int64_t after, size_t max,
     struct store_outbox_row **rows, size_t *n, struct err *e);
+
+/* store_sqlite_limits.c */
+int sq_client_keys(struct store *s, const char *client, int64_t since,
+    int64_t *n, int64_t *oldest, struct err *e);
+int sq_client_forget(struct store *s, int64_t before, size_t *n,
+    struct err *e);
+int sq_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
+    size_t *n, struct err *e);
+int sq_outbox_sent_since(struct store *s, int64_t since, int64_t *n,
+    int64_t *oldest, struct err *e);
 
 /* store_sqlite_mail.c */
 int sq_token_put(struct store *s, const struct store_token *t,

@@ -191,7 +191,49 @@ static const char *const sq_migrations[] = {
 	"CREATE TABLE recovery ("
 	" cid INTEGER PRIMARY KEY REFERENCES certs(id) ON DELETE CASCADE,"
 	" data BLOB NOT NULL CHECK (length(data) BETWEEN 1 AND 65536),"
-	" updated INTEGER NOT NULL);"
+	" updated INTEGER NOT NULL);",
+	/*
+	 * 8: abuse limits.  client is who first stored a key (kept a day,
+	 * for the per-client cap; NULL for none), bytes what it takes
+	 * (full, published and index, in bytes).  unconfirmed holds the
+	 * count and total size of the keys that never had an address and
+	 * are not revoked, kept by triggers on every path that changes a
+	 * cert, so the byte cap costs one row read per upload.  A later
+	 * migration that rebuilds certs must make these triggers again.
+	 */
+	"ALTER TABLE certs ADD COLUMN client TEXT;"
+	"ALTER TABLE certs ADD COLUMN bytes INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE certs SET bytes = length(CAST(full AS BLOB)) +"
+	" length(CAST(published AS BLOB)) + length(CAST(hkp_index AS BLOB));"
+	"CREATE INDEX certs_client ON certs(client, had_address, first_stored)"
+	" WHERE client IS NOT NULL;"
+	"CREATE INDEX certs_room ON certs(first_stored, id, bytes)"
+	" WHERE had_address = 0 AND revoked = 0;"
+	"CREATE TABLE unconfirmed ("
+	" id INTEGER PRIMARY KEY CHECK (id = 1),"
+	" keys INTEGER NOT NULL,"
+	" bytes INTEGER NOT NULL);"
+	"INSERT INTO unconfirmed SELECT 1, count(*), coalesce(sum(bytes), 0)"
+	" FROM certs WHERE had_address = 0 AND revoked = 0;"
+	"CREATE TRIGGER unconfirmed_ins AFTER INSERT ON certs"
+	" WHEN NEW.had_address = 0 AND NEW.revoked = 0 BEGIN"
+	" UPDATE unconfirmed SET keys = keys + 1, bytes = bytes + NEW.bytes;"
+	" END;"
+	"CREATE TRIGGER unconfirmed_del AFTER DELETE ON certs"
+	" WHEN OLD.had_address = 0 AND OLD.revoked = 0 BEGIN"
+	" UPDATE unconfirmed SET keys = keys - 1, bytes = bytes - OLD.bytes;"
+	" END;"
+	"CREATE TRIGGER unconfirmed_upd"
+	" AFTER UPDATE OF had_address, revoked, bytes ON certs BEGIN"
+	" UPDATE unconfirmed SET"
+	" keys = keys + (NEW.had_address = 0 AND NEW.revoked = 0)"
+	" - (OLD.had_address = 0 AND OLD.revoked = 0),"
+	" bytes = bytes"
+	" + CASE WHEN NEW.had_address = 0 AND NEW.revoked = 0"
+	" THEN NEW.bytes ELSE 0 END"
+	" - CASE WHEN OLD.had_address = 0 AND OLD.revoked = 0"
+	" THEN OLD.bytes ELSE 0 END;"
+	" END;"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
