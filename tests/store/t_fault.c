@@ -45,7 +45,8 @@ t_links(void)
 	int rc;
 
 	ok(dt_open(&t, "links") == 0, "a directory");
-	rc = dir_upload(&t.d, T0, keys[K_A1].p, keys[K_A1].len, true, &u, &e);
+	rc = dir_upload(&t.d, T0, keys[K_A1].p, keys[K_A1].len, true,
+	    DT_CLIENT, &u, &e);
 	dir_upload_release(&u);
 	ok(rc == 0 && dt_link(&t, A_MAIN, "verify", tok) == 0,
 	    "upload: a confirmation link");

@@ -35,6 +35,7 @@
 #include "dirkeys.h"
 
 #define FAR 4102444800LL	/* 2100-01-01: every outbox row is due */
+#define DT_CLIENT "192.0.2.10"	/* the client every upload comes from */
 
 /* ---- one directory per group ---------------------------------------- */
 
@@ -445,7 +446,8 @@ up(struct dt *t, int k, int64_t now, bool all, struct dir_upload *u)
 	struct err e;
 	int rc;
 
-	rc = dir_upload(&t->d, now, keys[k].p, keys[k].len, all, u, &e);
+	rc = dir_upload(&t->d, now, keys[k].p, keys[k].len, all, DT_CLIENT, u,
+	    &e);
 	if (rc == -1)
 		printf("# upload: %s\n", e.msg);
 	return rc;

@@ -154,7 +154,7 @@ t_upload_hkp(void)
 	memcpy(two, keys[K_O].p, keys[K_O].len);
 	memcpy(two + keys[K_O].len, keys[K_B].p, keys[K_B].len);
 	rc = dir_upload(&t.d, T0, two, keys[K_O].len + keys[K_B].len, true,
-	    &u, &e);
+	    DT_CLIENT, &u, &e);
 	ok(rc == 0 && u.nfprs == 2 && !strcmp(u.fprs[0], ofpr) &&
 	    !strcmp(u.fprs[1], bfpr) && u.token == NULL && u.nmails == 0 &&
 	    dt_flush(&t) == 0, "two keys at once: both listed, no session, "
@@ -163,7 +163,8 @@ t_upload_hkp(void)
 		dir_upload_release(&u);
 	free(two);
 	is_str(full_uids(&t, bfpr), B_MAIN, "the second one is stored");
-	rc = dir_upload(&t.d, T0, (const uint8_t *)"hello", 5, true, &u, &e);
+	rc = dir_upload(&t.d, T0, (const uint8_t *)"hello", 5, true, DT_CLIENT,
+	    &u, &e);
 	ok(fails(rc, &e, ERR_INVALID, "Parsing of key data failed."),
 	    "garbage refused (%s)", e.msg);
 	rebuild_same(&t, 3, T0);

@@ -175,7 +175,7 @@ t_routes(void)
 		struct err e;
 
 		ok(dir_upload(&t.d, T0, keys[K_A1].p, keys[K_A1].len, true,
-		    &u, &e) == 0 && dt_link(&t, A_MAIN, "verify", tok) == 0,
+		    DT_CLIENT, &u, &e) == 0 && dt_link(&t, A_MAIN, "verify", tok) == 0,
 		    "a confirmation link");
 		dir_upload_release(&u);
 	}
@@ -243,8 +243,8 @@ t_routes(void)
 		struct err e;
 		char big[300];
 
-		ok(dir_upload(&t.d, T0, keys[K_B].p, keys[K_B].len, true, &u,
-		    &e) == 0 && dt_link(&t, B_MAIN, "verify", tok) == 0,
+		ok(dir_upload(&t.d, T0, keys[K_B].p, keys[K_B].len, true,
+		    DT_CLIENT, &u, &e) == 0 && dt_link(&t, B_MAIN, "verify", tok) == 0,
 		    "bob's confirmation link");
 		dir_upload_release(&u);
 		snprintf(uri, sizeof(uri), "/verify/%s", tok);

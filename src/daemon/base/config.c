@@ -17,7 +17,7 @@
 #include "str.h"
 
 enum cfg_type { CFG_STR, CFG_SIZE, CFG_DURATION, CFG_BOOL, CFG_UINT,
-    CFG_RATE };
+    CFG_RATE, CFG_LIMIT };
 
 struct cfg_key {
 	const char *name;
@@ -48,6 +48,11 @@ static const struct cfg_key cfg_keys[] = {
 	{ "token_ttl", N(CFG_DURATION, token_ttl) },
 	{ "upload_ttl", N(CFG_DURATION, upload_ttl) },
 	{ "mail_rate", N(CFG_DURATION, mail_rate) },
+	{ "max_mails_per_upload", N(CFG_LIMIT, max_mails_per_upload) },
+	{ "mail_global_rate", N(CFG_LIMIT, mail_global_rate) },
+	{ "max_unconfirmed_per_client", N(CFG_LIMIT,
+	    max_unconfirmed_per_client) },
+	{ "max_unconfirmed_bytes", N(CFG_LIMIT, max_unconfirmed_bytes) },
 	{ "mail_retry_min", N(CFG_DURATION, mail_retry_min) },
 	{ "mail_retry_max", N(CFG_DURATION, mail_retry_max) },
 	{ "reverify_interval", N(CFG_DURATION, reverify_interval) },
@@ -93,6 +98,11 @@ config_defaults(struct config *c)
 	c->token_ttl = 7 * 86400;
 	c->upload_ttl = 3600;
 	c->mail_rate = 600;
+	/* abuse limits (docs/RELIABILITY.md, "Mail and storage") */
+	c->max_mails_per_upload = 10;
+	c->mail_global_rate = 60;
+	c->max_unconfirmed_per_client = 100;
+	c->max_unconfirmed_bytes = (size_t)1 << 30;
 	c->mail_retry_min = 30;
 	c->mail_retry_max = 3600;
 	c->reverify_interval = 180 * 86400;
@@ -193,6 +203,29 @@ parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/* A limit: a count or a size with k/M/G suffix; 0 (off) allowed. */
+static int
+parse_limit(const char *s, size_t *out)
+{
+	char *end;
+	unsigned long long v, mul = 1;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		mul = 1024, end++;
+	else if (*end == 'M')
+		mul = 1024 * 1024, end++;
+	else if (*end == 'G')
+		mul = 1024 * 1024 * 1024, end++;
+	if (*end != '\0' || v > SIZE_MAX / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
 static int
 parse_bool(const char *s, bool *out)
 {
@@ -255,6 +288,11 @@ config_set(struct config *c, const char *key, const char *value,
 	case CFG_RATE:
 		if (config_rate(value, (struct config_rate *)(void *)p) == -1)
 			break;
+		return 0;
+	case CFG_LIMIT:
+		if (parse_limit(value, &sz) == -1)
+			break;
+		*(size_t *)(void *)p = sz;
 		return 0;
 	}
 	return err_set(e, ERR_INVALID, "bad value '%s' for '%s'", value, key);

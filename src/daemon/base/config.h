@@ -37,6 +37,15 @@ struct config {
 	int64_t token_ttl;	/* confirmation links, seconds */
 	int64_t upload_ttl;	/* VKS upload sessions, seconds */
 	int64_t mail_rate;	/* one confirmation mail per address per this */
+	/* abuse limits on mail and unconfirmed storage; 0 turns each off */
+	size_t max_mails_per_upload;	/* confirmation mails per upload or
+				 * request-verify; the rest wait for another */
+	size_t mail_global_rate;	/* mails sent per minute, all told;
+				 * the rest wait in the outbox */
+	size_t max_unconfirmed_per_client; /* keys without a confirmed address
+				 * one client may store per 24 hours */
+	size_t max_unconfirmed_bytes;	/* bytes of never-confirmed keys; past
+				 * it the oldest go */
 	int64_t mail_retry_min;	/* first SMTP retry delay */
 	int64_t mail_retry_max;	/* backoff ceiling */
 	int64_t reverify_interval; /* ask each address again after this */

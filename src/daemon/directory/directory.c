@@ -36,6 +36,25 @@ addr_status_str(enum addr_status s)
 	return "unpublished";
 }
 
+/* Mail outcomes as the JSON answers name them. */
+const char *
+addr_mail_str(enum addr_mail m)
+{
+	switch (m) {
+	case ADDR_MAIL_SENT:
+		return "mailed";
+	case ADDR_MAIL_RATE:
+		return "rate_limited";
+	case ADDR_MAIL_CAPPED:
+		return "over_limit";
+	case ADDR_MAIL_UNMAILABLE:
+		return "unmailable";
+	case ADDR_MAIL_NONE:
+		break;
+	}
+	return "none";
+}
+
 /* Free what an upload result owns. */
 void
 dir_upload_release(struct dir_upload *out)
@@ -142,6 +161,8 @@ dir_add_addr(struct dir_upload *out, const char *address)
 	    (out->naddrs + 1) * sizeof(*out->addrs));
 	str_lcpy(out->addrs[out->naddrs].address, address, EMAIL_MAX + 1);
 	out->addrs[out->naddrs].status = ADDR_UNPUBLISHED;
+	out->addrs[out->naddrs].mail = ADDR_MAIL_NONE;
+	out->addrs[out->naddrs].retry_at = 0;
 	return &out->addrs[out->naddrs++];
 }
 
@@ -190,16 +211,18 @@ dir_wanted(const struct dir_upload_opts *o, const char *address)
 
 /*
  * The status of each address in out (a revoked key lists none), then a
- * confirmation for each one that is unpublished and that o asks a mail
- * for (none when o is NULL).  out holds only addresses of this upload or
- * request and those already published, never other addresses the stored
- * key carries.
+ * confirmation for each one that is not published and that o asks a mail
+ * for (none when o is NULL), in out's order, until max_mails_per_upload
+ * went out: the rest are capped (a rate-limited address costs nothing).
+ * out holds only addresses of this upload or request and those already
+ * published, never other addresses the stored key carries.
  */
 static int
 dir_statuses(struct daemon *d, const struct pgp_cert *c,
     const struct dir_upload_opts *o, int64_t now, struct dir_upload *out,
     struct err *e)
 {
+	size_t cap = d->cfg.max_mails_per_upload;
 	struct dir_addr *a;
 	size_t i;
 	int rc;
@@ -212,13 +235,21 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c,
 		a = &out->addrs[i];
 		if (dir_status(d, c, a->address, now, &a->status, e) == -1)
 			return -1;
-		if (!dir_wanted(o, a->address) || a->status != ADDR_UNPUBLISHED)
+		/* pending: a mail went out within mail_rate, so this one is
+		 * rate limited, which says until when */
+		if (!dir_wanted(o, a->address) || (a->status !=
+		    ADDR_UNPUBLISHED && a->status != ADDR_PENDING))
 			continue;
-		if ((rc = dir_send_confirm(d, c, a->address, now,
-		    o->signed_by_key, &a->status, e)) == -1)
+		if ((rc = dir_send_confirm(d, c, a, now, o->signed_by_key,
+		    cap != 0 && out->nmails >= cap, e)) == -1)
 			return -1;
 		out->nmails += (size_t)rc;
+		out->ncapped += a->mail == ADDR_MAIL_CAPPED;
 	}
+	if (out->ncapped)
+		dir_note("%zu confirmation(s) for %s not mailed: "
+		    "max_mails_per_upload (%zu) reached", out->ncapped, c->fpr,
+		    cap);
 	return 0;
 }
 
@@ -232,8 +263,8 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c,
  */
 static int
 dir_store_cert(struct daemon *d, const struct pgp_cert *c, struct buf *pub,
-    int64_t now, struct pgp_cert *merged, const struct pgp_cert **res,
-    struct err *e)
+    int64_t now, const char *client, struct pgp_cert *merged,
+    const struct pgp_cert **res, int64_t *retry, struct err *e)
 {
 	struct store_cert old, sc;
 	struct pgp_limits lim = dir_limits(d);
@@ -244,22 +275,30 @@ dir_store_cert(struct daemon *d, const struct pgp_cert *c, struct buf *pub,
 	rc = store_cert_get(d->store, c->fpr, &old, e);
 	if (rc == -1)
 		return -1;
-	if (rc == 1 && pub != NULL && pub->len > 0) {
-		if (dir_publish_fill(c, NULL, 0, pub, &sc, e) == -1)
+	if (rc == 1) {
+		/* a new key, so no address yet; stored by client */
+		if (dir_client_cap(d, client, now, retry, e) == -1)
+			return -1;
+		if (pub != NULL && pub->len > 0)
+			rc = dir_publish_fill(c, NULL, 0, pub, &sc, e);
+		else
+			rc = dir_publish_build(c, NULL, 0, &sc, e);
+		if (rc == -1)
 			return -1;
 		sc.updated = now;
+		str_lcpy(sc.client, client != NULL ? client : "",
+		    sizeof(sc.client));
 		rc = store_cert_put(d->store, &sc, e);
 		dir_publish_release(&sc);
-		return rc;
-	}
-	if (rc == 0) {
+	} else {
 		rc = dir_merge_stored(d, &old, c, &lim, merged, e);
 		store_cert_release(&old);
 		if (rc == -1)
 			return -1;
 		*res = merged;
+		rc = dir_republish(d, *res, now, e);
 	}
-	return dir_republish(d, *res, now, e);
+	return rc == 0 ? dir_room(d, c->fpr, e) : -1;
 }
 
 /* Merge with the stored version; prune what the result lost. */
@@ -282,7 +321,8 @@ dir_merge_stored(struct daemon *d, const struct store_cert *old,
 /* Store several certs from one upload: no session, no mail. */
 static int
 dir_upload_many(struct daemon *d, const struct pgp_cert *certs, size_t n,
-    int64_t now, struct dir_upload *out, struct err *e)
+    int64_t now, const char *client, struct dir_upload *out,
+    int64_t *retry, struct err *e)
 {
 	size_t i;
 
@@ -293,7 +333,8 @@ dir_upload_many(struct daemon *d, const struct pgp_cert *certs, size_t n,
 	out->fprs = xcalloc(n, sizeof(*out->fprs));
 	for (i = 0; i < n; i++) {
 		memset(&merged, 0, sizeof(merged));
-		rc = dir_store_cert(d, &certs[i], NULL, now, &merged, &res, e);
+		rc = dir_store_cert(d, &certs[i], NULL, now, client, &merged,
+		    &res, retry, e);
 		pgp_cert_release(&merged);
 		if (rc == -1)
 			return -1;
@@ -396,6 +437,7 @@ struct upload_unit {
 	size_t nown;
 	struct dir_upload *out;
 	struct pgp_cert merged;	/* this run's merge with the stored key */
+	int64_t retry;		/* ERR_RATE: out->retry_after */
 };
 
 /* Store the upload and its session, mails and mark (one unit). */
@@ -419,11 +461,12 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 		return rc == 1 ? err_set(e, ERR_CONFLICT, "This submission was "
 		    "already accepted.") : -1;
 	if (u->n > 1)
-		return dir_upload_many(d, u->certs, u->n, u->now, out, e);
+		return dir_upload_many(d, u->certs, u->n, u->now, u->o->client,
+		    out, &u->retry, e);
 	for (i = 0; i < u->nown; i++)
 		dir_add_addr(out, u->own[i]);
-	if ((rc = dir_store_cert(d, &u->certs[0], u->pub, u->now, &u->merged,
-	    &c, e)) == -1)
+	if ((rc = dir_store_cert(d, &u->certs[0], u->pub, u->now,
+	    u->o->client, &u->merged, &c, &u->retry, e)) == -1)
 		return -1;
 	str_lcpy(out->fpr, c->fpr, sizeof(out->fpr));
 	out->revoked = c->revoked;
@@ -446,11 +489,13 @@ upload_unit(struct daemon *d, void *arg, struct err *e)
 /* Take an upload. */
 int
 dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
-    bool request_all, struct dir_upload *out, struct err *e)
+    bool request_all, const char *client, struct dir_upload *out,
+    struct err *e)
 {
 	struct dir_upload_opts o;
 
 	memset(&o, 0, sizeof(o));
+	o.client = client;
 	o.request_all = request_all;
 	return dir_upload_with(d, now, data, len, &o, out, e);
 }
@@ -510,8 +555,11 @@ dir_upload_with(struct daemon *d, int64_t now, const uint8_t *data,
 		    out->nmails);
 	pgp_certs_free(certs, n);
 	buf_release(&pub);
-	if (rc == -1)
+	if (rc == -1) {
 		dir_upload_release(out);
+		if (e != NULL && e->code == ERR_RATE)
+			out->retry_after = u.retry;
+	}
 	return rc;
 }
 

@@ -27,9 +27,23 @@ enum addr_status {
 	ADDR_REVOKED
 };
 
+/* What became of the confirmation mail an upload or request asked for
+ * an address. */
+enum addr_mail {
+	ADDR_MAIL_NONE,		/* none asked for (or published, revoked) */
+	ADDR_MAIL_SENT,		/* queued now */
+	ADDR_MAIL_RATE,		/* one went out within mail_rate: not before
+				 * retry_at */
+	ADDR_MAIL_CAPPED,	/* past max_mails_per_upload: not mailed; ask
+				 * again (request-verify, another upload) */
+	ADDR_MAIL_UNMAILABLE	/* an address SMTP cannot carry */
+};
+
 struct dir_addr {
 	char address[EMAIL_MAX + 1];
 	enum addr_status status;
+	enum addr_mail mail;
+	int64_t retry_at;		/* ADDR_MAIL_RATE: when it may go */
 };
 
 /* The outcome of an upload or a verification request. */
@@ -40,8 +54,11 @@ struct dir_upload {
 	struct dir_addr *addrs;
 	size_t naddrs;
 	size_t nmails;			/* confirmation mails queued */
+	size_t ncapped;			/* addresses ADDR_MAIL_CAPPED */
 	char (*fprs)[FPR_LEN + 1];		/* several certs uploaded at once */
 	size_t nfprs;
+	int64_t retry_after;	/* after ERR_RATE (the rest of out empty):
+				 * seconds until the client may try again */
 };
 
 /* A confirmation link, as shown on its page. */
@@ -82,24 +99,38 @@ struct dir_maint {
 	size_t certs;		/* never-confirmed keys deleted */
 	size_t mails;		/* sent mails deleted (sent_mail_ttl) */
 	size_t rates;		/* rate marks past mail_rate deleted */
+	size_t clients;		/* keys whose client was forgotten */
 };
 
 /* "unpublished", "pending", "published", "revoked". */
 const char *addr_status_str(enum addr_status s);
+/* "none", "mailed", "rate_limited", "over_limit", "unmailable". */
+const char *addr_mail_str(enum addr_mail m);
 
 /*
- * Take an uploaded key (armored or binary).  Stores or merges it, keeps
- * published addresses the key still carries, and opens an upload session
- * (out->token).  With request_all, a confirmation mail goes to every
- * address on the key that is not yet published (HKP /pks/add).  Several
- * certs in one upload are stored and listed in out->fprs, with no session.
+ * Take an uploaded key (armored or binary) from client (struct req's
+ * client key; "" for none, which no per-client limit counts).  Stores or
+ * merges it, keeps published addresses the key still carries, and opens
+ * an upload session (out->token).  With request_all, a confirmation mail
+ * goes to each address on the key that is not yet published, in the
+ * key's order, at most max_mails_per_upload (HKP /pks/add); each
+ * address's mail says what became of it.  Several certs in one upload
+ * are stored and listed in out->fprs, with no session and no mail.
+ * Limits, with nothing stored: ERR_RATE when the upload holds a new key
+ * and client stored max_unconfirmed_per_client keys that have no
+ * confirmed address within 24 hours (out->retry_after says when to try
+ * again); ERR_TOOBIG when a new key alone takes more than
+ * max_unconfirmed_bytes.  Storing a key first deletes the oldest
+ * never-confirmed keys while they take more than max_unconfirmed_bytes.
  */
 int dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
-    bool request_all, struct dir_upload *out, struct err *e);
+    bool request_all, const char *client, struct dir_upload *out,
+    struct err *e);
 
 /*
  * Send confirmation mails for addresses of the key behind an upload
- * session token (VKS request-verify).  ERR_INVALID "Upload session
+ * session token (VKS request-verify), in the order asked, at most
+ * max_mails_per_upload.  ERR_INVALID "Upload session
  * expired. Please try again." for an unknown or expired token.
  */
 int dir_request_verify(struct daemon *d, int64_t now, const char *token,
@@ -164,7 +195,8 @@ int dir_remove_signed(struct daemon *d, int64_t now, const uint8_t *msg, size_t 
  * due (reverify_interval after their last confirmation), delete expired
  * tokens and nonces, keys that never had a confirmed address after
  * unconfirmed_ttl, mail sent more than sent_mail_ttl ago and rate marks
- * older than mail_rate.  Mail goes to the outbox.
+ * older than mail_rate, and forget the client of keys stored more than a
+ * day ago (the per-client limit's window).  Mail goes to the outbox.
  */
 int dir_maintain(struct daemon *d, int64_t now, struct dir_maint *out,
     struct err *e);
@@ -227,10 +259,10 @@ int dir_rebuild(struct daemon *d, int64_t now, struct dir_rebuilt *out,
  * (or by a subkey that may not sign); ERR_CONFLICT when the same
  * submission was accepted before.  Then as dir_upload with confirmation
  * mails for the addresses listed (every address when none is), which
- * say the key itself signed the request.
+ * say the key itself signed the request, and its limits.
  */
 int dir_submit(struct daemon *d, int64_t now, const uint8_t *msg,
-    size_t len, struct dir_upload *out, struct err *e);
+    size_t len, const char *client, struct dir_upload *out, struct err *e);
 
 /*
  * Key recovery data (claim 3), kept only from a signed submission and

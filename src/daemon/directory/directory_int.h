@@ -17,6 +17,19 @@
 #include "store.h"
 #include "token.h"
 
+/* The window of max_unconfirmed_per_client, and how long the client of
+ * a key is kept. */
+#define DIR_CLIENT_DAY 86400
+
+/* directory_limits.c: a new key from client (""/NULL: not counted);
+ * ERR_RATE when client is at max_unconfirmed_per_client, *retry the
+ * seconds until it is not.  Then room for the key fpr just stored:
+ * never-confirmed keys go, oldest first, while they take more than
+ * max_unconfirmed_bytes; ERR_TOOBIG when fpr alone does. */
+int dir_client_cap(struct daemon *d, const char *client, int64_t now,
+    int64_t *retry, struct err *e);
+int dir_room(struct daemon *d, const char *fpr, struct err *e);
+
 /* unpublish addresses the key c no longer carries alive. */
 int dir_prune(struct daemon *d, const struct pgp_cert *c, struct err *e);
 
@@ -84,13 +97,17 @@ void dir_publish_release(struct store_cert *sc);
  * from its parsed full cert c (inside a store transaction). */
 int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
     struct err *e);
-/* queue a confirmation mail for address (inside a transaction)
- * unless one went out within mail_rate; sets *st to pending.  Returns 1
- * when a mail was queued, 0 when not (rate limited, or an address SMTP
- * cannot carry, which stays unpublished), -1 on error. */
+/* queue a confirmation mail for a->address (inside a transaction)
+ * unless one went out within mail_rate (a->status pending, a->retry_at
+ * when one may go) or capped (the upload's max_mails_per_upload are
+ * out); a->mail says which.  Returns 1 when a mail was queued (a->status
+ * pending), 0 when not (also for an address SMTP cannot carry, which
+ * stays unpublished), -1 on error. */
 int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    const char *address, int64_t now, bool signed_by_key,
-    enum addr_status *st, struct err *e);
+    struct dir_addr *a, int64_t now, bool signed_by_key, bool capped,
+    struct err *e);
+/* t as people read it: "2026-01-31 12:00 UTC". */
+void dir_when_str(int64_t t, char *out, size_t sz);
 
 /* directory_mail.c: compose and queue each kind of mail (inside
  * a transaction).  The confirmation names and attaches the address's
@@ -145,6 +162,7 @@ size_t dir_server_keyring(const struct daemon *d, int64_t now,
     const uint8_t **secs, size_t *lens);
 
 struct dir_upload_opts {
+	const char *client;	/* who uploads (struct req's); "" none */
 	bool request_all;
 	const char (*want)[EMAIL_MAX + 1];
 	size_t nwant;

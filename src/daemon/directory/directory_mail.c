@@ -32,8 +32,8 @@ fpr_groups(const char *fpr, char *out, size_t sz)
 }
 
 /* A unix time as people read it. */
-static void
-when_str(int64_t t, char *out, size_t sz)
+void
+dir_when_str(int64_t t, char *out, size_t sz)
 {
 	time_t tt = (time_t)t;
 	struct tm tm;
@@ -96,7 +96,7 @@ prior_text(const struct store_cert *prev, struct buf *b)
 	char groups[64], when[64];
 
 	fpr_groups(prev->fpr, groups, sizeof(groups));
-	when_str(prev->created, when, sizeof(when));
+	dir_when_str(prev->created, when, sizeof(when));
 	buf_printf(b,
 	    "This address is published now with ANOTHER key:\n\n"
 	    "  %s\n"
@@ -134,7 +134,7 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
 	    pgp_publish(c->full, c->full_len, one, 1, &key, e) == -1)
 		goto out;
 	fpr_groups(c->fpr, groups, sizeof(groups));
-	when_str(expires, when, sizeof(when));
+	dir_when_str(expires, when, sizeof(when));
 	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
 	    "to publish this OpenPGP key for the address %s:\n\n  %s\n\n"
 	    "The key is attached to this mail as it would be published\n"
@@ -204,7 +204,7 @@ dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
 	int rc;
 
 	fpr_groups(fpr, groups, sizeof(groups));
-	when_str(expires, when, sizeof(when));
+	dir_when_str(expires, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
 	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
 	    "to remove the address %s from the key\n\n  %s\n\n"
@@ -233,7 +233,7 @@ dir_mail_reverify(struct daemon *d, const char *addr,
 	int rc;
 
 	fpr_groups(c->fpr, groups, sizeof(groups));
-	when_str(expires, when, sizeof(when));
+	dir_when_str(expires, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
 	buf_printf(&body, "Hello,\n\nthe key directory at %s publishes\n"
 	    "this key for the address %s:\n\n  %s\n\n"
@@ -264,7 +264,7 @@ dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
 	int rc;
 
 	fpr_groups(fpr, groups, sizeof(groups));
-	when_str(expires, when, sizeof(when));
+	dir_when_str(expires, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
 	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
 	    "for the key recovery data kept for the key\n\n  %s\n\n"
@@ -291,7 +291,7 @@ dir_mail_recovery_notice(struct daemon *d, const char *addr,
 	int rc;
 
 	fpr_groups(fpr, groups, sizeof(groups));
-	when_str(now, when, sizeof(when));
+	dir_when_str(now, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
 	buf_printf(&body, "Hello,\n\nthe key directory at %s handed out "
 	    "the key recovery\ndata of the key\n\n  %s\n\nthrough a link "

@@ -147,6 +147,11 @@ purge_unit(struct daemon *d, void *arg, struct err *e)
 	if (rc == 0)
 		rc = store_rate_purge(d->store, now - d->cfg.mail_rate,
 		    &out->rates, e);
+	/* who stored a key counts for max_unconfirmed_per_client for a
+	 * day; after that it is nobody's business */
+	if (rc == 0)
+		rc = store_client_forget(d->store, now - DIR_CLIENT_DAY, &out->clients,
+		    e);
 	return rc;
 }
 

@@ -175,43 +175,52 @@ dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
 	return rc;
 }
 
-/* Queue a confirmation for addr unless one went out within mail_rate;
- * 1 when a mail was queued, 0 when not. */
+/* Queue a confirmation for a->address unless one went out within
+ * mail_rate or the upload's mails are out; 1 when a mail was queued. */
 int
 dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    const char *address, int64_t now, bool signed_by_key,
-    enum addr_status *st, struct err *e)
+    struct dir_addr *a, int64_t now, bool signed_by_key, bool capped,
+    struct err *e)
 {
 	struct store_token t;
 	char tok[TOKEN_LEN + 1];
 	int64_t last = 0;
 	int rc;
 
-	if (!mail_addr_ok(address)) {
+	if (!mail_addr_ok(a->address)) {
 		log_warnx("no mail to %s: the address cannot be mailed "
-		    "(non-ASCII or special characters)", address);
+		    "(non-ASCII or special characters)", a->address);
+		a->mail = ADDR_MAIL_UNMAILABLE;
 		return 0;
 	}
-	rc = store_rate_get(d->store, address, &last, e);
+	rc = store_rate_get(d->store, a->address, &last, e);
 	if (rc == -1)
 		return -1;
-	*st = ADDR_PENDING;
 	if (rc == 0 && now - last < d->cfg.mail_rate) {
-		dir_note("confirmation for %s rate limited", address);
+		dir_note("confirmation for %s rate limited", a->address);
+		a->status = ADDR_PENDING;
+		a->mail = ADDR_MAIL_RATE;
+		a->retry_at = last + d->cfg.mail_rate;
+		return 0;
+	}
+	if (capped) {
+		a->mail = ADDR_MAIL_CAPPED;
 		return 0;
 	}
 	memset(&t, 0, sizeof(t));
 	token_new(tok, t.hash);
 	t.kind = TOKEN_VERIFY;
 	str_lcpy(t.fpr, c->fpr, sizeof(t.fpr));
-	str_lcpy(t.address, address, sizeof(t.address));
+	str_lcpy(t.address, a->address, sizeof(t.address));
 	t.created = now;
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
-	    dir_mail_confirm(d, c, address, tok, now, t.expires, signed_by_key,
-	    e) == -1 ||
-	    store_rate_set(d->store, address, now, e) == -1)
+	    dir_mail_confirm(d, c, a->address, tok, now, t.expires,
+	    signed_by_key, e) == -1 ||
+	    store_rate_set(d->store, a->address, now, e) == -1)
 		return -1;
-	dir_log_link(d, "confirmation", address, c->fpr, "verify", tok);
+	dir_log_link(d, "confirmation", a->address, c->fpr, "verify", tok);
+	a->status = ADDR_PENDING;
+	a->mail = ADDR_MAIL_SENT;
 	return 1;
 }

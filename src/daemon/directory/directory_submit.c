@@ -68,7 +68,7 @@ submit_addrs(const struct submission *s, const struct pgp_cert *c,
 
 int
 dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
-    struct dir_upload *out, struct err *e)
+    const char *client, struct dir_upload *out, struct err *e)
 {
 	struct pgp_limits lim = dir_limits(d);
 	const uint8_t **secs;
@@ -142,6 +142,7 @@ dir_submit(struct daemon *d, int64_t now, const uint8_t *msg, size_t len,
 	/* 6. once; then as an upload that asks for these confirmations */
 	submit_nonce(&text, who.created, c.fpr, nonce);
 	memset(&o, 0, sizeof(o));
+	o.client = client;
 	o.request_all = true;
 	o.want = s.naddrs > 0 ? (const char (*)[EMAIL_MAX + 1])want : NULL;
 	o.nwant = s.naddrs;

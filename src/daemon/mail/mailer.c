@@ -26,6 +26,7 @@
 _Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
     MAILER_LEASE, "a pass of MAILER_BATCH sends outlives the lease");
 #define MAILER_POLL	30	/* seconds between passes when idle */
+#define MAILER_WINDOW	60	/* per_minute counts sends in this many s */
 
 struct mailer {
 	struct store *s;
@@ -37,6 +38,8 @@ struct mailer {
 	pthread_cond_t cv;	/* on CLOCK_MONOTONIC */
 	bool kicked;		/* under mu */
 	int64_t next_retry;	/* earliest retry set by us, 0 none; mu */
+	int64_t held_until;	/* per_minute holds mail back until then,
+				 * 0 if not; the draining thread's */
 	atomic_int stop;
 };
 
@@ -85,6 +88,7 @@ mailer_new(struct store *s, const struct mail_config *c, struct err *e)
 	m->c.maildir = m->dir = dup_or_null(c->maildir);
 	m->c.retry_min = c->retry_min > 0 ? c->retry_min : 30;
 	m->c.retry_max = c->retry_max > 0 ? c->retry_max : 3600;
+	m->c.per_minute = c->per_minute;
 	if (m->c.retry_max < m->c.retry_min)
 		m->c.retry_max = m->c.retry_min;
 	pthread_mutex_init(&m->mu, NULL);
@@ -189,20 +193,54 @@ mailer_release(struct mailer *m, const struct store_mail *rows, size_t n,
 	}
 }
 
+/*
+ * How many rows this pass may send (inside its unit): MAILER_BATCH, or
+ * fewer when per_minute allows only that many more in the last
+ * MAILER_WINDOW seconds; none, with m->held_until set to when the window
+ * has room again, when it allows none.  The sent times are the outbox's,
+ * so serve and maintain share one budget and a restart resets nothing.
+ */
+static int
+mailer_budget(struct mailer *m, int64_t now, size_t *max, struct err *e)
+{
+	int64_t n = 0, oldest = 0, was = m->held_until;
+
+	*max = MAILER_BATCH;
+	m->held_until = 0;
+	if (m->c.per_minute == 0)
+		return 0;
+	if (store_outbox_sent_since(m->s, now - MAILER_WINDOW + 1, &n,
+	    &oldest, e) == -1)
+		return -1;
+	if ((uint64_t)n < m->c.per_minute) {
+		if (m->c.per_minute - (size_t)n < *max)
+			*max = m->c.per_minute - (size_t)n;
+		return 0;
+	}
+	*max = 0;
+	m->held_until = oldest + MAILER_WINDOW;
+	if (was == 0)
+		log_info("mail: %lld sent in the last minute (mail_global_rate "
+		    "%zu): the rest wait in the outbox", (long long)n,
+		    m->c.per_minute);
+	return 0;
+}
+
 /* One pass; *fetched says how many rows were due.  Sent or -1. */
 static int
 mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 {
 	struct store_mail *rows = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i, max;
 	int sent = 0, r;
 
 	*fetched = 0;
 
 	if (store_begin(m->s, e) == -1)
 		return -1;
-	if (store_outbox_due(m->s, now, now + MAILER_LEASE, MAILER_BATCH,
-	    &rows, &n, e) == -1) {
+	if (mailer_budget(m, now, &max, e) == -1 || (max > 0 &&
+	    store_outbox_due(m->s, now, now + MAILER_LEASE, max, &rows, &n,
+	    e) == -1)) {
 		store_rollback(m->s);
 		return -1;
 	}
@@ -293,8 +331,12 @@ mailer_main(void *arg)
 			log_warnx("mail outbox: %s", e.msg);
 			fetched = 0;
 		}
-		/* a full batch means more may be due right away */
-		if (fetched < MAILER_BATCH) {
+		/* a full batch means more may be due right away; held back
+		 * by per_minute, wait for the window (or a stop) */
+		if (m->held_until != 0) {
+			note_retry(m, m->held_until);
+			mailer_wait(m, now);
+		} else if (fetched < MAILER_BATCH) {
 			mailer_note_next(m);
 			mailer_wait(m, now);
 		}
