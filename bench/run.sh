@@ -148,7 +148,7 @@ kd_start() {
 	t0=$(now_ms)
 	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$port" \
 		--base-url "http://127.0.0.1:$port" --set mail_rate=1s \
-		--set rate_limits=off \
+		--set rate_limits=off --set max_unconfirmed_per_client=0 \
 		2>>"$dir.log" &
 	KD_PID=$!
 	while :; do
@@ -192,7 +192,7 @@ kd_start_empty() {
 	local dir=$1
 	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$PORT" \
 		--base-url "$URL" --set mail_rate=1s --set rate_limits=off \
-		2>>"$dir.log" &
+		--set max_unconfirmed_per_client=0 2>>"$dir.log" &
 	KD_PID=$!
 	until curl -s -o /dev/null "$URL/"; do
 		kill -0 "$KD_PID" 2>/dev/null || die "keydird died, see $dir.log"
