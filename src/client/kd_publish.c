@@ -99,6 +99,37 @@ print_refusal(const struct buf *body, long st)
 	json_decref(j);
 }
 
+/* What the directory did about address's mail (the answer's "mail"
+ * entry m, NULL when it names none), in words for after its status. */
+static void
+print_mail(const char *status, const json_t *m)
+{
+	const char *r = json_string_value(json_object_get(m, "result"));
+	time_t at = (time_t)json_integer_value(json_object_get(m, "retry_at"));
+	char when[64];
+	struct tm tm;
+
+	if (r == NULL) {
+		printf("%s\n", !strcmp(status, "pending") ? " (a mail with a "
+		    "confirmation link went out: open it to publish)" : "");
+		return;
+	}
+	if (!strcmp(r, "mailed"))
+		printf(" (a mail with a confirmation link is on its way: open "
+		    "it to publish)\n");
+	else if (!strcmp(r, "rate_limited") && gmtime_r(&at, &tm) != NULL &&
+	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm) > 0)
+		printf(" (not mailed: one went out a short while ago, use its "
+		    "link; another can go after %s)\n", when);
+	else if (!strcmp(r, "over_limit"))
+		printf(" (not mailed: more addresses than the directory mails "
+		    "per request; publish again to have it mailed)\n");
+	else if (!strcmp(r, "unmailable"))
+		printf(" (not mailed: the address cannot be mailed)\n");
+	else
+		printf(" (not mailed: %s)\n", r);
+}
+
 int
 kd_publish(struct kd *k, const char *key, char **addrs, size_t n,
     const char *recovery, size_t recovery_len)
@@ -106,7 +137,7 @@ kd_publish(struct kd *k, const char *key, char **addrs, size_t n,
 	char fpr[FPR_LEN + 1], sfpr[FPR_LEN + 1], url[1024];
 	struct buf armored, sealed, body;
 	json_t *sub, *a, *ans, *stat, *v;
-	const char *addr;
+	const char *addr, *sv;
 	struct err e;
 	char *text;
 	long st = 0;
@@ -178,11 +209,12 @@ kd_publish(struct kd *k, const char *key, char **addrs, size_t n,
 	ans = json_loadb(body.data, body.len, 0, NULL);
 	stat = ans ? json_object_get(ans, "status") : NULL;
 	printf("Sent: %s, signed by itself.\n", fpr);
-	json_object_foreach(stat, addr, v)
-		printf("  %s: %s%s\n", addr, json_string_value(v),
-		    !strcmp(json_string_value(v), "pending") ? " (a mail with "
-		    "a confirmation link is on its way: open it to publish)" :
-		    "");
+	json_object_foreach(stat, addr, v) {
+		sv = json_string_value(v) != NULL ? json_string_value(v) : "?";
+		printf("  %s: %s", addr, sv);
+		print_mail(sv, json_object_get(json_object_get(ans, "mail"),
+		    addr));
+	}
 	json_decref(ans);
 	rc = KD_OK;
 out:
