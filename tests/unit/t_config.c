@@ -79,6 +79,35 @@ main(void)
 	    "missing file refused");
 	unlink(path);
 
+	/* the abuse limits: on by default, 0 turns each off */
+	config_defaults(&c);
+	ok(c.max_mails_per_upload == 10 && c.mail_global_rate == 60 &&
+	    c.max_unconfirmed_per_client == 100 &&
+	    c.max_unconfirmed_bytes == (size_t)1 << 30,
+	    "abuse limits on by default: 10, 60, 100, 1 GiB");
+	ok(config_set(&c, "max_mails_per_upload", "0", &e) == 0 &&
+	    c.max_mails_per_upload == 0 &&
+	    config_set(&c, "mail_global_rate", "0", &e) == 0 &&
+	    c.mail_global_rate == 0 &&
+	    config_set(&c, "max_unconfirmed_per_client", "0", &e) == 0 &&
+	    c.max_unconfirmed_per_client == 0 &&
+	    config_set(&c, "max_unconfirmed_bytes", "0", &e) == 0 &&
+	    c.max_unconfirmed_bytes == 0, "each off with 0");
+	ok(config_set(&c, "max_unconfirmed_bytes", "2G", &e) == 0 &&
+	    c.max_unconfirmed_bytes == (size_t)2 << 30 &&
+	    config_set(&c, "max_unconfirmed_bytes", "512M", &e) == 0 &&
+	    c.max_unconfirmed_bytes == (size_t)512 << 20 &&
+	    config_set(&c, "mail_global_rate", "120", &e) == 0 &&
+	    c.mail_global_rate == 120, "sizes with k, M, G; plain counts");
+	ok(config_set(&c, "mail_global_rate", "-1", &e) == -1 &&
+	    config_set(&c, "mail_global_rate", "60/m", &e) == -1 &&
+	    config_set(&c, "max_unconfirmed_bytes", "1T", &e) == -1 &&
+	    config_set(&c, "max_unconfirmed_bytes", "99999999999G", &e) == -1 &&
+	    c.mail_global_rate == 120, "negative, rates with a unit, other "
+	    "suffixes and overflow refused, the value kept");
+	ok(config_set(&c, "max_body", "0", &e) == -1,
+	    "(a size that is not a limit still refuses 0)");
+
 	config_defaults(&c);
 	ok(config_finish(&c, &e) == 0, "defaults pass the final check");
 	is_str(c.database, "sqlite:var/keydir.db", "database derived from "
