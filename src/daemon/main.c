@@ -243,7 +243,8 @@ mail_config_of(const struct config *c, struct mail_config *mc,
 	mc->maildir = maildir;
 	mc->retry_min = c->mail_retry_min;
 	mc->retry_max = c->mail_retry_max;
-	mc->per_minute = c->mail_global_rate;
+	mc->rate_n = c->mail_global_rate.n;
+	mc->rate_per = c->mail_global_rate.per;
 }
 
 /* keydird serve */

@@ -6,7 +6,7 @@
 #             address, what was done and why not; request-verify mails
 #             10 more; gpg --send-keys the last 10
 #   rate      a signed submission of that key to a server with
-#             mail_global_rate 10: the answer says the same in JSON; the
+#             mail_global_rate 10/1m: the answer says the same in JSON; the
 #             20 mails go out 10 a minute, in order, none lost (the
 #             outbox's sent times show it, no clock is read)
 #   client    max_unconfirmed_per_client 3: the fourth new key from one
@@ -33,8 +33,8 @@ RMD=$T_DIR/rsmtp/Maildir
 RSP=$(free_port)
 start_smtp "$RSP" "$T_DIR/rsmtp" || bail "a second aiosmtpd starts"
 start_keydird "$RP" "$RDATA" "$T_DIR/rate.log" --smtp "smtp://127.0.0.1:$RSP" \
-    --set mail_global_rate=10 --set max_mails_per_upload=20 ||
-    bail "keydird (mail_global_rate 10) starts on port $RP"
+    --set mail_global_rate=10/1m --set max_mails_per_upload=20 ||
+    bail "keydird (mail_global_rate 10/1m) starts on port $RP"
 RURL=$KD_URL
 
 mk_gnupghome H "$KP"
@@ -234,7 +234,7 @@ is "$busiest" 10 "... never more than 10 in any minute"
 first=$(head -1 "$T_DIR/sent")
 ok "$([ "$(sed -n 11p "$T_DIR/sent")" -ge $((first + 60)) ]; echo $?)" \
     "... the 11th a minute after the first: the rest waited"
-like "$(cat "$T_DIR/rate.log")" "mail: 10 sent in the last minute \(mail_global_rate 10\): the rest wait in the outbox" \
+like "$(cat "$T_DIR/rate.log")" "mail: 10 sent in the last 60s \(mail_global_rate 10/60s\): the rest wait in the outbox" \
     "the log says mail was held back"
 
 done_testing

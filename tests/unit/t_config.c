@@ -81,14 +81,15 @@ main(void)
 
 	/* the abuse limits: on by default, 0 turns each off */
 	config_defaults(&c);
-	ok(c.max_mails_per_upload == 10 && c.mail_global_rate == 60 &&
+	ok(c.max_mails_per_upload == 10 && c.mail_global_rate.n == 60 &&
+	    c.mail_global_rate.per == 60 &&
 	    c.max_unconfirmed_per_client == 100 &&
 	    c.max_unconfirmed_bytes == (size_t)1 << 30,
-	    "abuse limits on by default: 10, 60, 100, 1 GiB");
+	    "abuse limits on by default: 10, 60/1m, 100, 1 GiB");
 	ok(config_set(&c, "max_mails_per_upload", "0", &e) == 0 &&
 	    c.max_mails_per_upload == 0 &&
 	    config_set(&c, "mail_global_rate", "0", &e) == 0 &&
-	    c.mail_global_rate == 0 &&
+	    c.mail_global_rate.n == 0 &&
 	    config_set(&c, "max_unconfirmed_per_client", "0", &e) == 0 &&
 	    c.max_unconfirmed_per_client == 0 &&
 	    config_set(&c, "max_unconfirmed_bytes", "0", &e) == 0 &&
@@ -97,14 +98,17 @@ main(void)
 	    c.max_unconfirmed_bytes == (size_t)2 << 30 &&
 	    config_set(&c, "max_unconfirmed_bytes", "512M", &e) == 0 &&
 	    c.max_unconfirmed_bytes == (size_t)512 << 20 &&
-	    config_set(&c, "mail_global_rate", "120", &e) == 0 &&
-	    c.mail_global_rate == 120, "sizes with k, M, G; plain counts");
-	ok(config_set(&c, "mail_global_rate", "-1", &e) == -1 &&
-	    config_set(&c, "mail_global_rate", "60/m", &e) == -1 &&
+	    config_set(&c, "mail_global_rate", "120/1h", &e) == 0 &&
+	    c.mail_global_rate.n == 120 && c.mail_global_rate.per == 3600 &&
+	    config_set(&c, "max_mails_per_upload", "25", &e) == 0 &&
+	    c.max_mails_per_upload == 25, "sizes with k, M, G; a rate; counts");
+	ok(config_set(&c, "max_mails_per_upload", "-1", &e) == -1 &&
+	    config_set(&c, "mail_global_rate", "60", &e) == -1 &&
 	    config_set(&c, "max_unconfirmed_bytes", "1T", &e) == -1 &&
 	    config_set(&c, "max_unconfirmed_bytes", "99999999999G", &e) == -1 &&
-	    c.mail_global_rate == 120, "negative, rates with a unit, other "
-	    "suffixes and overflow refused, the value kept");
+	    c.mail_global_rate.n == 120 && c.max_mails_per_upload == 25,
+	    "negative, a rate without its duration, other suffixes and "
+	    "overflow refused, the values kept");
 	ok(config_set(&c, "max_body", "0", &e) == -1,
 	    "(a size that is not a limit still refuses 0)");
 

@@ -470,9 +470,9 @@ mail_count_dir(struct dt *t)
 	return n;
 }
 
-/* A mailer over t's store into t's Maildir at per_minute. */
+/* A mailer over t's store into t's Maildir at n mails a minute. */
 static struct mailer *
-mk_mailer(struct dt *t, size_t per_minute)
+mk_mailer(struct dt *t, unsigned n)
 {
 	struct mail_config mc;
 	char dir[700];
@@ -482,7 +482,8 @@ mk_mailer(struct dt *t, size_t per_minute)
 	memset(&mc, 0, sizeof(mc));
 	mc.maildir = dir;
 	mc.mail_from = "keydir@example.org";
-	mc.per_minute = per_minute;
+	mc.rate_n = n;
+	mc.rate_per = 60;
 	return mailer_new(t->d.store, &mc, &e);
 }
 
@@ -550,11 +551,12 @@ t_mailer(void)
 		ok(0, "mailer: a directory");
 		return;
 	}
-	ok(t.d.cfg.mail_global_rate == 60, "default: 60 mails a minute");
+	ok(t.d.cfg.mail_global_rate.n == 60 && t.d.cfg.mail_global_rate.per ==
+	    60, "default: 60 mails a minute");
 	m = mk_mailer(&t, 3);
 	m2 = mk_mailer(&t, 3);
 	ok(m != NULL && m2 != NULL && queue_n(&t, 7, T) == 0,
-	    "per_minute 3, two drains (serve and maintain); seven mails "
+	    "3 a minute, two drains (serve and maintain); seven mails "
 	    "queued");
 	if (m == NULL || m2 == NULL) {
 		mailer_free(m);
@@ -579,7 +581,7 @@ t_mailer(void)
 	m = mk_mailer(&t, 0);
 	ok(m != NULL && queue_n(&t, 7, T + 200) == 0 &&
 	    mailer_run_once(m, T + 200, &e) == 7 && mail_count_dir(&t) == 14,
-	    "per_minute 0: all seven at once");
+	    "rate 0: all seven at once");
 	mailer_free(m);
 	dt_close(&t);
 }

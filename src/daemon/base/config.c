@@ -49,7 +49,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "upload_ttl", N(CFG_DURATION, upload_ttl) },
 	{ "mail_rate", N(CFG_DURATION, mail_rate) },
 	{ "max_mails_per_upload", N(CFG_LIMIT, max_mails_per_upload) },
-	{ "mail_global_rate", N(CFG_LIMIT, mail_global_rate) },
+	{ "mail_global_rate", N(CFG_RATE, mail_global_rate) },
 	{ "max_unconfirmed_per_client", N(CFG_LIMIT,
 	    max_unconfirmed_per_client) },
 	{ "max_unconfirmed_bytes", N(CFG_LIMIT, max_unconfirmed_bytes) },
@@ -100,7 +100,7 @@ config_defaults(struct config *c)
 	c->mail_rate = 600;
 	/* abuse limits (docs/RELIABILITY.md, "Mail and storage") */
 	c->max_mails_per_upload = 10;
-	c->mail_global_rate = 60;
+	c->mail_global_rate = (struct config_rate){ 60, 60 };
 	c->max_unconfirmed_per_client = 100;
 	c->max_unconfirmed_bytes = (size_t)1 << 30;
 	c->mail_retry_min = 30;

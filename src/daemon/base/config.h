@@ -40,8 +40,9 @@ struct config {
 	/* abuse limits on mail and unconfirmed storage; 0 turns each off */
 	size_t max_mails_per_upload;	/* confirmation mails per upload or
 				 * request-verify; the rest wait for another */
-	size_t mail_global_rate;	/* mails sent per minute, all told;
-				 * the rest wait in the outbox */
+	struct config_rate mail_global_rate; /* at most n mails sent in any
+				 * per seconds, all told; the rest wait
+				 * in the outbox */
 	size_t max_unconfirmed_per_client; /* keys without a confirmed address
 				 * one client may store per 24 hours */
 	size_t max_unconfirmed_bytes;	/* bytes of never-confirmed keys; past

@@ -53,8 +53,10 @@ struct mail_config {
 	const char *maildir;	/* DIR with tmp/ new/ cur/, made if missing */
 	int64_t retry_min;	/* first retry delay, seconds (default 30) */
 	int64_t retry_max;	/* backoff ceiling, seconds (default 3600) */
-	size_t per_minute;	/* at most this many sent in any 60 s, all
-				 * told (the outbox's sent times); 0 = any */
+	unsigned rate_n;	/* at most this many sent in any rate_per
+				 * seconds, all told (the outbox's sent
+				 * times); 0 = any number */
+	int64_t rate_per;
 };
 
 /*
@@ -82,9 +84,9 @@ void mailer_kick(struct mailer *m);
 void mailer_free(struct mailer *m);
 /*
  * One pass over the outbox as of now (no thread needed): send what is
- * due, as much as per_minute leaves, mark sent rows, reschedule
- * failures.  Returns the number sent (0 also when per_minute holds the
- * rest back), or -1 on a store error.
+ * due, as much as rate_n leaves, mark sent rows, reschedule failures.
+ * Returns the number sent (0 also when rate_n holds the rest back), or
+ * -1 on a store error.
  */
 int mailer_run_once(struct mailer *m, int64_t now, struct err *e);
 

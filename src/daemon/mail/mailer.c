@@ -26,7 +26,6 @@
 _Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
     MAILER_LEASE, "a pass of MAILER_BATCH sends outlives the lease");
 #define MAILER_POLL	30	/* seconds between passes when idle */
-#define MAILER_WINDOW	60	/* per_minute counts sends in this many s */
 
 struct mailer {
 	struct store *s;
@@ -38,7 +37,7 @@ struct mailer {
 	pthread_cond_t cv;	/* on CLOCK_MONOTONIC */
 	bool kicked;		/* under mu */
 	int64_t next_retry;	/* earliest retry set by us, 0 none; mu */
-	int64_t held_until;	/* per_minute holds mail back until then,
+	int64_t held_until;	/* rate_n holds mail back until then,
 				 * 0 if not; the draining thread's */
 	atomic_int stop;
 };
@@ -88,7 +87,8 @@ mailer_new(struct store *s, const struct mail_config *c, struct err *e)
 	m->c.maildir = m->dir = dup_or_null(c->maildir);
 	m->c.retry_min = c->retry_min > 0 ? c->retry_min : 30;
 	m->c.retry_max = c->retry_max > 0 ? c->retry_max : 3600;
-	m->c.per_minute = c->per_minute;
+	m->c.rate_n = c->rate_n;
+	m->c.rate_per = c->rate_per > 0 ? c->rate_per : 60;
 	if (m->c.retry_max < m->c.retry_min)
 		m->c.retry_max = m->c.retry_min;
 	pthread_mutex_init(&m->mu, NULL);
@@ -195,10 +195,10 @@ mailer_release(struct mailer *m, const struct store_mail *rows, size_t n,
 
 /*
  * How many rows this pass may send (inside its unit): MAILER_BATCH, or
- * fewer when per_minute allows only that many more in the last
- * MAILER_WINDOW seconds; none, with m->held_until set to when the window
- * has room again, when it allows none.  The sent times are the outbox's,
- * so serve and maintain share one budget and a restart resets nothing.
+ * fewer when rate_n allows only that many more in the last rate_per
+ * seconds; none, with m->held_until set to when the window has room
+ * again, when it allows none.  The sent times are the outbox's, so serve
+ * and maintain share one budget and a restart resets nothing.
  */
 static int
 mailer_budget(struct mailer *m, int64_t now, size_t *max, struct err *e)
@@ -207,22 +207,23 @@ mailer_budget(struct mailer *m, int64_t now, size_t *max, struct err *e)
 
 	*max = MAILER_BATCH;
 	m->held_until = 0;
-	if (m->c.per_minute == 0)
+	if (m->c.rate_n == 0)
 		return 0;
-	if (store_outbox_sent_since(m->s, now - MAILER_WINDOW + 1, &n,
+	if (store_outbox_sent_since(m->s, now - m->c.rate_per + 1, &n,
 	    &oldest, e) == -1)
 		return -1;
-	if ((uint64_t)n < m->c.per_minute) {
-		if (m->c.per_minute - (size_t)n < *max)
-			*max = m->c.per_minute - (size_t)n;
+	if (n < (int64_t)m->c.rate_n) {
+		if ((size_t)(m->c.rate_n - n) < *max)
+			*max = (size_t)(m->c.rate_n - n);
 		return 0;
 	}
 	*max = 0;
-	m->held_until = oldest + MAILER_WINDOW;
+	m->held_until = oldest + m->c.rate_per;
 	if (was == 0)
-		log_info("mail: %lld sent in the last minute (mail_global_rate "
-		    "%zu): the rest wait in the outbox", (long long)n,
-		    m->c.per_minute);
+		log_info("mail: %lld sent in the last %llds (mail_global_rate "
+		    "%u/%llds): the rest wait in the outbox", (long long)n,
+		    (long long)m->c.rate_per, m->c.rate_n,
+		    (long long)m->c.rate_per);
 	return 0;
 }
 
@@ -332,7 +333,7 @@ mailer_main(void *arg)
 			fetched = 0;
 		}
 		/* a full batch means more may be due right away; held back
-		 * by per_minute, wait for the window (or a stop) */
+		 * by rate_n, wait for the window (or a stop) */
 		if (m->held_until != 0) {
 			note_retry(m, m->held_until);
 			mailer_wait(m, now);
