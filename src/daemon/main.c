@@ -274,7 +274,7 @@ serve(struct daemon *d)
 	if (dir_server_key(d, time(NULL), &e) == -1)
 		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
-	if ((d->mailer = mailer_new(d->store, &mc, &e)) == NULL)
+	if ((d->mailer = mailer_new(d->store, &mc, MAILER_SERVE, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	/* threads inherit the mask: only this one takes the signals */
 	sigemptyset(&set);
@@ -317,7 +317,8 @@ maintain(struct daemon *d, int64_t now)
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
-	if ((d->mailer = mailer_new(d->store, &mc, &e)) == NULL)
+	if ((d->mailer = mailer_new(d->store, &mc, MAILER_MAINTAIN, &e)) ==
+	    NULL)
 		log_fatalx("%s", e.msg);
 	if (dir_maintain(d, now, &m, &e) == -1)
 		log_fatalx("maintenance: %s", e.msg);

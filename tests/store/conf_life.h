@@ -277,7 +277,7 @@ conf_t_outbox(const struct conf_backend *b)
 	    store_commit(s, &e) == 0, "outbox_add two, created at 100");
 	ok(store_begin(s, &e) == 0 && store_outbox_next(s, &when, &e) == 0 &&
 	    when <= 50, "outbox_next: due at once (%lld)", (long long)when);
-	ok(store_outbox_due(s, 50, 650, 10, &rows, &n, &e) == 0 && n == 2,
+	ok(store_outbox_due(s, 50, 650, "t", 10, &rows, &n, &e) == 0 && n == 2,
 	    "due at 50, before they were made: both");
 	if (n == 2) {
 		id0 = rows[0].id;
@@ -289,15 +289,15 @@ conf_t_outbox(const struct conf_backend *b)
 	ok(n == 2 && strcmp(rows[1].rcpt, CONF_BOB) == 0 && rows[1].len == 3 &&
 	    memcmp(rows[1].data, "a\0b", 3) == 0, "data: binary, length kept");
 	store_mails_free(rows, n);
-	ok(store_outbox_due(s, 50, 650, 10, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 50, 650, "t", 10, &rows, &n, &e) == 0 && n == 0,
 	    "leased: a second drain gets none");
-	ok(store_outbox_due(s, 649, 1249, 10, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 649, 1249, "t", 10, &rows, &n, &e) == 0 && n == 0,
 	    "none before lease_until");
 	ok(store_outbox_next(s, &when, &e) == 0 && when == 650,
 	    "outbox_next: the lease's end");
 	ok(store_commit(s, &e) == 0, "commit");
 	ok(store_begin(s, &e) == 0 &&
-	    store_outbox_due(s, 650, 1250, 10, &rows, &n, &e) == 0 && n == 2,
+	    store_outbox_due(s, 650, 1250, "t", 10, &rows, &n, &e) == 0 && n == 2,
 	    "due again at lease_until: an unsettled lease lapses");
 	store_mails_free(rows, n);
 	ok(store_outbox_retry(s, id0, 1, 800, "421 later", &e) == 0,
@@ -305,16 +305,16 @@ conf_t_outbox(const struct conf_backend *b)
 	ok(store_outbox_done(s, id1, 700, &e) == 0, "outbox_done");
 	ok(store_outbox_next(s, &when, &e) == 0 && when == 800,
 	    "outbox_next: the retried one's next attempt");
-	ok(store_outbox_due(s, 799, 1399, 10, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 799, 1399, "t", 10, &rows, &n, &e) == 0 && n == 0,
 	    "not due before its next attempt; the done one never");
-	ok(store_outbox_due(s, 800, 1400, 10, &rows, &n, &e) == 0 && n == 1 &&
+	ok(store_outbox_due(s, 800, 1400, "t", 10, &rows, &n, &e) == 0 && n == 1 &&
 	    rows[0].id == id0 && rows[0].attempts == 1 &&
 	    rows[0].len == 4 && memcmp(rows[0].data, "m1\r\n", 4) == 0,
 	    "due at its next attempt, attempts 1, data intact");
 	store_mails_free(rows, n);
 	ok(store_outbox_done(s, id0, 900, &e) == 0 &&
 	    store_outbox_next(s, &when, &e) == 1, "all done: outbox_next 1");
-	ok(store_outbox_due(s, 1000000, 1000600, 10, &rows, &n, &e) == 0 &&
+	ok(store_outbox_due(s, 1000000, 1000600, "t", 10, &rows, &n, &e) == 0 &&
 	    n == 0, "sent mail is never due again");
 	ok(store_commit(s, &e) == 0, "commit");
 
@@ -324,13 +324,13 @@ conf_t_outbox(const struct conf_backend *b)
 	    store_outbox_add(s, "m4@x.org", "4", 1, 1, &e) == 0 &&
 	    store_outbox_add(s, "m5@x.org", "5", 1, 1, &e) == 0,
 	    "three more");
-	ok(store_outbox_due(s, 2000, 2600, 0, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 2000, 2600, "t", 0, &rows, &n, &e) == 0 && n == 0,
 	    "max 0: none");
-	ok(store_outbox_due(s, 2000, 2600, 2, &rows, &n, &e) == 0 && n == 2 &&
+	ok(store_outbox_due(s, 2000, 2600, "t", 2, &rows, &n, &e) == 0 && n == 2 &&
 	    strcmp(rows[0].rcpt, "m3@x.org") == 0 &&
 	    strcmp(rows[1].rcpt, "m4@x.org") == 0, "max 2: the two oldest");
 	store_mails_free(rows, n);
-	ok(store_outbox_due(s, 2000, 2600, 10, &rows, &n, &e) == 0 && n == 1 &&
+	ok(store_outbox_due(s, 2000, 2600, "t", 10, &rows, &n, &e) == 0 && n == 1 &&
 	    strcmp(rows[0].rcpt, "m5@x.org") == 0, "then the third alone");
 	store_mails_free(rows, n);
 	ok(store_outbox_purge(s, 700, &n, &e) == 0 && n == 0,
@@ -339,7 +339,7 @@ conf_t_outbox(const struct conf_backend *b)
 	    "outbox_purge: sent before `before` goes");
 	ok(store_outbox_purge(s, 1000000, &n, &e) == 0 && n == 1,
 	    "the other sent one; unsent mail stays however old");
-	ok(store_outbox_due(s, 5000, 5600, 10, &rows, &n, &e) == 0 && n == 3,
+	ok(store_outbox_due(s, 5000, 5600, "t", 10, &rows, &n, &e) == 0 && n == 3,
 	    "the unsent ones are all still there");
 	store_mails_free(rows, n);
 	ok(store_outbox_done(s, id0, 1, &e) == 1,

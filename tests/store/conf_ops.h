@@ -80,7 +80,7 @@ conf_t_empty(const struct conf_backend *b)
 	ok(store_rate_get(s, CONF_ADDR, &when, &e) == 1, "rate_get: 1");
 	ok(store_outbox_next(s, &when, &e) == 1, "outbox_next: 1");
 	n = 7;
-	ok(store_outbox_due(s, 1000, 1600, 10, &mails, &n, &e) == 0 &&
+	ok(store_outbox_due(s, 1000, 1600, "t", 10, &mails, &n, &e) == 0 &&
 	    n == 0, "outbox_due: 0, none");
 	store_mails_free(mails, n);
 	ok(store_outbox_done(s, 1, 5, &e) == 1, "outbox_done: 1");

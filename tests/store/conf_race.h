@@ -246,7 +246,7 @@ conf_drain_fn(struct store *s, void *arg, struct err *e)
 	size_t n = 0;
 
 	d->batch = 0;
-	if (store_outbox_due(s, 1000, 2000, 3, &rows, &n, e) == -1)
+	if (store_outbox_due(s, 1000, 2000, "t", 3, &rows, &n, e) == -1)
 		return -1;
 	for (size_t i = 0; i < n && i < 3; i++) {
 		snprintf(want, sizeof(want), "body for %.50s", rows[i].rcpt);

@@ -106,12 +106,12 @@ conf_t_units(const struct conf_backend *b)
 	    store_outbox_add(s, "m@x.org", "m", 1, 5, &e) == 0 &&
 	    store_commit(s, &e) == 0, "a mail");
 	ok(store_begin(s, &e) == 0 &&
-	    store_outbox_due(s, 10, 610, 10, &rows, &n, &e) == 0 && n == 1,
+	    store_outbox_due(s, 10, 610, "t", 10, &rows, &n, &e) == 0 && n == 1,
 	    "leased in a unit");
 	store_mails_free(rows, n);
 	store_rollback(s);
 	ok(store_begin(s, &e) == 0 &&
-	    store_outbox_due(s, 10, 610, 10, &rows, &n, &e) == 0 && n == 1 &&
+	    store_outbox_due(s, 10, 610, "t", 10, &rows, &n, &e) == 0 && n == 1 &&
 	    store_commit(s, &e) == 0, "rolled back: due again at once");
 	store_mails_free(rows, n);
 
@@ -146,8 +146,8 @@ conf_t_units(const struct conf_backend *b)
 	    store_token_get(s, t3.hash, &g, &e) == 0 && g.kind == TOKEN_REVERIFY &&
 	    store_token_get(s, t.hash, &g, &e) == 0 && g.used == 0,
 	    "reopened: nonce, rate mark, tokens kept");
-	ok(store_outbox_due(s, 609, 1209, 10, &rows, &n, &e) == 0 && n == 0 &&
-	    store_outbox_due(s, 610, 1210, 10, &rows, &n, &e) == 0 && n == 1 &&
+	ok(store_outbox_due(s, 609, 1209, "t", 10, &rows, &n, &e) == 0 && n == 0 &&
+	    store_outbox_due(s, 610, 1210, "t", 10, &rows, &n, &e) == 0 && n == 1 &&
 	    strcmp(rows[0].rcpt, "m@x.org") == 0, "reopened: the outbox kept, "
 	    "with its lease");
 	store_mails_free(rows, n);

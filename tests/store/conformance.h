@@ -10,6 +10,7 @@
  *                 every field, lookups and their chains, cert_del
  *   conf_life.h   tokens, nonces, rate marks, upload marks, the outbox,
  *                 the re-verification schedule, purges
+ *   conf_outbox.h whose a lease is, and taking a dead drain's back
  *   conf_units.h  rollback, commit, reopen; export snapshots, restores
  *   conf_race.h   threads and handles racing: check-then-write units,
  *                 single use, outbox leases, a unit held open
@@ -24,6 +25,7 @@
 #include "conf_fix.h"
 #include "conf_ops.h"
 #include "conf_life.h"
+#include "conf_outbox.h"
 #include "conf_units.h"
 #include "conf_race.h"
 #include "conf_torn.h"
@@ -57,6 +59,7 @@ conf_run(const struct conf_backend *b)
 	CONF_GROUP(conf_t_rate, b);
 	CONF_GROUP(conf_t_upload, b);
 	CONF_GROUP(conf_t_outbox, b);
+	CONF_GROUP(conf_t_outbox_reclaim, b);
 	CONF_GROUP(conf_t_schedule, b);
 	CONF_GROUP(conf_t_purge, b);
 	CONF_GROUP(conf_t_purge_kept, b);

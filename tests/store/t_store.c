@@ -238,7 +238,7 @@ t_mail(struct store *s)
 	    "outbox_add");
 	/* a new message is due at once, whatever its created time (a
 	 * maintenance run ahead of the clock queues mail for now) */
-	ok(store_outbox_due(s, 50, 650, 10, &rows, &n, &e) == 0 && n == 2 &&
+	ok(store_outbox_due(s, 50, 650, "t", 10, &rows, &n, &e) == 0 && n == 2 &&
 	    rows[0].id < rows[1].id && strcmp(rows[0].rcpt, ADDR) == 0 &&
 	    rows[0].len == 4 && strcmp(rows[0].data, "m1\r\n") == 0 &&
 	    rows[0].attempts == 0, "both due at once, in order");
@@ -246,12 +246,12 @@ t_mail(struct store *s)
 	    "outbox_retry");
 	ok(store_outbox_done(s, rows[1].id, 101, &e) == 0, "outbox_done");
 	store_mails_free(rows, n);
-	ok(store_outbox_due(s, 159, 759, 10, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 159, 759, "t", 10, &rows, &n, &e) == 0 && n == 0,
 	    "retried not due before next, done never");
-	ok(store_outbox_due(s, 160, 760, 10, &rows, &n, &e) == 0 && n == 1 &&
+	ok(store_outbox_due(s, 160, 760, "t", 10, &rows, &n, &e) == 0 && n == 1 &&
 	    rows[0].attempts == 1, "retried due at next");
 	store_mails_free(rows, n);
-	ok(store_outbox_due(s, 1000, 1600, 0, &rows, &n, &e) == 0 && n == 0,
+	ok(store_outbox_due(s, 1000, 1600, "t", 0, &rows, &n, &e) == 0 && n == 0,
 	    "max 0");
 	ok(store_outbox_done(s, 999, 1, &e) == 1, "done unknown id: 1");
 	store_commit(s, &e);

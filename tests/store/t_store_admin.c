@@ -71,7 +71,7 @@ fill(struct store *s)
 	rc |= store_outbox_add(s, "o1@x.org", "m1", 2, 100, &e);
 	rc |= store_outbox_add(s, "o2@x.org", "m2", 2, 100, &e);
 	rc |= store_outbox_add(s, "o3@x.org", "m3", 2, 100, &e);
-	rc |= store_outbox_due(s, 100, 700, 2, &rows, &n, &e);
+	rc |= store_outbox_due(s, 100, 700, "t", 2, &rows, &n, &e);
 	if (rc == 0 && n == 2) {
 		rc |= store_outbox_done(s, rows[0].id, 150, &e);
 		rc |= store_outbox_retry(s, rows[1].id, 1, 160,

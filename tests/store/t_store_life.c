@@ -408,7 +408,7 @@ t_purge_mail(struct store *s)
 	    store_outbox_add(s, "p1@x.org", "a", 1, 100, &e) == 0 &&
 	    store_outbox_add(s, "p2@x.org", "b", 1, 100, &e) == 0 &&
 	    store_outbox_add(s, "p3@x.org", "c", 1, 100, &e) == 0 &&
-	    store_outbox_due(s, 100, 700, 10, &rows, &n, &e) == 0 && n >= 3,
+	    store_outbox_due(s, 100, 700, "t", 10, &rows, &n, &e) == 0 && n >= 3,
 	    "three mails queued and leased");
 	/* the first sent at 200, the second at 400, the third never */
 	ok(n >= 3 && store_outbox_done(s, rows[n - 3].id, 200, &e) == 0 &&
@@ -418,7 +418,7 @@ t_purge_mail(struct store *s)
 	    "outbox_purge: only mail sent before `before` (%zu)", n);
 	ok(store_outbox_purge(s, 1000000, &n, &e) == 0 && n == 1,
 	    "then the other sent one; the unsent one stays");
-	ok(store_outbox_due(s, 100000, 100600, 10, &rows, &n2, &e) == 0 &&
+	ok(store_outbox_due(s, 100000, 100600, "t", 10, &rows, &n2, &e) == 0 &&
 	    n2 >= 1 && strcmp(rows[n2 - 1].rcpt, "p3@x.org") == 0,
 	    "the unsent mail is still due");
 	/* leased until 100600; handed back untried, due again at once */
@@ -426,7 +426,7 @@ t_purge_mail(struct store *s)
 	    store_outbox_release(s, 999999, 100001, &e) == 1,
 	    "outbox_release: 0 for a leased row, 1 for no such row");
 	store_mails_free(rows, n2);
-	ok(store_outbox_due(s, 100001, 100601, 10, &rows, &n2, &e) == 0 &&
+	ok(store_outbox_due(s, 100001, 100601, "t", 10, &rows, &n2, &e) == 0 &&
 	    n2 >= 1 && strcmp(rows[n2 - 1].rcpt, "p3@x.org") == 0 &&
 	    rows[n2 - 1].attempts == 0,
 	    "a released row is due again before its lease ended, untried");
@@ -467,7 +467,7 @@ drain(struct store *s, int64_t now, int64_t *id)
 
 	if (store_begin(s, &e) == -1)
 		return -1;
-	if (store_outbox_due(s, now, now + 600, 10, &rows, &n, &e) == -1) {
+	if (store_outbox_due(s, now, now + 600, "t", 10, &rows, &n, &e) == -1) {
 		store_rollback(s);
 		return -1;
 	}

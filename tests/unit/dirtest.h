@@ -163,7 +163,7 @@ dt_drain(struct dt *t)
 
 	if (store_begin(s, &e) == -1)
 		return;
-	if (store_outbox_due(s, FAR, FAR + 1, 1000, &rows, &n, &e) == -1) {
+	if (store_outbox_due(s, FAR, FAR + 1, "t", 1000, &rows, &n, &e) == -1) {
 		printf("# outbox_due: %s\n", e.msg);
 		store_rollback(s);
 		return;

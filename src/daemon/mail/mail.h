@@ -73,10 +73,23 @@ int mail_dir_deliver(const char *maildir, const char *data, size_t len,
 
 struct mailer;
 
-/* A mailer over store s; copies c's strings.  NULL with e set. */
+/*
+ * Who drains the outbox.  keydird serve holds the data directory's lock,
+ * so one serve drain at most is alive: rows a serve drain had leased when
+ * a new one starts were leased by a serve that died, and go out again at
+ * once.  keydird maintain drains beside it, any number at a time, and
+ * waits out the leases of the others.
+ */
+enum mailer_role {
+	MAILER_SERVE,
+	MAILER_MAINTAIN
+};
+
+/* A mailer over store s in role; copies c's strings.  NULL with e set. */
 struct mailer *mailer_new(struct store *s, const struct mail_config *c,
-    struct err *e);
-/* Start the drain thread. */
+    enum mailer_role role, struct err *e);
+/* Start the drain thread (MAILER_SERVE): first take back the rows a
+ * serve drain that died had leased.  -1 with e set. */
 int mailer_start(struct mailer *m, struct err *e);
 /* Wake the thread: new rows were committed. */
 void mailer_kick(struct mailer *m);

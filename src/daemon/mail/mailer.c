@@ -29,6 +29,7 @@ _Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
 
 struct mailer {
 	struct store *s;
+	const char *owner;	/* the lease owner: its role's name */
 	struct mail_config c;	/* strings point at the copies below */
 	char *url, *user, *pass, *from, *dir;
 	pthread_t thread;
@@ -68,7 +69,8 @@ use_maildir(const struct mail_config *c)
 
 /* A mailer over s with its own copy of c. */
 struct mailer *
-mailer_new(struct store *s, const struct mail_config *c, struct err *e)
+mailer_new(struct store *s, const struct mail_config *c,
+    enum mailer_role role, struct err *e)
 {
 	struct mailer *m;
 	pthread_condattr_t ca;
@@ -79,6 +81,7 @@ mailer_new(struct store *s, const struct mail_config *c, struct err *e)
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->s = s;
+	m->owner = role == MAILER_SERVE ? "serve" : "maintain";
 	m->c.smtp_url = m->url = dup_or_null(c->smtp_url);
 	m->c.smtp_user = m->user = dup_or_null(c->smtp_user);
 	m->c.smtp_pass = m->pass = dup_or_null(c->smtp_pass);
@@ -240,8 +243,8 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 	if (store_begin(m->s, e) == -1)
 		return -1;
 	if (mailer_budget(m, now, &max, e) == -1 || (max > 0 &&
-	    store_outbox_due(m->s, now, now + MAILER_LEASE, max, &rows, &n,
-	    e) == -1)) {
+	    store_outbox_due(m->s, now, now + MAILER_LEASE, m->owner, max,
+	    &rows, &n, e) == -1)) {
 		store_rollback(m->s);
 		return -1;
 	}
@@ -345,6 +348,29 @@ mailer_main(void *arg)
 	return NULL;
 }
 
+/* Due again at once: the rows the serve drain before us leased and never
+ * settled (it was killed mid-pass).  It held the lock we hold now, so it
+ * is gone, and waiting out its lease would hold its mail for minutes. */
+static int
+mailer_reclaim(struct mailer *m, struct err *e)
+{
+	size_t n;
+
+	if (store_begin(m->s, e) == -1)
+		return -1;
+	if (store_outbox_reclaim(m->s, m->owner, (int64_t)time(NULL), &n,
+	    e) == -1) {
+		store_rollback(m->s);
+		return -1;
+	}
+	if (store_commit(m->s, e) == -1)
+		return -1;
+	if (n > 0)
+		log_warnx("mail outbox: %zu mails leased by a keydird serve "
+		    "that ended without settling them are due again", n);
+	return 0;
+}
+
 /* Start the drain thread. */
 int
 mailer_start(struct mailer *m, struct err *e)
@@ -353,6 +379,11 @@ mailer_start(struct mailer *m, struct err *e)
 
 	if (m->started)
 		return err_set(e, ERR_INTERNAL, "mailer already started");
+	if (strcmp(m->owner, "serve") != 0)
+		return err_set(e, ERR_INTERNAL, "mailer: only serve's drains "
+		    "on a thread");
+	if (mailer_reclaim(m, e) == -1)
+		return -1;
 	if ((rc = pthread_create(&m->thread, NULL, mailer_main, m)) != 0)
 		return err_set(e, ERR_INTERNAL, "mailer thread: %s",
 		    strerror(rc));

@@ -427,11 +427,35 @@ store_outbox_add(struct store *s, const char *rcpt, const char *data,
 	return s->ops->outbox_add(s, rcpt, data, len, now, e);
 }
 
+/* A lease owner names a kind of drain: a short word. */
+static bool
+owner_ok(const char *owner)
+{
+	return owner != NULL && *owner != '\0' &&
+	    strlen(owner) <= STORE_LEASE_OWNER_MAX;
+}
+
 int
 store_outbox_due(struct store *s, int64_t now, int64_t lease_until,
-    size_t max, struct store_mail **rows, size_t *n, struct err *e)
+    const char *owner, size_t max, struct store_mail **rows, size_t *n,
+    struct err *e)
 {
-	return s->ops->outbox_due(s, now, lease_until, max, rows, n, e);
+	*rows = NULL;
+	*n = 0;
+	if (!owner_ok(owner))
+		return err_set(e, ERR_INVALID, "outbox: bad lease owner");
+	return s->ops->outbox_due(s, now, lease_until, owner, max, rows, n,
+	    e);
+}
+
+int
+store_outbox_reclaim(struct store *s, const char *owner, int64_t at,
+    size_t *n, struct err *e)
+{
+	*n = 0;
+	if (!owner_ok(owner))
+		return err_set(e, ERR_INVALID, "outbox: bad lease owner");
+	return s->ops->outbox_reclaim(s, owner, at, n, e);
 }
 
 int

@@ -215,11 +215,14 @@ struct store_cert_state {
 	size_t ntokens;
 };
 
+#define STORE_LEASE_OWNER_MAX 15
+
 struct store_outbox_row {
 	int64_t id;
 	char rcpt[EMAIL_MAX + 1];
 	int attempts;
-	int64_t next_attempt;
+	int64_t next_attempt;	/* the lease's end while leased */
+	char leased_by[STORE_LEASE_OWNER_MAX + 1]; /* "" when not leased */
 	int64_t created;
 	int64_t sent;		/* 0 while unsent */
 	char *last_error;	/* NULL if no attempt failed */
@@ -342,11 +345,17 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  *
  * outbox_add queues a message due at once (created = now).  outbox_due
  * returns up to max unsent messages due by now, oldest first, and leases
- * them until lease_until (their next attempt moves there) so two drains
- * (keydird serve and keydird maintain) never send one row twice;
+ * them to owner until lease_until (their next attempt moves there) so two
+ * drains (keydird serve and keydird maintain) never send one row twice;
  * outbox_retry or outbox_done then settle each row, or outbox_release
  * hands a leased row not attempted back (due again at `at`, attempts
- * and last error kept; 1 if no unsent row has that id).
+ * and last error kept; 1 if no unsent row has that id); each of the
+ * three ends the lease.  owner names a kind of drain (1 to
+ * STORE_LEASE_OWNER_MAX bytes, ERR_INVALID otherwise).  outbox_reclaim
+ * ends every lease of owner on an unsent row, due again at `at` (attempts
+ * and last error kept; *n how many): for a drain of which at most one
+ * runs, at its start, when whatever that owner leased was leased by a
+ * process that died before settling it.
  */
 
 /* The calls.  Each is the backend's; see the contract above. */
@@ -409,7 +418,10 @@ int store_rate_set(struct store *s, const char *address, int64_t now,
 int store_outbox_add(struct store *s, const char *rcpt, const char *data,
     size_t len, int64_t now, struct err *e);
 int store_outbox_due(struct store *s, int64_t now, int64_t lease_until,
-    size_t max, struct store_mail **rows, size_t *n, struct err *e);
+    const char *owner, size_t max, struct store_mail **rows, size_t *n,
+    struct err *e);
+int store_outbox_reclaim(struct store *s, const char *owner, int64_t at,
+    size_t *n, struct err *e);
 int store_outbox_done(struct store *s, int64_t id, int64_t now,
     struct err *e);
 int store_outbox_retry(struct store *s, int64_t id, int attempts,

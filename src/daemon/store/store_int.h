@@ -73,7 +73,10 @@ struct store_ops {
 	int (*outbox_add)(struct store *s, const char *rcpt, const char *data,
 	    size_t len, int64_t now, struct err *e);
 	int (*outbox_due)(struct store *s, int64_t now, int64_t lease_until,
-	    size_t max, struct store_mail **rows, size_t *n, struct err *e);
+	    const char *owner, size_t max, struct store_mail **rows, size_t *n,
+	    struct err *e);
+	int (*outbox_reclaim)(struct store *s, const char *owner, int64_t at,
+	    size_t *n, struct err *e);
 	int (*outbox_done)(struct store *s, int64_t id, int64_t now,
 	    struct err *e);
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,

@@ -223,10 +223,12 @@ xfer_state_outbox(struct store *s, FILE *out, struct err *e)
 			return -1;
 		for (i = 0; i < n && rc == 0; i++) {
 			r = &rows[i];
-			o = json_pack("{s:I,s:o,s:i,s:I,s:I,s:o,s:o}",
+			o = json_pack("{s:I,s:o,s:i,s:I,s:o,s:I,s:o,s:o}",
 			    "id", (json_int_t)r->id, "rcpt", xfer_str(r->rcpt),
 			    "attempts", r->attempts,
 			    "next_attempt", (json_int_t)r->next_attempt,
+			    "leased_by", r->leased_by[0] != '\0' ?
+			    xfer_str(r->leased_by) : json_null(),
 			    "created", (json_int_t)r->created,
 			    "sent", r->sent != 0 ?
 			    json_integer((json_int_t)r->sent) : json_null(),

@@ -264,7 +264,7 @@ sq_outbox_list(struct store *s, int64_t after, size_t max,
 	*rows = NULL;
 	*n = 0;
 	st = sq_prep(c, SQ_OUTBOX_LIST, "SELECT id, rcpt, attempts, "
-	    "next_attempt, created, sent, last_error FROM outbox "
+	    "next_attempt, created, sent, last_error, leased_by FROM outbox "
 	    "WHERE id > ?1 ORDER BY id LIMIT ?2", e);
 	if (st == NULL)
 		return -1;
@@ -283,6 +283,7 @@ sq_outbox_list(struct store *s, int64_t after, size_t max,
 		r->sent = sqlite3_column_int64(st, 5);
 		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
 			r->last_error = sq_col_dup(st, 6, NULL);
+		sq_col_cpy(st, 7, r->leased_by, sizeof(r->leased_by));
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE) {

@@ -71,6 +71,7 @@ enum sq_slot {
 	SQ_OUTBOX_RETRY,
 	SQ_OUTBOX_NEXT,
 	SQ_OUTBOX_RELEASE,
+	SQ_OUTBOX_RECLAIM,
 	SQ_RECOVERY_PUT,
 	SQ_RECOVERY_DEL,
 	SQ_RECOVERY_GET,
@@ -265,8 +266,10 @@ int sq_rate_set(struct store *s, const char *address, int64_t now,
 int sq_outbox_add(struct store *s, const char *rcpt, const char *data,
     size_t len, int64_t now, struct err *e);
 int sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
-    size_t max,
-    struct store_mail **rows, size_t *n, struct err *e);
+    const char *owner, size_t max, struct store_mail **rows, size_t *n,
+    struct err *e);
+int sq_outbox_reclaim(struct store *s, const char *owner, int64_t at,
+    size_t *n, struct err *e);
 int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
 int sq_outbox_release(struct store *s, int64_t id, int64_t at,
     struct err *e);

@@ -202,18 +202,19 @@ sq_outbox_add(struct store *s, const char *rcpt, const char *data,
 /* Hold the rows outbox_due returns back from any other drain. */
 static int
 sq_outbox_lease(struct sq_conn *w, const struct store_mail *rows, size_t n,
-    int64_t until, struct err *e)
+    int64_t until, const char *owner, struct err *e)
 {
 	sqlite3_stmt *st;
 	int rc;
 
 	st = sq_prep(w, SQ_OUTBOX_LEASE, "UPDATE outbox "
-	    "SET next_attempt = ?2 WHERE id = ?1", e);
+	    "SET next_attempt = ?2, leased_by = ?3 WHERE id = ?1", e);
 	if (st == NULL)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		rc = sqlite3_bind_int64(st, 1, rows[i].id);
 		rc |= sqlite3_bind_int64(st, 2, until);
+		rc |= sqlite3_bind_text(st, 3, owner, -1, SQLITE_STATIC);
 		if (sq_run(w, st, rc, e) == -1)
 			return -1;
 	}
@@ -221,12 +222,13 @@ sq_outbox_lease(struct sq_conn *w, const struct store_mail *rows, size_t n,
 }
 
 /*
- * Up to max unsent messages due by now, oldest first, each leased until
- * lease_until so a second drain does not send it too.
+ * Up to max unsent messages due by now, oldest first, each leased to
+ * owner until lease_until so a second drain does not send it too.
  */
 int
-sq_outbox_due(struct store *s, int64_t now, int64_t lease_until, size_t max,
-    struct store_mail **rows, size_t *n, struct err *e)
+sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
+    const char *owner, size_t max, struct store_mail **rows, size_t *n,
+    struct err *e)
 {
 	struct sq_conn *w = sq_w(s);
 	struct store_mail *m;
@@ -259,7 +261,8 @@ sq_outbox_due(struct store *s, int64_t now, int64_t lease_until, size_t max,
 	if (rc != SQLITE_DONE)
 		sq_err(w->db, rc, e);
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE || sq_outbox_lease(w, *rows, *n, lease_until, e) == -1) {
+	if (rc != SQLITE_DONE ||
+	    sq_outbox_lease(w, *rows, *n, lease_until, owner, e) == -1) {
 		store_mails_free(*rows, *n);
 		*rows = NULL;
 		*n = 0;
@@ -278,7 +281,7 @@ sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_OUTBOX_DONE, "UPDATE outbox "
-	    "SET sent = ?2, data = zeroblob(0) WHERE id = ?1", e);
+	    "SET sent = ?2, data = zeroblob(0), leased_by = NULL WHERE id = ?1", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_int64(st, 1, id);
@@ -296,7 +299,7 @@ sq_outbox_retry(struct store *s, int64_t id, int attempts, int64_t next,
 	int rc;
 
 	st = sq_prep(w, SQ_OUTBOX_RETRY, "UPDATE outbox SET attempts = ?2, "
-	    "next_attempt = ?3, last_error = ?4 WHERE id = ?1", e);
+	    "next_attempt = ?3, last_error = ?4, leased_by = NULL WHERE id = ?1", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_int64(st, 1, id);
@@ -318,12 +321,34 @@ sq_outbox_release(struct store *s, int64_t id, int64_t at, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_OUTBOX_RELEASE, "UPDATE outbox SET next_attempt = "
-	    "?2 WHERE id = ?1 AND sent IS NULL", e);
+	    "?2, leased_by = NULL WHERE id = ?1 AND sent IS NULL", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_int64(st, 1, id);
 	rc |= sqlite3_bind_int64(st, 2, at);
 	return sq_update(w, st, rc, e);
+}
+
+/* End every lease of owner on an unsent row: due again at `at`. */
+int
+sq_outbox_reclaim(struct store *s, const char *owner, int64_t at, size_t *n,
+    struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	*n = 0;
+	st = sq_prep(w, SQ_OUTBOX_RECLAIM, "UPDATE outbox SET next_attempt = "
+	    "?2, leased_by = NULL WHERE leased_by = ?1 AND sent IS NULL", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, 2, at);
+	if (sq_run(w, st, rc, e) == -1)
+		return -1;
+	*n = (size_t)sqlite3_changes(w->db);
+	return 0;
 }
 
 /* The earliest next_attempt of an unsent mail; 1 when none waits. */

@@ -233,7 +233,13 @@ static const char *const sq_migrations[] = {
 	" THEN NEW.bytes ELSE 0 END"
 	" - CASE WHEN OLD.had_address = 0 AND OLD.revoked = 0"
 	" THEN OLD.bytes ELSE 0 END;"
-	" END;"
+	" END;",
+	/*
+	 * 9: a lease names its drain (keydird serve or maintain), so that a
+	 * serve started after one that died takes back what the dead one
+	 * had leased instead of waiting for the lease to run out.
+	 */
+	"ALTER TABLE outbox ADD COLUMN leased_by TEXT;"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
