@@ -208,6 +208,22 @@ start_smtp() {
 	wait_until 20 port_open "$port"
 }
 
+# start_sink PORT DIR: tests/e2e/smtpsink.py, an SMTP server storing every
+# mail in DIR/Maildir/new (in order of arrival, logged in
+# DIR/Maildir/deliveries) that obeys the rules in DIR/control (delay,
+# tempfail, reject: see smtpsink.py), read again for every command; sets
+# SMTP_PID and SINK_CTL.  DIR/control is kept across restarts.
+start_sink() {
+	local port=$1 dir=$2
+	mkdir -p "$dir/Maildir/tmp" "$dir/Maildir/new" "$dir/Maildir/cur"
+	SINK_CTL=$dir/control
+	"$PY" "$E2E_ROOT/tests/e2e/smtpsink.py" "127.0.0.1:$port" \
+	    "$dir/Maildir" "$SINK_CTL" >>"$dir/smtpsink.log" 2>&1 &
+	SMTP_PID=$!
+	T_PIDS+=("$SMTP_PID")
+	wait_until 20 port_open "$port"
+}
+
 # mail_count MAILDIR: number of delivered mails.
 mail_count() {
 	find "$1/new" "$1/cur" -type f 2>/dev/null | wc -l
@@ -332,6 +348,30 @@ key_fprs() {
 key_uids() {
 	g "$1" --list-packets <"$2" 2>/dev/null |
 	    sed -n 's/^:user ID packet: "\(.*\)"$/\1/p'
+}
+
+# craft_certs DIR N PREFIX: N certs made by pgpcraft.py in one process (much
+# faster than gpg), each Ed25519 with an X25519 subkey and the one user ID
+# "PREFIX I <PREFIX-I@example.org>": DIR/I.asc (armored), DIR/I.json (a
+# VKS upload body), and DIR/list with a line "I FPR ADDRESS" for each.
+craft_certs() {
+	mkdir -p "$1"
+	PYTHONPATH=$E2E_ROOT/tests/e2e "$PY" - "$@" <<'EOF'
+import json, os, sys
+import pgpcraft as pc
+d, n, prefix = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+with open(os.path.join(d, "list"), "w") as lst:
+    for i in range(1, n + 1):
+        addr = "%s-%d@example.org" % (prefix, i)
+        key = pc.Key("%s/%d" % (prefix, i))
+        sub = pc.Subkey(pc.Cv25519Key("%s/%d/enc" % (prefix, i)), 0x0C, "no")
+        armored = pc.armor(pc.cert(key, [("%s %d <%s>" % (prefix, i, addr)).encode()], [sub]))
+        with open(os.path.join(d, "%d.asc" % i), "w") as f:
+            f.write(armored)
+        with open(os.path.join(d, "%d.json" % i), "w") as f:
+            json.dump({"keytext": armored}, f)
+        lst.write("%d %s %s\n" % (i, key.fpr, addr))
+EOF
 }
 
 # --- HTTP --------------------------------------------------------------------
