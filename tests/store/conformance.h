@@ -10,7 +10,8 @@
  *                 every field, lookups and their chains, cert_del
  *   conf_life.h   tokens, nonces, rate marks, upload marks, the outbox,
  *                 the re-verification schedule, purges
- *   conf_outbox.h whose a lease is, and taking a dead drain's back
+ *   conf_outbox.h whose a lease is, and taking a dead drain's back; one
+ *                 address's mail in order; mail refused for good
  *   conf_units.h  rollback, commit, reopen; export snapshots, restores
  *   conf_race.h   threads and handles racing: check-then-write units,
  *                 single use, outbox leases, a unit held open
@@ -60,6 +61,7 @@ conf_run(const struct conf_backend *b)
 	CONF_GROUP(conf_t_upload, b);
 	CONF_GROUP(conf_t_outbox, b);
 	CONF_GROUP(conf_t_outbox_reclaim, b);
+	CONF_GROUP(conf_t_outbox_order, b);
 	CONF_GROUP(conf_t_schedule, b);
 	CONF_GROUP(conf_t_purge, b);
 	CONF_GROUP(conf_t_purge_kept, b);

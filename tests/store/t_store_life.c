@@ -91,7 +91,7 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 8, "upgraded to 8");
+	ok(db_int(path, "PRAGMA user_version") == 9, "upgraded to 9");
 	ok(db_int(path, "SELECT count(*) FROM certs WHERE fpr = '" FPR_V3
 	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
 	    db_int(path, "SELECT count(*) FROM addresses") == 1,

@@ -65,7 +65,12 @@ struct mail_config {
  */
 int mail_global_init(void);
 
-/* Deliver one message now (SMTP or Maildir).  -1 with e set on failure. */
+/*
+ * Deliver one message now (SMTP or Maildir).  -1 with e set on failure:
+ * ERR_INVALID when retrying cannot help (the SMTP server refused the
+ * recipient or the message for good, with its reply in e; a malformed
+ * envelope), any other code when a later attempt may work.
+ */
 int mail_smtp_send(const struct mail_config *c, const char *rcpt,
     const char *data, size_t len, struct err *e);
 int mail_dir_deliver(const char *maildir, const char *data, size_t len,

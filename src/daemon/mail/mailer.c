@@ -2,7 +2,8 @@
  * mailer: drains the store's outbox on its own thread.  A row is marked
  * sent only after delivery succeeded, so a crash in between means the
  * mail goes out twice, never not at all.  Failures back off
- * exponentially.  It composes nothing: rows hold finished messages.
+ * exponentially; a mail the server refused for good is marked failed and
+ * never tried again.  It composes nothing: rows hold finished messages.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -134,42 +135,55 @@ note_retry(struct mailer *m, int64_t next)
 	pthread_mutex_unlock(&m->mu);
 }
 
-/* Send one row and record the outcome; -1 only on a store error. */
+/* Record the outcome of one attempt (inside begin). */
+static int
+settle_row(struct mailer *m, const struct store_mail *r, int64_t now,
+    bool ok, const struct err *de, int64_t *delay, struct err *e)
+{
+	if (ok)
+		return store_outbox_done(m->s, r->id, now, e);
+	/* refused for good: another try would be refused again (and to
+	 * the same address mail queued after it would wait behind it) */
+	if (de->code == ERR_INVALID)
+		return store_outbox_fail(m->s, r->id, r->attempts + 1, now,
+		    de->msg, e);
+	*delay = retry_delay(&m->c, r->attempts);
+	return store_outbox_retry(m->s, r->id, r->attempts + 1, now + *delay,
+	    de->msg, e);
+}
+
+/* Send one row and record the outcome: 1 sent, 0 not; -1 only on a
+ * store error. */
 static int
 send_row(struct mailer *m, const struct store_mail *r, int64_t now,
     struct err *e)
 {
 	struct err de;
 	int64_t delay = 0;
-	int ok;
+	bool ok;
 
 	err_clear(&de);
 	ok = deliver(m, r, &de) == 0;
 	if (store_begin(m->s, e) == -1)
 		return -1;
-	if (ok) {
-		if (store_outbox_done(m->s, r->id, now, e) == -1)
-			goto fail;
-	} else {
-		delay = retry_delay(&m->c, r->attempts);
-		if (store_outbox_retry(m->s, r->id, r->attempts + 1,
-		    now + delay, de.msg, e) == -1)
-			goto fail;
+	if (settle_row(m, r, now, ok, &de, &delay, e) == -1) {
+		store_rollback(m->s);
+		return -1;
 	}
 	if (store_commit(m->s, e) == -1)
 		return -1;
 	if (ok)
 		log_info("mail to %s sent (id %lld)", r->rcpt,
 		    (long long)r->id);
+	else if (de.code == ERR_INVALID)
+		log_warnx("mail to %s refused for good, not retried "
+		    "(id %lld): %s", r->rcpt, (long long)r->id, de.msg);
 	else {
 		note_retry(m, now + delay);
 		log_warnx("mail to %s failed, retry in %llds: %s", r->rcpt,
 		    (long long)delay, de.msg);
 	}
 	return ok;
-fail:
-	store_rollback(m->s);
-	return -1;
 }
 
 /* Hand leased rows[0..n) back, due at `at` (they were not tried). */
@@ -327,20 +341,22 @@ mailer_main(void *arg)
 	struct err e;
 	int64_t now;
 	size_t fetched;
+	int sent;
 
 	while (!atomic_load(&m->stop)) {
 		now = (int64_t)time(NULL);
 		err_clear(&e);
-		if (mailer_pass(m, now, &fetched, &e) == -1) {
+		if ((sent = mailer_pass(m, now, &fetched, &e)) == -1) {
 			log_warnx("mail outbox: %s", e.msg);
 			fetched = 0;
 		}
-		/* a full batch means more may be due right away; held back
-		 * by rate_n, wait for the window (or a stop) */
+		/* a full batch means more may be due right away, and so does
+		 * a sent mail: the next one to its address waited for it;
+		 * held back by rate_n, wait for the window (or a stop) */
 		if (m->held_until != 0) {
 			note_retry(m, m->held_until);
 			mailer_wait(m, now);
-		} else if (fetched < MAILER_BATCH) {
+		} else if (fetched < MAILER_BATCH && sent <= 0) {
 			mailer_note_next(m);
 			mailer_wait(m, now);
 		}

@@ -449,6 +449,13 @@ store_outbox_due(struct store *s, int64_t now, int64_t lease_until,
 }
 
 int
+store_outbox_fail(struct store *s, int64_t id, int attempts, int64_t now,
+    const char *why, struct err *e)
+{
+	return s->ops->outbox_fail(s, id, attempts, now, why, e);
+}
+
+int
 store_outbox_reclaim(struct store *s, const char *owner, int64_t at,
     size_t *n, struct err *e)
 {

@@ -187,6 +187,7 @@ struct store_stats {
 	int64_t nonces;
 	int64_t rate_marks;
 	int64_t outbox, outbox_unsent, outbox_sent;
+	int64_t outbox_failed;	/* refused for good; not in unsent */
 	int64_t unconfirmed, unconfirmed_bytes;	/* unconfirmed_room's */
 };
 
@@ -225,6 +226,7 @@ struct store_outbox_row {
 	char leased_by[STORE_LEASE_OWNER_MAX + 1]; /* "" when not leased */
 	int64_t created;
 	int64_t sent;		/* 0 while unsent */
+	int64_t failed;		/* refused for good at; 0 if not */
 	char *last_error;	/* NULL if no attempt failed */
 };
 
@@ -278,8 +280,8 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  *   nonce_use       record a removal nonce until `until`; 1 if it was
  *                   already recorded (a replay)
  *   nonce_purge     forget nonces whose `until` has passed
- *   outbox_purge    delete mail sent before `before` (unsent mail stays,
- *                   however old); *n how many
+ *   outbox_purge    delete mail sent or failed before `before` (unsent
+ *                   mail stays, however old); *n how many
  *   rate_purge      delete rate marks set before `before`; *n how many
  *   recovery_put    keep data[0..len) as fpr's recovery data (replacing
  *                   any), dated now; len 0 deletes it; 1 if no such key.
@@ -346,11 +348,17 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  * outbox_add queues a message due at once (created = now).  outbox_due
  * returns up to max unsent messages due by now, oldest first, and leases
  * them to owner until lease_until (their next attempt moves there) so two
- * drains (keydird serve and keydird maintain) never send one row twice;
- * outbox_retry or outbox_done then settle each row, or outbox_release
+ * drains (keydird serve and keydird maintain) never send one row twice.
+ * It returns a row only if it is the oldest unsettled (neither sent nor
+ * failed) row of its recipient, so mail to one address goes out in the
+ * order queued: a later one waits while an earlier one waits for a retry
+ * or is leased.  outbox_next is the earliest next attempt of such a row.
+ * outbox_retry, outbox_done or outbox_fail (refused for good: failed =
+ * now, attempts and why kept, the message dropped, never due again; 1 if
+ * no unsent row has that id) then settle each row, or outbox_release
  * hands a leased row not attempted back (due again at `at`, attempts
- * and last error kept; 1 if no unsent row has that id); each of the
- * three ends the lease.  owner names a kind of drain (1 to
+ * and last error kept; 1 if no unsent row has that id); each of them
+ * ends the lease.  owner names a kind of drain (1 to
  * STORE_LEASE_OWNER_MAX bytes, ERR_INVALID otherwise).  outbox_reclaim
  * ends every lease of owner on an unsent row, due again at `at` (attempts
  * and last error kept; *n how many): for a drain of which at most one
@@ -422,6 +430,8 @@ int store_outbox_due(struct store *s, int64_t now, int64_t lease_until,
     struct err *e);
 int store_outbox_reclaim(struct store *s, const char *owner, int64_t at,
     size_t *n, struct err *e);
+int store_outbox_fail(struct store *s, int64_t id, int attempts,
+    int64_t now, const char *why, struct err *e);
 int store_outbox_done(struct store *s, int64_t id, int64_t now,
     struct err *e);
 int store_outbox_retry(struct store *s, int64_t id, int attempts,

@@ -77,6 +77,8 @@ struct store_ops {
 	    struct err *e);
 	int (*outbox_reclaim)(struct store *s, const char *owner, int64_t at,
 	    size_t *n, struct err *e);
+	int (*outbox_fail)(struct store *s, int64_t id, int attempts,
+	    int64_t now, const char *why, struct err *e);
 	int (*outbox_done)(struct store *s, int64_t id, int64_t now,
 	    struct err *e);
 	int (*outbox_retry)(struct store *s, int64_t id, int attempts,

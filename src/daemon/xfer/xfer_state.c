@@ -53,7 +53,7 @@ xfer_stats_json(const struct store_stats *st)
 	    "recovery", xfer_count(&st->recovery));
 	if (tok == NULL)
 		return NULL;
-	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I},"
+	return json_pack("{s:I,s:I,s:I,s:I,s:o,s:I,s:I,s:{s:I,s:I,s:I,s:I},"
 	    "s:{s:I,s:I}}",
 	    "keys", (json_int_t)st->keys,
 	    "recovery_data", (json_int_t)st->recovery_data,
@@ -65,6 +65,7 @@ xfer_stats_json(const struct store_stats *st)
 	    "outbox", "total", (json_int_t)st->outbox,
 	    "unsent", (json_int_t)st->outbox_unsent,
 	    "sent", (json_int_t)st->outbox_sent,
+	    "failed", (json_int_t)st->outbox_failed,
 	    "unconfirmed", "keys", (json_int_t)st->unconfirmed,
 	    "bytes", (json_int_t)st->unconfirmed_bytes);
 }
@@ -223,7 +224,7 @@ xfer_state_outbox(struct store *s, FILE *out, struct err *e)
 			return -1;
 		for (i = 0; i < n && rc == 0; i++) {
 			r = &rows[i];
-			o = json_pack("{s:I,s:o,s:i,s:I,s:o,s:I,s:o,s:o}",
+			o = json_pack("{s:I,s:o,s:i,s:I,s:o,s:I,s:o,s:o,s:o}",
 			    "id", (json_int_t)r->id, "rcpt", xfer_str(r->rcpt),
 			    "attempts", r->attempts,
 			    "next_attempt", (json_int_t)r->next_attempt,
@@ -232,6 +233,8 @@ xfer_state_outbox(struct store *s, FILE *out, struct err *e)
 			    "created", (json_int_t)r->created,
 			    "sent", r->sent != 0 ?
 			    json_integer((json_int_t)r->sent) : json_null(),
+			    "failed", r->failed != 0 ?
+			    json_integer((json_int_t)r->failed) : json_null(),
 			    "last_error", xfer_error_json(r->last_error));
 			rc = xfer_state_put(out, o, e);
 		}

@@ -344,6 +344,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_add = sq_outbox_add,
 	.outbox_due = sq_outbox_due,
 	.outbox_reclaim = sq_outbox_reclaim,
+	.outbox_fail = sq_outbox_fail,
 	.outbox_done = sq_outbox_done,
 	.outbox_retry = sq_outbox_retry,
 	.outbox_release = sq_outbox_release,

@@ -89,18 +89,19 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 {
 	struct sq_conn *c = sq_conn_for(s);
 	sqlite3_stmt *st;
-	int64_t v[10];
+	int64_t v[11];
 
 	memset(out, 0, sizeof(*out));
 	st = sq_prep(c, SQ_STATS, "SELECT (SELECT count(*) FROM certs), "
 	    "(SELECT count(*) FROM addresses), (SELECT count(*) FROM keyids), "
 	    "(SELECT count(*) FROM nonces), (SELECT count(*) FROM mail_rate), "
 	    "(SELECT count(*) FROM outbox), "
-	    "(SELECT count(*) FROM outbox WHERE sent IS NULL), "
+	    "(SELECT count(*) FROM outbox WHERE sent IS NULL AND "
+	    "failed IS NULL), "
 	    "(SELECT count(*) FROM recovery), "
-	    "(SELECT keys FROM unconfirmed), (SELECT bytes FROM unconfirmed)",
-	    e);
-	if (st == NULL || sq_counts(c, st, v, 10, e) == -1)
+	    "(SELECT keys FROM unconfirmed), (SELECT bytes FROM unconfirmed), "
+	    "(SELECT count(*) FROM outbox WHERE failed IS NOT NULL)", e);
+	if (st == NULL || sq_counts(c, st, v, 11, e) == -1)
 		return -1;
 	out->keys = v[0];
 	out->addresses = v[1];
@@ -109,7 +110,8 @@ sq_stats(struct store *s, struct store_stats *out, struct err *e)
 	out->rate_marks = v[4];
 	out->outbox = v[5];
 	out->outbox_unsent = v[6];
-	out->outbox_sent = v[5] - v[6];
+	out->outbox_failed = v[10];
+	out->outbox_sent = v[5] - v[6] - v[10];
 	out->recovery_data = v[7];
 	out->unconfirmed = v[8];
 	out->unconfirmed_bytes = v[9];
@@ -264,7 +266,8 @@ sq_outbox_list(struct store *s, int64_t after, size_t max,
 	*rows = NULL;
 	*n = 0;
 	st = sq_prep(c, SQ_OUTBOX_LIST, "SELECT id, rcpt, attempts, "
-	    "next_attempt, created, sent, last_error, leased_by FROM outbox "
+	    "next_attempt, created, sent, last_error, leased_by, failed "
+	    "FROM outbox "
 	    "WHERE id > ?1 ORDER BY id LIMIT ?2", e);
 	if (st == NULL)
 		return -1;
@@ -284,6 +287,7 @@ sq_outbox_list(struct store *s, int64_t after, size_t max,
 		if (sqlite3_column_type(st, 6) != SQLITE_NULL)
 			r->last_error = sq_col_dup(st, 6, NULL);
 		sq_col_cpy(st, 7, r->leased_by, sizeof(r->leased_by));
+		r->failed = sqlite3_column_int64(st, 8);
 		rc = SQLITE_OK;
 	}
 	if (rc != SQLITE_DONE) {

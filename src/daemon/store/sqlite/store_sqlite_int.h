@@ -72,6 +72,7 @@ enum sq_slot {
 	SQ_OUTBOX_NEXT,
 	SQ_OUTBOX_RELEASE,
 	SQ_OUTBOX_RECLAIM,
+	SQ_OUTBOX_FAIL,
 	SQ_RECOVERY_PUT,
 	SQ_RECOVERY_DEL,
 	SQ_RECOVERY_GET,
@@ -270,6 +271,8 @@ int sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
     struct err *e);
 int sq_outbox_reclaim(struct store *s, const char *owner, int64_t at,
     size_t *n, struct err *e);
+int sq_outbox_fail(struct store *s, int64_t id, int attempts, int64_t now,
+    const char *why, struct err *e);
 int sq_outbox_done(struct store *s, int64_t id, int64_t now, struct err *e);
 int sq_outbox_release(struct store *s, int64_t id, int64_t at,
     struct err *e);

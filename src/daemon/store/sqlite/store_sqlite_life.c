@@ -315,12 +315,13 @@ sq_purge(struct sq_conn *w, enum sq_slot id, const char *sql, int64_t before,
 	return 0;
 }
 
-/* Forget sent mail sent before `before`. */
+/* Forget mail sent, or refused for good, before `before`. */
 int
 sq_outbox_purge(struct store *s, int64_t before, size_t *n, struct err *e)
 {
 	return sq_purge(sq_w(s), SQ_OUTBOX_PURGE, "DELETE FROM outbox WHERE "
-	    "sent IS NOT NULL AND sent < ?1", before, n, e);
+	    "(sent IS NOT NULL AND sent < ?1) OR "
+	    "(failed IS NOT NULL AND failed < ?1)", before, n, e);
 }
 
 /* Forget rate marks older than `before`. */

@@ -221,9 +221,16 @@ sq_outbox_lease(struct sq_conn *w, const struct store_mail *rows, size_t n,
 	return 0;
 }
 
+/* An unsettled row that no older unsettled row to the same recipient
+ * holds back (outbox o): mail to one address goes out in order. */
+#define SQ_OUTBOX_FIRST "o.sent IS NULL AND o.failed IS NULL AND " \
+	"NOT EXISTS (SELECT 1 FROM outbox p WHERE p.rcpt = o.rcpt AND " \
+	"p.sent IS NULL AND p.failed IS NULL AND p.id < o.id)"
+
 /*
- * Up to max unsent messages due by now, oldest first, each leased to
- * owner until lease_until so a second drain does not send it too.
+ * Up to max unsent messages due by now, oldest first and each the oldest
+ * of its recipient, each leased to owner until lease_until so a second
+ * drain does not send it too.
  */
 int
 sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
@@ -239,8 +246,8 @@ sq_outbox_due(struct store *s, int64_t now, int64_t lease_until,
 	*rows = NULL;
 	*n = 0;
 	st = sq_prep(w, SQ_OUTBOX_DUE, "SELECT id, rcpt, data, attempts "
-	    "FROM outbox WHERE sent IS NULL AND next_attempt <= ?1 "
-	    "ORDER BY id LIMIT ?2", e);
+	    "FROM outbox o WHERE o.next_attempt <= ?1 AND " SQ_OUTBOX_FIRST
+	    " ORDER BY o.id LIMIT ?2", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_int64(st, 1, now);
@@ -321,7 +328,8 @@ sq_outbox_release(struct store *s, int64_t id, int64_t at, struct err *e)
 	int rc;
 
 	st = sq_prep(w, SQ_OUTBOX_RELEASE, "UPDATE outbox SET next_attempt = "
-	    "?2, leased_by = NULL WHERE id = ?1 AND sent IS NULL", e);
+	    "?2, leased_by = NULL WHERE id = ?1 AND sent IS NULL AND "
+	    "failed IS NULL", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_int64(st, 1, id);
@@ -340,7 +348,8 @@ sq_outbox_reclaim(struct store *s, const char *owner, int64_t at, size_t *n,
 
 	*n = 0;
 	st = sq_prep(w, SQ_OUTBOX_RECLAIM, "UPDATE outbox SET next_attempt = "
-	    "?2, leased_by = NULL WHERE leased_by = ?1 AND sent IS NULL", e);
+	    "?2, leased_by = NULL WHERE leased_by = ?1 AND sent IS NULL AND "
+	    "failed IS NULL", e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_bind_text(st, 1, owner, -1, SQLITE_STATIC);
@@ -351,7 +360,34 @@ sq_outbox_reclaim(struct store *s, const char *owner, int64_t at, size_t *n,
 	return 0;
 }
 
-/* The earliest next_attempt of an unsent mail; 1 when none waits. */
+/* The server refused the message for good: keep why, never try again,
+ * drop the message (it carries a token); 1 if no unsent row has id. */
+int
+sq_outbox_fail(struct store *s, int64_t id, int attempts, int64_t now,
+    const char *why, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sq_prep(w, SQ_OUTBOX_FAIL, "UPDATE outbox SET attempts = ?2, "
+	    "failed = ?3, last_error = ?4, data = zeroblob(0), "
+	    "leased_by = NULL WHERE id = ?1 AND sent IS NULL AND "
+	    "failed IS NULL", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_int64(st, 1, id);
+	rc |= sqlite3_bind_int(st, 2, attempts);
+	rc |= sqlite3_bind_int64(st, 3, now);
+	if (why != NULL)
+		rc |= sqlite3_bind_text(st, 4, why, -1, SQLITE_STATIC);
+	else
+		rc |= sqlite3_bind_null(st, 4);
+	return sq_update(w, st, rc, e);
+}
+
+/* The earliest next_attempt of a mail outbox_due could return; 1 when
+ * none waits. */
 int
 sq_outbox_next(struct store *s, int64_t *when, struct err *e)
 {
@@ -359,8 +395,8 @@ sq_outbox_next(struct store *s, int64_t *when, struct err *e)
 	sqlite3_stmt *st;
 	int rc, found = 0;
 
-	st = sq_prep(w, SQ_OUTBOX_NEXT, "SELECT min(next_attempt) FROM outbox "
-	    "WHERE sent IS NULL", e);
+	st = sq_prep(w, SQ_OUTBOX_NEXT, "SELECT min(o.next_attempt) "
+	    "FROM outbox o WHERE " SQ_OUTBOX_FIRST, e);
 	if (st == NULL)
 		return -1;
 	rc = sqlite3_step(st);

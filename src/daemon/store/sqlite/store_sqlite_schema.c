@@ -239,7 +239,16 @@ static const char *const sq_migrations[] = {
 	 * serve started after one that died takes back what the dead one
 	 * had leased instead of waiting for the lease to run out.
 	 */
-	"ALTER TABLE outbox ADD COLUMN leased_by TEXT;"
+	"ALTER TABLE outbox ADD COLUMN leased_by TEXT;",
+	/*
+	 * 9: a mail the SMTP server refused for good is kept as failed
+	 * (when) and never tried again.  Mail to one address goes out in
+	 * the order it was queued: the index finds a recipient's oldest
+	 * unsettled row.
+	 */
+	"ALTER TABLE outbox ADD COLUMN failed INTEGER;"
+	"CREATE INDEX outbox_rcpt ON outbox(rcpt, id)"
+	" WHERE sent IS NULL AND failed IS NULL;"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
