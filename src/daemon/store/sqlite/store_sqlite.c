@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "store_sqlite_int.h"
 #include "str.h"
 #include "xmalloc.h"
@@ -37,14 +38,28 @@ sq_global_init(void)
 	sqlite3_initialize();
 }
 
-/* Map a SQLite result to e: busy means try later, the rest is ours. */
+/*
+ * Map a SQLite result to e: busy means run again; a full disk means try
+ * later (ERR_UNAVAIL, a 503: it passes once the operator makes room, and
+ * keydird takes writes again without a restart), logged, since nothing
+ * else tells the operator why writes fail; the rest is ours.
+ */
 int
 sq_err(sqlite3 *db, int rc, struct err *e)
 {
-	int base = rc & 0xff;
+	int base = rc & 0xff, sys;
 
 	if (base == SQLITE_BUSY || base == SQLITE_LOCKED)
 		return err_set(e, ERR_RETRY, "database busy");
+	sys = base == SQLITE_IOERR && db != NULL ? sqlite3_system_errno(db) :
+	    0;
+	if (base == SQLITE_FULL || sys == ENOSPC || sys == EDQUOT) {
+		log_warnx("database: the disk is full (%s): writes are "
+		    "refused until there is room", db != NULL ?
+		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		return err_set(e, ERR_UNAVAIL, "The server's disk is full. "
+		    "Nothing was changed; try again later.");
+	}
 	return err_set(e, ERR_INTERNAL, "database: %s",
 	    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
