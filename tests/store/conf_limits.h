@@ -288,14 +288,15 @@ conf_t_sent_since(const struct conf_backend *b)
 	if ((s = conf_open(b->fresh_url(), "sent since")) == NULL)
 		return;
 	ok(store_begin(s, &e) == 0 &&
-	    store_outbox_add(s, CONF_ADDR, "1", 1, 1, &e) == 0 &&
-	    store_outbox_add(s, CONF_ADDR, "2", 1, 1, &e) == 0 &&
-	    store_outbox_add(s, CONF_BOB, "3", 1, 1, &e) == 0 &&
-	    store_outbox_add(s, CONF_BOB, "4", 1, 1, &e) == 0,
-	    "four mails queued");
+	    store_outbox_add(s, "m1@example.org", "1", 1, 1, &e) == 0 &&
+	    store_outbox_add(s, "m2@example.org", "2", 1, 1, &e) == 0 &&
+	    store_outbox_add(s, "m3@example.org", "3", 1, 1, &e) == 0 &&
+	    store_outbox_add(s, "m4@example.org", "4", 1, 1, &e) == 0,
+	    "four mails queued, to four addresses (one address's go one "
+	    "at a time)");
 	ok(store_outbox_sent_since(s, 0, &n, &oldest, &e) == 0 && n == 0 &&
 	    oldest == 0, "none sent: 0, oldest 0");
-	ok(store_outbox_due(s, 10, 600, 3, &rows, &k, &e) == 0 && k == 3,
+	ok(store_outbox_due(s, 10, 600, "t", 3, &rows, &k, &e) == 0 && k == 3,
 	    "three leased");
 	for (i = 0; i < k && i < 3; i++)
 		id[i] = rows[i].id;

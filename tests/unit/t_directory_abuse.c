@@ -484,7 +484,7 @@ mk_mailer(struct dt *t, unsigned n)
 	mc.mail_from = "keydir@example.org";
 	mc.rate_n = n;
 	mc.rate_per = 60;
-	return mailer_new(t->d.store, &mc, &e);
+	return mailer_new(t->d.store, &mc, MAILER_MAINTAIN, &e);
 }
 
 /* Queue n small mails. */
@@ -492,16 +492,19 @@ static int
 queue_n(struct dt *t, int n, int64_t now)
 {
 	struct err e;
-	char msg[64];
+	char msg[64], to[32];
 	int i, rc = 0;
 
 	if (store_begin(t->d.store, &e) == -1)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++) {
+		/* each to its own address: one address's mail goes out one
+		 * at a time, in order, whatever the rate */
+		snprintf(to, sizeof(to), "a%d@example.org", i);
 		snprintf(msg, sizeof(msg), "Subject: %d\r\n\r\nmail %d\r\n", i,
 		    i);
-		rc = store_outbox_add(t->d.store, "a@example.org", msg,
-		    strlen(msg), now, &e);
+		rc = store_outbox_add(t->d.store, to, msg, strlen(msg), now,
+		    &e);
 	}
 	if (rc == 0)
 		return store_commit(t->d.store, &e);

@@ -241,7 +241,7 @@ static const char *const sq_migrations[] = {
 	 */
 	"ALTER TABLE outbox ADD COLUMN leased_by TEXT;",
 	/*
-	 * 9: a mail the SMTP server refused for good is kept as failed
+	 * 10: a mail the SMTP server refused for good is kept as failed
 	 * (when) and never tried again.  Mail to one address goes out in
 	 * the order it was queued: the index finds a recipient's oldest
 	 * unsettled row.
