@@ -25,6 +25,8 @@
 #include "lockfile.h"
 #include "log.h"
 #include "mail.h"
+#include "priv.h"
+#include "sandbox.h"
 #include "scheduler.h"
 #include "str.h"
 #include "directory.h"
@@ -34,7 +36,8 @@
 static const char usage_text[] =
     "usage: keydird serve [--config FILE] [--listen ADDR:PORT]\n"
     "                     [--data-dir DIR] [--base-url URL] [--smtp URL]\n"
-    "                     [--mail-from ADDR] [--set KEY=VALUE]...\n"
+    "                     [--mail-from ADDR] [--user NAME]\n"
+    "                     [--set KEY=VALUE]...\n"
     "       keydird maintain [the same options] [--now RFC3339]\n"
     "       keydird export [the same options] > FILE\n"
     "       keydird import [the same options] [FILE | -]\n"
@@ -54,6 +57,9 @@ static const char usage_text[] =
     "  --smtp URL         smtp:// or smtps:// server (smtp_url); without\n"
     "                     it mail goes to DATA_DIR/mail, a Maildir\n"
     "  --mail-from ADDR   sender of every mail (mail_from)\n"
+    "  --user NAME        as root, switch to the account NAME (user), which\n"
+    "                     must own the data directory; root without it is\n"
+    "                     refused\n"
     "  --set KEY=VALUE    any other setting: max_body, max_uids,\n"
     "                     max_subkeys, token_ttl, upload_ttl, mail_rate,\n"
     "                     mail_retry_min, mail_retry_max,\n"
@@ -62,15 +68,19 @@ static const char usage_text[] =
     "                     reverify_interval, reverify_grace,\n"
     "                     unconfirmed_ttl, sent_mail_ttl, maintain_every,\n"
     "                     submission_address, server_key_ttl,\n"
-    "                     server_key_grace; the limits: max_certs,\n"
-    "                     max_key_bits, max_sig_checks, upload_workers,\n"
-    "                     upload_queue, rate_limits, rate_lookups,\n"
-    "                     rate_uploads, rate_mails, trusted_proxies,\n"
-    "                     proxy_header, max_client_conns, conn_timeout,\n"
-    "                     request_timeout, header_timeout,\n"
+    "                     server_key_grace, sandbox; the limits:\n"
+    "                     max_certs, max_key_bits, max_sig_checks,\n"
+    "                     upload_workers, upload_queue, rate_limits,\n"
+    "                     rate_lookups, rate_uploads, rate_mails,\n"
+    "                     trusted_proxies, proxy_header, max_client_conns,\n"
+    "                     conn_timeout, request_timeout, header_timeout,\n"
     "                     max_mails_per_upload, mail_global_rate,\n"
     "                     max_unconfirmed_per_client,\n"
     "                     max_unconfirmed_bytes (README: Limits)\n"
+    "\n"
+    "keydird serve drops root once the port is bound; then (sandbox, on\n"
+    "by default) Landlock keeps its files to the data directory and a\n"
+    "seccomp filter refuses exec, ptrace, mounts and namespaces.\n"
     "\n"
     "keydird maintain runs one pass of the scheduled work that serve runs\n"
     "every maintain_every (re-verification, token expiry, clean-up) and\n"
@@ -145,6 +155,7 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 		{ "base-url", required_argument, NULL, 'b' },
 		{ "smtp", required_argument, NULL, 's' },
 		{ "mail-from", required_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
 		{ "set", required_argument, NULL, 'S' },
 		{ "now", required_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
@@ -162,6 +173,7 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 	keys['b'] = "base_url";
 	keys['s'] = "smtp_url";
 	keys['f'] = "mail_from";
+	keys['u'] = "user";
 	/* the config file first, wherever --config stands; ':' first in
 	 * optstring: getopt_long prints nothing and tells '?' from ':' */
 	for (optind = 1; (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1;)
@@ -247,6 +259,17 @@ mail_config_of(const struct config *c, struct mail_config *mc,
 	mc->rate_per = c->mail_global_rate.per;
 }
 
+/* Refuse root without --user, switch to it with; create: the data
+ * directory may be made. */
+static void
+drop_root(const struct daemon *d, bool create)
+{
+	struct err e;
+
+	if (priv_enter(d->cfg.user, d->cfg.data_dir, create, &e) == -1)
+		log_fatalx("%s", e.msg);
+}
+
 /* keydird serve */
 static int
 serve(struct daemon *d)
@@ -263,7 +286,16 @@ serve(struct daemon *d)
 	 * nothing; the lock is held until the process ends */
 	if ((fd = http_listen(d->cfg.listen, &e)) == -1)
 		log_fatalx("%s", e.msg);
+	/* the bound port was all root was for; from here on every file is
+	 * opened (and created) by the account that reopens it later, and
+	 * inside the sandbox, before any thread starts */
+	drop_root(d, true);
 	make_dirs(&d->cfg);
+	if (!d->cfg.sandbox)
+		log_info("sandbox: off (sandbox = off)");
+	else if (sandbox_serve(d->cfg.data_dir, store_file(d->cfg.database),
+	    &e) == -1)
+		log_fatalx("%s", e.msg);
 	if (lockfile_take(d->cfg.data_dir, &e) == -1)
 		log_fatalx("%s", e.msg);
 	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
@@ -371,6 +403,7 @@ import(struct daemon *d, const char *file)
 	if (file != NULL && strcmp(file, "-") != 0 &&
 	    (in = fopen(file, "r")) == NULL)
 		log_fatal("cannot open '%s'", file);
+	drop_root(d, true);
 	make_dirs(&d->cfg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
@@ -436,6 +469,9 @@ static int
 run(struct daemon *d, const char *cmd, int64_t now, const char *file,
     enum xfer_view view)
 {
+	/* serve binds its port first, import opens its file first */
+	if (strcmp(cmd, "serve") != 0 && strcmp(cmd, "import") != 0)
+		drop_root(d, !strcmp(cmd, "maintain"));
 	if (!strcmp(cmd, "state"))
 		return admin_state(d, view, file);
 	if (!strcmp(cmd, "serve"))

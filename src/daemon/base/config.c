@@ -77,6 +77,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "header_timeout", N(CFG_DURATION, header_timeout) },
 	{ "upload_workers", N(CFG_UINT, upload_workers) },
 	{ "upload_queue", N(CFG_UINT, upload_queue) },
+	{ "user", S(user) },
+	{ "sandbox", N(CFG_BOOL, sandbox) },
 };
 
 /* Embedded defaults: everything local, nothing to set up. */
@@ -124,6 +126,7 @@ config_defaults(struct config *c)
 	c->header_timeout = 15;
 	c->upload_workers = 2;
 	c->upload_queue = 64;
+	c->sandbox = true;
 }
 
 int

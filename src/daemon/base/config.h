@@ -71,6 +71,8 @@ struct config {
 	int64_t header_timeout;	/* a request's headers come within this */
 	unsigned upload_workers; /* threads that verify uploads */
 	unsigned upload_queue;	/* uploads waiting for one; more: 503 */
+	char user[64];		/* the account to drop to when run as root */
+	bool sandbox;		/* Landlock and seccomp in serve */
 };
 
 /* Embedded defaults. */

@@ -84,6 +84,19 @@ store_open_readonly(const char *url, struct err *e)
 	return store_open_as(url, true, e);
 }
 
+/* The database file inside url; see store.h. */
+const char *
+store_file(const char *url)
+{
+	const struct store_ops *ops;
+	const char *rest;
+
+	if (url == NULL || store_backend(url, &ops, &rest, NULL) == -1 ||
+	    ops != &store_sqlite_ops || *rest == '\0')
+		return NULL;
+	return rest;
+}
+
 /* Close and free; NULL is a no-op. */
 void
 store_close(struct store *s)

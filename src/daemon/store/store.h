@@ -248,6 +248,10 @@ struct store *store_open(const char *url, struct err *e);
 struct store *store_open_readonly(const char *url, struct err *e);
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
+/* The file inside url that a store kept in files (SQLite) works in,
+ * beside which it makes its -wal and -shm files; NULL for any other
+ * (a database server) or a URL store_open refuses. */
+const char *store_file(const char *url);
 
 /* An ETag as stored and served: the first 128 bits of the SHA-256 h, in
  * lower-case hex between double quotes. */
