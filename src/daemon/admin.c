@@ -1,14 +1,17 @@
 /*
- * admin: keydird state.  Opens the store as every command does, reads one
- * snapshot (store_begin_read, rolled back at the end: nothing is written)
- * and prints it with xfer_state.  No data-directory lock: serve may run.
+ * admin: keydird state, republish and rotate-key.  state opens the store
+ * as every command does, reads one snapshot (store_begin_read, rolled
+ * back at the end: nothing is written) and prints it with xfer_state.  No
+ * data-directory lock: serve may run.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "admin.h"
+#include "directory.h"
 #include "log.h"
 #include "store.h"
 
@@ -71,5 +74,42 @@ admin_state(struct daemon *d, enum xfer_view v, const char *fpr)
 		log_warnx("state: %s", e.msg);
 		return 1;
 	}
+	return 0;
+}
+
+/* See admin.h. */
+int
+admin_republish(struct daemon *d)
+{
+	struct dir_rebuilt r;
+	struct err e;
+
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+		log_fatalx("%s", e.msg);
+	if (dir_rebuild(d, time(NULL), &r, &e) == -1) {
+		log_warnx("republish failed: %s", e.msg);
+		store_close(d->store);
+		return 1;
+	}
+	printf("looked at %zu keys: %zu republished, %zu left as they "
+	    "were\n", r.seen, r.keys, r.failed);
+	store_close(d->store);
+	return r.failed > 0 ? 1 : 0;
+}
+
+/* See admin.h. */
+int
+admin_rotate_key(struct daemon *d)
+{
+	char old[FPR_LEN + 1], new[FPR_LEN + 1];
+	struct err e;
+
+	if (dir_server_key_rotate(d, time(NULL), old, new, &e) == -1) {
+		log_warnx("rotate-key: %s", e.msg);
+		return 1;
+	}
+	printf("new server key %s; %s is superseded and decrypts for %lld "
+	    "more days; restart keydird serve to use the new one\n", new,
+	    old, (long long)(d->cfg.server_key_grace / 86400));
 	return 0;
 }
