@@ -232,14 +232,6 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 	return 0;
 }
 
-/* Make the data directory (0700) if it is not there. */
-static void
-make_dirs(const struct config *c)
-{
-	if (mkdir(c->data_dir, 0700) == -1 && errno != EEXIST)
-		log_fatal("cannot create data directory '%s'", c->data_dir);
-}
-
 /* The mailer's settings from the config. */
 static void
 mail_config_of(const struct config *c, struct mail_config *mc,
@@ -259,15 +251,20 @@ mail_config_of(const struct config *c, struct mail_config *mc,
 	mc->rate_per = c->mail_global_rate.per;
 }
 
-/* Refuse root without --user, switch to it with; create: the data
- * directory may be made. */
-static void
+/* Refuse root without --user, switch to it with (1 when it did); with
+ * create, make the data directory (0700) if it is not there. */
+static int
 drop_root(const struct daemon *d, bool create)
 {
 	struct err e;
+	int rc;
 
-	if (priv_enter(d->cfg.user, d->cfg.data_dir, create, &e) == -1)
+	if ((rc = priv_enter(d->cfg.user, d->cfg.data_dir, create, &e)) == -1)
 		log_fatalx("%s", e.msg);
+	if (create && mkdir(d->cfg.data_dir, 0700) == -1 && errno != EEXIST)
+		log_fatal("cannot create data directory '%s'",
+		    d->cfg.data_dir);
+	return rc;
 }
 
 /* keydird serve */
@@ -280,23 +277,24 @@ serve(struct daemon *d)
 	struct err e;
 	char maildir[1100], keyfile[1100];
 	sigset_t set;
-	int fd, sig = 0;
+	int fd, dropped, sig = 0;
 
 	/* first, so that a busy port or a data directory in use changes
 	 * nothing; the lock is held until the process ends */
 	if ((fd = http_listen(d->cfg.listen, &e)) == -1)
 		log_fatalx("%s", e.msg);
-	/* the bound port was all root was for; from here on every file is
-	 * opened (and created) by the account that reopens it later, and
-	 * inside the sandbox, before any thread starts */
-	drop_root(d, true);
-	make_dirs(&d->cfg);
+	/* the bound port was all root was for: every file is opened (and
+	 * made) by the account that reopens it later, in the sandbox; which
+	 * comes before any thread starts, or the thread would stay out */
+	dropped = drop_root(d, true);
+	if (lockfile_take(d->cfg.data_dir, &e) == -1)
+		log_fatalx("%s", e.msg);
+	if (dropped)
+		log_info("running as '%s'", d->cfg.user);
 	if (!d->cfg.sandbox)
 		log_info("sandbox: off (sandbox = off)");
 	else if (sandbox_serve(d->cfg.data_dir, store_file(d->cfg.database),
 	    &e) == -1)
-		log_fatalx("%s", e.msg);
-	if (lockfile_take(d->cfg.data_dir, &e) == -1)
 		log_fatalx("%s", e.msg);
 	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
 	if (dir_session_key(d, keyfile, &e) == -1)
@@ -345,7 +343,6 @@ maintain(struct daemon *d, int64_t now)
 	char maildir[1100];
 	int sent, total = 0;
 
-	make_dirs(&d->cfg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
@@ -404,7 +401,6 @@ import(struct daemon *d, const char *file)
 	    (in = fopen(file, "r")) == NULL)
 		log_fatal("cannot open '%s'", file);
 	drop_root(d, true);
-	make_dirs(&d->cfg);
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	rc = xfer_import(d, in, &r, &e);
@@ -426,44 +422,6 @@ import(struct daemon *d, const char *file)
 	return rc == -1 ? 1 : 0;
 }
 
-/* keydird republish: every key again, by this keydird's rules. */
-static int
-republish(struct daemon *d)
-{
-	struct dir_rebuilt r;
-	struct err e;
-
-	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
-		log_fatalx("%s", e.msg);
-	if (dir_rebuild(d, time(NULL), &r, &e) == -1) {
-		log_warnx("republish failed: %s", e.msg);
-		store_close(d->store);
-		return 1;
-	}
-	printf("looked at %zu keys: %zu republished, %zu left as they "
-	    "were\n", r.seen, r.keys, r.failed);
-	store_close(d->store);
-	return r.failed > 0 ? 1 : 0;
-}
-
-/* keydird rotate-key: a new server key; the old one decrypts on for
- * server_key_grace. */
-static int
-rotate_key(struct daemon *d)
-{
-	char old[FPR_LEN + 1], new[FPR_LEN + 1];
-	struct err e;
-
-	if (dir_server_key_rotate(d, time(NULL), old, new, &e) == -1) {
-		log_warnx("rotate-key: %s", e.msg);
-		return 1;
-	}
-	printf("new server key %s; %s is superseded and decrypts for %lld "
-	    "more days; restart keydird serve to use the new one\n", new,
-	    old, (long long)(d->cfg.server_key_grace / 86400));
-	return 0;
-}
-
 /* Run the command cmd with the parsed options. */
 static int
 run(struct daemon *d, const char *cmd, int64_t now, const char *file,
@@ -481,9 +439,9 @@ run(struct daemon *d, const char *cmd, int64_t now, const char *file,
 	if (!strcmp(cmd, "export"))
 		return export(d);
 	if (!strcmp(cmd, "rotate-key"))
-		return rotate_key(d);
+		return admin_rotate_key(d);
 	if (!strcmp(cmd, "republish"))
-		return republish(d);
+		return admin_republish(d);
 	return import(d, file);
 }
 

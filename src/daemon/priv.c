@@ -261,7 +261,5 @@ priv_enter(const char *user, const char *dir, bool create, struct err *e)
 		return 0;
 	if (priv_drop(&u, e) == -1)
 		return -1;
-	log_info("running as '%s' (uid %lu, gid %lu)", u.name,
-	    (unsigned long)u.uid, (unsigned long)u.gid);
 	return 1;
 }

@@ -155,6 +155,7 @@ ok $? "... (which differs from the older one)"
 refuse() {	# refuse FILE ERE DESCRIPTION: import exits 1, stderr matches
 	local d
 	d=$(mktemp -d "$T_DIR/bad.XXXXXX")
+	t_own "$d"
 	kd import --data-dir "$d" "$1" >/dev/null
 	is "$?" 1 "$3: exit 1"
 	like "$(cat "$T_DIR/err")" "$2" "$3: the message"

@@ -30,6 +30,35 @@ exec 7>&1 8>&2		# its stdout and stderr, for t_fatal
 
 [ -x "$KEYDIRD" ] || { echo "1..0 # SKIP no keydird at $KEYDIRD"; exit 0; }
 
+# As root, keydird refuses to work on a data directory unless --user
+# names the account to switch to (README, "Privileges").  The tests run it
+# as it runs unprivileged: as T_USER (nobody), through a copy of the
+# binary in T_DIR (which T_USER owns, so keydird can make its data
+# directories there), with the client beside it for the tests that look
+# for it next to keydird.  KEYDIRD_BIN stays the binary as given, for
+# 24-privilege, which starts it as root.  A test that makes a directory
+# or file for keydird to write into gives it to T_USER with t_own.
+KEYDIRD_BIN=$KEYDIRD
+T_USER=
+if [ "$(id -u)" = 0 ]; then
+	T_USER=nobody
+	mkdir "$T_DIR/bin" &&
+	    cp "$KEYDIRD" "$T_DIR/bin/keydird.bin" &&
+	    ln -s "$(dirname "$KEYDIRD")/keydir" "$T_DIR/bin/keydir" &&
+	    printf '#!/bin/sh\nexec setpriv --reuid=%s --regid=%s --clear-groups -- "%s" "$@"\n' \
+		"$(id -u "$T_USER")" "$(id -g "$T_USER")" \
+		"$T_DIR/bin/keydird.bin" >"$T_DIR/bin/keydird" &&
+	    chmod 755 "$T_DIR/bin" "$T_DIR/bin/keydird" &&
+	    chown "$T_USER:" "$T_DIR" || exit 1
+	KEYDIRD=$T_DIR/bin/keydird
+fi
+
+# t_own PATH...: when running as root, give PATH (recursively) to T_USER,
+# the account keydird runs as; nothing otherwise.
+t_own() {
+	[ -z "$T_USER" ] || chown -R "$T_USER:" "$@"
+}
+
 # --- TAP -----------------------------------------------------------------
 
 # ok COND_STATUS DESCRIPTION: ok when the status is 0.
