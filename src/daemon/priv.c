@@ -28,13 +28,13 @@
 
 /* See priv.h. */
 enum priv_plan
-priv_plan(bool root, bool user_given, uid_t target)
+priv_plan(uid_t ruid, uid_t euid, bool user_given, uid_t target)
 {
 	if (user_given && target == 0)
 		return PRIV_TO_ROOT;
-	if (root)
+	if (ruid == 0 || euid == 0)
 		return user_given ? PRIV_DROP : PRIV_NO_USER;
-	if (user_given && target != geteuid())
+	if (user_given && (target != euid || target != ruid))
 		return PRIV_FOREIGN;
 	return PRIV_KEEP;
 }
@@ -225,39 +225,34 @@ priv_dir_make(const char *dir, const struct priv_user *u, struct err *e)
 int
 priv_enter(const char *user, const char *dir, bool create, struct err *e)
 {
+	enum priv_plan plan;
 	struct priv_user u;
 	struct stat sb;
 	bool given = user[0] != '\0';
 
 	if (given && priv_user_lookup(user, &u, e) == -1)
 		return -1;
-	switch (priv_plan(getuid() == 0 || geteuid() == 0, given,
-	    given ? u.uid : 0)) {
-	case PRIV_NO_USER:
+	plan = priv_plan(getuid(), geteuid(), given, given ? u.uid : 0);
+	if (plan == PRIV_NO_USER)
 		return err_set(e, ERR_INVALID, "refusing to run as root: give "
 		    "--user NAME (or user = NAME in the config), the account "
 		    "keydird switches to and that owns the data directory");
-	case PRIV_TO_ROOT:
+	if (plan == PRIV_TO_ROOT)
 		return err_set(e, ERR_INVALID, "--user '%s' is root: name an "
 		    "account of its own for keydird", user);
-	case PRIV_FOREIGN:
+	if (plan == PRIV_FOREIGN)
 		return err_set(e, ERR_INVALID, "--user '%s': only root can "
 		    "switch users, and keydird runs as uid %lu", user,
 		    (unsigned long)geteuid());
-	case PRIV_KEEP:
-		if (priv_caps_clear(e) == -1)
-			return -1;
-		break;
-	case PRIV_DROP:
-		break;
-	}
+	if (plan == PRIV_KEEP && priv_caps_clear(e) == -1)
+		return -1;
 	if (!given)
 		return 0;
 	if (create && priv_dir_make(dir, &u, e) == -1)
 		return -1;
 	if ((create || stat(dir, &sb) == 0) && priv_dir_check(dir, &u, e) == -1)
 		return -1;
-	if (u.uid == geteuid() && getuid() == geteuid())
+	if (plan == PRIV_KEEP)
 		return 0;
 	if (priv_drop(&u, e) == -1)
 		return -1;

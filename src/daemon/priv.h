@@ -33,9 +33,10 @@ struct priv_user {
 	int ngroups;
 };
 
-/* The plan for a process whose real or effective uid is 0 (root), with
- * --user naming target (user_given). */
-enum priv_plan priv_plan(bool root, bool user_given, uid_t target);
+/* The plan for a process with real uid ruid and effective uid euid
+ * (root if either is 0), with --user naming target (user_given). */
+enum priv_plan priv_plan(uid_t ruid, uid_t euid, bool user_given,
+    uid_t target);
 
 /* Look name up (passwd, then its groups).  -1 with ERR_INVALID when there
  * is no such account or it is in too many groups. */
