@@ -118,6 +118,12 @@ unlike() {
 	ok 0 "$3"
 }
 
+# skip REASON: a test not run here, visibly (TAP "ok N # skip REASON").
+skip() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N # skip $*"
+}
+
 diag() {
 	printf '%s\n' "$*" | sed 's/^/# /'
 }
