@@ -200,9 +200,12 @@ sandbox_landlock(const char *const *rw, size_t nrw,
 	int abi;
 
 	if ((abi = ll_abi()) == -1) {
-		snprintf(r->why, sizeof(r->why), "the kernel has no Landlock "
-		    "(%s)", errno == ENOSYS ? "not built in" :
-		    errno == EOPNOTSUPP ? "turned off at boot" :
+		/* EPERM: a seccomp filter around keydird refuses the call
+		 * (systemd's SystemCallFilter without landlock_*) */
+		snprintf(r->why, sizeof(r->why), "%s", errno == ENOSYS ?
+		    "the kernel has no Landlock" : errno == EOPNOTSUPP ?
+		    "Landlock is turned off at boot (lsm=)" : errno == EPERM ?
+		    "a seccomp filter around keydird refuses it" :
 		    strerror(errno));
 		return 0;
 	}
@@ -293,7 +296,7 @@ sandbox_serve(const char *data_dir, const char *db_file, struct err *e)
 		    rw[1] ? rw[1] : "", rw[1] ? "'" : "",
 		    r.seccomp ? "on" : "not available");
 	else
-		log_warnx("sandbox: no Landlock: %s; seccomp filter %s", r.why,
-		    r.seccomp ? "on" : "not available");
+		log_warnx("sandbox: Landlock not used: %s; seccomp filter %s",
+		    r.why, r.seccomp ? "on" : "not available");
 	return 0;
 }

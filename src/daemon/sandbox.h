@@ -45,7 +45,8 @@ int sandbox_serve(const char *data_dir, const char *db_file, struct err *e);
 
 /* The seccomp step alone (sandbox_enter runs it); needs no_new_privs.
  * 1 when the filter is in place, 0 when this kernel or architecture has
- * no seccomp filters, -1 with ERR_INTERNAL. */
+ * no seccomp filters or a filter around keydird refuses seccomp(), -1
+ * with ERR_INTERNAL. */
 int sandbox_seccomp(struct err *e);
 
 #endif
