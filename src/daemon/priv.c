@@ -20,7 +20,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef __linux__
 #include <linux/capability.h>
+#endif
 
 #include "log.h"
 #include "priv.h"
@@ -184,6 +186,7 @@ priv_drop(const struct priv_user *u, struct err *e)
  * (systemd's AmbientCapabilities=CAP_NET_BIND_SERVICE for a low port):
  * they were for the bind, done by now.
  */
+#ifdef __linux__
 static int
 priv_caps_clear(struct err *e)
 {
@@ -203,6 +206,14 @@ priv_caps_clear(struct err *e)
 		    strerror(errno));
 	return 0;
 }
+#else
+static int
+priv_caps_clear(struct err *e)
+{
+	(void)e;
+	return 0;
+}
+#endif
 
 /* Make dir (0700) for u if it is missing: a root-owned parent such as
  * /var/lib lets only root make it. */
