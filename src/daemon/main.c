@@ -1,8 +1,8 @@
 /*
  * main: keydird's command line.  Fixed order: defaults, config file,
- * flags; then the listening socket, the data directory and its lock, the
- * store, the mailer, the server; then wait for SIGTERM or SIGINT and shut
- * down in reverse.
+ * flags; then the listening socket, the switch from root (priv.h), the
+ * data directory and its lock, the sandbox, the store, the mailer, the
+ * server; then wait for SIGTERM or SIGINT and shut down in reverse.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -283,9 +283,9 @@ serve(struct daemon *d)
 	 * nothing; the lock is held until the process ends */
 	if ((fd = http_listen(d->cfg.listen, &e)) == -1)
 		log_fatalx("%s", e.msg);
-	/* the bound port was all root was for: every file is opened (and
-	 * made) by the account that reopens it later, in the sandbox; which
-	 * comes before any thread starts, or the thread would stay out */
+	/* root was for the port only: every file is opened (and made) by
+	 * the account that reopens it later, and in the sandbox, which
+	 * comes before the first thread (one made before stays outside) */
 	dropped = drop_root(d, true);
 	if (lockfile_take(d->cfg.data_dir, &e) == -1)
 		log_fatalx("%s", e.msg);
