@@ -134,9 +134,13 @@ deps:
 deps-test:
 	@scripts/deps.sh test
 
+# As root, make run switches to nobody unless ARGS names --user: keydird
+# refuses root without it.
+RUN_USER = $(if $(and $(filter 0,$(shell id -u)),$(if $(findstring --user,$(ARGS)),,x)),--user nobody)
+
 run: deps
 	$(MAKE) all
-	$(BUILD)/keydird serve $(ARGS)
+	$(BUILD)/keydird serve $(RUN_USER) $(ARGS)
 
 unit: $(UNIT_BIN)
 	prove -f $(UNIT_BIN)

@@ -17,6 +17,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -232,6 +233,36 @@ priv_dir_make(const char *dir, const struct priv_user *u, struct err *e)
 	return 0;
 }
 
+/*
+ * After the switch: can the account reach abs, the data directory's full
+ * path?  SQLite opens the database by its full path, so every directory
+ * above must let the account in, not only the data directory itself (a
+ * checkout in root's 0700 home is the usual case).  -1 naming the first
+ * directory that keeps it out.
+ */
+static int
+priv_dir_reach(const char *abs, const struct priv_user *u, struct err *e)
+{
+	char part[PATH_MAX];
+	size_t i;
+
+	if (access(abs, R_OK | W_OK | X_OK) == 0)
+		return 0;
+	for (i = 1; abs[i - 1] != '\0'; i++) {
+		if (abs[i] != '/' && abs[i] != '\0')
+			continue;
+		memcpy(part, abs, i);
+		part[i] = '\0';
+		if (access(part, X_OK) == -1)
+			return err_set(e, ERR_INVALID, "'%s' cannot reach the "
+			    "data directory '%s': it may not enter '%s' (%s); "
+			    "put data_dir where the account can reach it",
+			    u->name, abs, part, strerror(errno));
+	}
+	return err_set(e, ERR_INVALID, "'%s' cannot use the data directory "
+	    "'%s': %s", u->name, abs, strerror(errno));
+}
+
 /* See priv.h. */
 int
 priv_enter(const char *user, const char *dir, bool create, struct err *e)
@@ -239,6 +270,7 @@ priv_enter(const char *user, const char *dir, bool create, struct err *e)
 	enum priv_plan plan;
 	struct priv_user u;
 	struct stat sb;
+	char abs[PATH_MAX];
 	bool given = user[0] != '\0';
 
 	if (given && priv_user_lookup(user, &u, e) == -1)
@@ -265,7 +297,11 @@ priv_enter(const char *user, const char *dir, bool create, struct err *e)
 		return -1;
 	if (plan == PRIV_KEEP)
 		return 0;
+	if (realpath(dir, abs) == NULL)
+		abs[0] = '\0';	/* not made yet: the command says so */
 	if (priv_drop(&u, e) == -1)
+		return -1;
+	if (abs[0] != '\0' && priv_dir_reach(abs, &u, e) == -1)
 		return -1;
 	return 1;
 }

@@ -93,6 +93,17 @@ else
 	is "$?" 1 "a file in it root owns (left by a root run): exit status 1"
 	like "$(cat "$T_DIR/err")" "'$R/server-key.pgp' belongs to uid 0" \
 	    "... names the file"
+	# its own, but inside a directory the account may not enter (a
+	# checkout in root's home): SQLite opens the database by its full path
+	C=$T_DIR/closed
+	mkdir -m 700 "$C" "$C/data"
+	chown "$T_USER:" "$C/data"
+	kdr serve --listen "127.0.0.1:$P" --data-dir "$C/data" --user "$T_USER"
+	is "$?" 1 "a data directory inside one closed to the account: exit status 1"
+	like "$(cat "$T_DIR/err")" \
+	    "'$T_USER' cannot reach the data directory '.*/closed/data': it may not enter '.*/closed'" \
+	    "... names the directory that keeps it out"
+	ok "$(port_open "$P"; [ $? != 0 ]; echo $?)" "... nothing listens"
 
 	# the switch
 	D=$T_DIR/data
