@@ -37,6 +37,7 @@ mount -t tmpfs -o size=8m,mode=0700 keydir-data "$DATA" ||
 mkdir -p "$MD"
 mount -t tmpfs -o size=1m,mode=0700 keydir-mail "$MD" ||
     bail "mount a 1 MiB tmpfs on its Maildir"
+t_own "$DATA"	# both mounts, for the account keydird runs as
 ok 0 "the data directory is an 8 MiB tmpfs, its Maildir a 1 MiB one"
 
 # fill DIR: write zeros to DIR/filler until the filesystem is full
