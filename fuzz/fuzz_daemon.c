@@ -165,16 +165,57 @@ fail:
 	exit(2);
 }
 
-/* A fresh copy of the template store. */
+/* What the files of db look like: changed once a unit of work wrote
+ * (to the WAL, or the checkpointer to the database). */
+struct db_look {
+	off_t size, wal;
+	struct timespec mtime;
+};
+
+/* Look at db's files. */
+static void
+db_look(const char *db, struct db_look *l)
+{
+	char p[400];
+	struct stat st;
+
+	memset(l, 0, sizeof(*l));
+	if (stat(db, &st) == 0) {
+		l->size = st.st_size;
+		l->mtime = st.st_mtim;
+	}
+	snprintf(p, sizeof(p), "%s-wal", db);
+	if (stat(p, &st) == 0)
+		l->wal = st.st_size;
+}
+
+static struct db_look fd_look;	/* of this input's store, fresh */
+
+/*
+ * A fresh copy of the template store, or the one the last input left
+ * open if nothing was written to it since it was fresh (lookups and most
+ * refusals write nothing): the same directory either way, at a fraction
+ * of the cost of a copy.
+ */
 struct daemon *
 fuzz_daemon_fresh(void)
 {
 	static uint8_t *tmpl;
 	static size_t tlen;
+	struct db_look now;
 	char url[400];
 	struct err e;
 	FILE *f;
 
+	if (fd_d.store != NULL) {
+		db_look(fd_db, &now);
+		if (now.size == fd_look.size && now.wal == fd_look.wal &&
+		    now.mtime.tv_sec == fd_look.mtime.tv_sec &&
+		    now.mtime.tv_nsec == fd_look.mtime.tv_nsec)
+			return &fd_d;
+		store_close(fd_d.store);
+		fd_d.store = NULL;
+	}
 	if (tmpl == NULL) {
 		if ((f = fopen(fd_tmpl, "rb")) == NULL)
 			abort();
@@ -193,15 +234,14 @@ fuzz_daemon_fresh(void)
 		fprintf(stderr, "fuzz: store: %s\n", e.msg);
 		abort();
 	}
+	db_look(fd_db, &fd_look);
 	return &fd_d;
 }
 
-/* Close this input's store. */
+/* This input is done with the store (kept open for the next). */
 void
 fuzz_daemon_done(void)
 {
-	store_close(fd_d.store);
-	fd_d.store = NULL;
 }
 
 /* Run one request and check the answer. */

@@ -1,7 +1,7 @@
 /*
  * fuzz_daemon: a keydird for the HTTP targets, without a socket: a data
  * directory under a scratch folder, the fixture server key, and for each
- * input a fresh copy of a template store that holds one published key
+ * input a store as a template is that holds one published key
  * (sam@example.org, fuzz/keys/signer.pub), so that lookups find
  * something and uploads merge with something.  Requests run through
  * routes_dispatch, as http.c runs them.
@@ -17,9 +17,9 @@ struct daemon;
 
 /* Make the daemon (once, from LLVMFuzzerInitialize). */
 void fuzz_daemon_init(void);
-/* The daemon with a fresh copy of the template store (one per input). */
+/* The daemon with a store as the template is (one call per input). */
 struct daemon *fuzz_daemon_fresh(void);
-/* Close this input's store. */
+/* The end of an input. */
 void fuzz_daemon_done(void);
 
 /*
