@@ -225,14 +225,14 @@ fuzz: deps-fuzz
 		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
 		    -timeout=25 -close_fd_mask=2 -print_final_stats=1 \
 		    -artifact_prefix=build-fuzz/fuzz/crash-$$t/ \
-		    $$w fuzz/corpus/$$t fuzz/regress/$$t \
+		    $$w fuzz/corpus/$$t $$(ls -d fuzz/regress/$$t 2>/dev/null) \
 		    2>&1 | tee build-fuzz/fuzz/fuzz-$$t.log | \
-		    grep -E '^#[0-9]+ *(INITED|DONE)|^stat::|ERROR|SUMMARY|Test unit written' || true; \
+		    grep -E '^#[0-9]+\s+(INITED|DONE)|^stat::|ERROR|SUMMARY|Test unit written' || true; \
 		build-fuzz/fuzz/fuzz_$$t -merge=1 -close_fd_mask=2 -timeout=25 \
 		    $$w.min fuzz/corpus/$$t $$w >build-fuzz/fuzz/merge-$$t.log 2>&1 && \
 		    rm -rf fuzz/corpus/$$t && mv $$w.min fuzz/corpus/$$t; \
 		rm -rf $$w $$w.min; \
-		echo "   corpus: $$(ls fuzz/corpus/$$t | wc -l) files, $$(du -sk fuzz/corpus/$$t | cut -f1) KiB"; \
+		echo "   corpus: $$(ls fuzz/corpus/$$t | wc -l) files, $$(cat fuzz/corpus/$$t/* | wc -c) bytes"; \
 		if ls build-fuzz/fuzz/crash-$$t/* >/dev/null 2>&1; then \
 			echo "fuzz_$$t: crash inputs in build-fuzz/fuzz/crash-$$t/"; exit 1; fi; \
 	done
