@@ -18,8 +18,8 @@
 #include "pgp.h"
 
 /* The directory's defaults (config.c), as dir_limits hands them on. */
-static const struct pgp_limits lim = { 100, 100, 100, false };
-static const struct pgp_limits stored = { 100, 100, 1, true };
+static const struct pgp_limits lim = { 100, 100, 100, false, 8192, 1000 };
+static const struct pgp_limits stored = { 100, 100, 1, true, 8192, 1000 };
 static struct pgp_cert *other;	/* fuzz/keys/signer.pub, as stored */
 
 int
