@@ -1,10 +1,17 @@
 # keydir: GNU Make + pkg-config.  Knobs: SANITIZE=address,undefined,
-# DEVELOPER=1 (-Werror), V=1.  Targets: all check unit e2e run lint deps.
+# DEVELOPER=1 (-Werror), V=1.  Targets: all check unit e2e run lint deps
+# fuzz fuzz-replay.
 
 PKGS     := libmicrohttpd librnp sqlite3 libcurl jansson libsodium inih libidn2
 VERSION  := 0.1.0
 
-ifneq ($(SANITIZE),)
+ifeq ($(FUZZ),1)
+# the libFuzzer build of make fuzz: clang, every object instrumented
+BUILD    ?= build-fuzz
+SANFLAGS := -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=all -fno-omit-frame-pointer
+OPT      := -O1 -g
+else ifneq ($(SANITIZE),)
 BUILD    ?= build-san
 SANFLAGS := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer
 OPT      := -O1 -g
@@ -62,7 +69,7 @@ LDLIBS  += $(PKG_LIBS) -lunistring -lpthread
 
 # layer of a source file: the folder it sits in
 LAYERS := base pgp store sqlite mail directory xfer http
-layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter src/client/%,$(1)),client,$(if $(filter tests/% bench/%,$(1)),tests,$(or \
+layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter src/client/%,$(1)),client,$(if $(filter tests/% bench/% fuzz/%,$(1)),tests,$(or \
 	$(if $(filter $(D)/store/sqlite/%,$(1)),sqlite),$(firstword $(foreach l,$(LAYERS),\
 	$(if $(filter $(D)/$(l)/%,$(1)),$(l)))),daemon))))
 layer_flags = $(addprefix -iquote ,$(INC_$(1))) $(LIBC_$(1))
@@ -110,7 +117,38 @@ T_atomic := directory_atomic $(T_store)
 UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
 UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 
-.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench layercheck layers
+# Fuzz targets: fuzz/fuzz_NAME.c links lib/, fuzz/fuzz_util.c and the
+# modules in F_NAME (those of F_daemon also fuzz/fuzz_daemon.c: a keydird
+# without a socket), and either libFuzzer (make fuzz: clang) or
+# fuzz/replay.c (make fuzz-replay: any compiler; make check runs it).
+F_email :=
+F_armor :=
+F_removal :=
+F_submission :=
+F_config := config
+F_recovery := recovery
+F_key := $(T_pgp)
+F_signed := $(T_pgp)
+F_decrypt := $(T_pgp)
+F_daemon := $(T_http)
+F_http := $(F_daemon)
+F_vks := $(F_daemon)
+F_hkp := $(F_daemon)
+F_form := $(F_daemon)
+FUZZ_DAEMON := http vks hkp form
+FUZZ_TARGETS := email armor removal submission config recovery key signed \
+	decrypt $(FUZZ_DAEMON)
+FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
+FUZZ_SECONDS ?= 60
+FUZZ_RUN ?= $(FUZZ_TARGETS)
+ifeq ($(FUZZ),1)
+FUZZ_MAIN := -fsanitize=fuzzer
+else
+FUZZ_MAIN := fuzz/replay.c
+endif
+
+.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench layercheck layers \
+	fuzz fuzz-replay deps-fuzz
 all: $(BUILD)/keydird $(BUILD)/keydir
 
 $(BUILD)/keydird: $(DAEMON_OBJ) $(LIB_OBJ)
@@ -129,10 +167,20 @@ $(BUILD)/tests/t_%: $$(wildcard tests/unit/t_$$*.c tests/store/t_$$*.c) $(LIB_OB
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call layer_flags,tests) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
 
+$(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/fuzz.h \
+    $$(if $$(filter $$*,$$(FUZZ_DAEMON)),fuzz/fuzz_daemon.c fuzz/fuzz_daemon.h) \
+    $(filter %.c,$(FUZZ_MAIN)) $(LIB_OBJ) $$(call mod,$$(F_$$*))
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(call layer_flags,tests) -iquote fuzz \
+		-DFUZZ_DIR='"$(CURDIR)/fuzz"' $(LDFLAGS) -o $@ \
+		$(filter %.c %.o,$^) $(filter-out %.c,$(FUZZ_MAIN)) $(LDLIBS)
+
 deps:
 	@scripts/deps.sh run
 deps-test:
 	@scripts/deps.sh test
+deps-fuzz:
+	@scripts/deps.sh fuzz
 
 # As root, make run switches to nobody unless ARGS names --user: keydird
 # refuses root without it.
@@ -151,10 +199,50 @@ e2e: all
 # make check: everything, then again under ASan+UBSan.
 check: deps-test
 	$(MAKE) layercheck
-	$(MAKE) -j2 all $(UNIT_BIN)
-	$(MAKE) unit e2e
-	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%)
-	$(MAKE) SANITIZE=address,undefined unit e2e
+	$(MAKE) -j2 all $(UNIT_BIN) $(FUZZ_BIN)
+	$(MAKE) unit e2e fuzz-replay
+	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%) \
+		$(FUZZ_BIN:build/%=build-san/%)
+	$(MAKE) SANITIZE=address,undefined unit e2e fuzz-replay
+
+# make fuzz-replay: every committed corpus and crash input through the
+# targets built with $(CC) (no libFuzzer); librnp's complaints about
+# malformed packets go to a log, shown when a target fails.
+fuzz-replay: $(FUZZ_BIN)
+	@for t in $(FUZZ_TARGETS); do \
+		$(BUILD)/fuzz/fuzz_$$t fuzz/corpus/$$t fuzz/regress/$$t \
+		    2>$(BUILD)/fuzz/replay-$$t.log || { \
+			tail -n 60 $(BUILD)/fuzz/replay-$$t.log; \
+			echo "fuzz-replay: $$t failed (log: $(BUILD)/fuzz/replay-$$t.log)"; \
+			exit 1; }; \
+	done
+
+# make fuzz FUZZ_SECONDS=N [FUZZ_RUN='key email']: each target under
+# libFuzzer (clang, ASan+UBSan) for N seconds, one at a time, on its
+# corpus; the corpus is then minimised with what it found (-merge=1).  A
+# crash is left in build-fuzz/fuzz/crash-TARGET/: fix it, then commit the
+# input under fuzz/regress/TARGET/.  The target's stderr (librnp's
+# complaints) is closed; libFuzzer's and the sanitizers' reports stay.
+fuzz: deps-fuzz
+	$(MAKE) -j2 FUZZ=1 CC=clang $(FUZZ_RUN:%=build-fuzz/fuzz/fuzz_%)
+	@for t in $(FUZZ_RUN); do \
+		w=build-fuzz/fuzz/work-$$t; rm -rf $$w $$w.min; \
+		mkdir -p $$w $$w.min fuzz/corpus/$$t build-fuzz/fuzz/crash-$$t; \
+		echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
+		build-fuzz/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+		    -timeout=25 -close_fd_mask=2 -print_final_stats=1 \
+		    -artifact_prefix=build-fuzz/fuzz/crash-$$t/ \
+		    $$w fuzz/corpus/$$t $$(ls -d fuzz/regress/$$t 2>/dev/null) \
+		    2>&1 | tee build-fuzz/fuzz/fuzz-$$t.log | \
+		    grep -E '^#[0-9]+\s+(INITED|DONE)|^stat::|ERROR|SUMMARY|Test unit written' || true; \
+		build-fuzz/fuzz/fuzz_$$t -merge=1 -close_fd_mask=2 -timeout=25 \
+		    $$w.min fuzz/corpus/$$t $$w >build-fuzz/fuzz/merge-$$t.log 2>&1 && \
+		    rm -rf fuzz/corpus/$$t && mv $$w.min fuzz/corpus/$$t; \
+		rm -rf $$w $$w.min; \
+		echo "   corpus: $$(ls fuzz/corpus/$$t | wc -l) files, $$(cat fuzz/corpus/$$t/* | wc -c) bytes"; \
+		if ls build-fuzz/fuzz/crash-$$t/* >/dev/null 2>&1; then \
+			echo "fuzz_$$t: crash inputs in build-fuzz/fuzz/crash-$$t/"; exit 1; fi; \
+	done
 
 # make bench: keydird against nginx and librnp (docs/PERFORMANCE.md).
 bench: deps
@@ -185,11 +273,12 @@ layercheck: hdrcheck
 	@$(MAKE) -s layers | scripts/layercheck
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-fuzz
 
 # dependency files are made by the compiler, never by a rule; the test
 # one needs a pattern with a shorter stem than the test binaries' own
 # (GNU make picks the shortest), or build/tests/t_x.d would be linked
 $(BUILD)/tests/t_%.d: ;
+$(BUILD)/fuzz/fuzz_%.d: ;
 %.d: ;
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

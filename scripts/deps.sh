@@ -2,16 +2,19 @@
 # Install the Debian packages keydir needs, only those missing.
 #   deps.sh run    build and run keydird
 #   deps.sh test   also everything make check uses
+#   deps.sh fuzz   what make fuzz needs: clang and its libFuzzer
 set -eu
 RUN="build-essential pkg-config libmicrohttpd-dev librnp-dev libsqlite3-dev
 libcurl4-openssl-dev libjansson-dev libsodium-dev libinih-dev libidn2-dev
 libgpgme-dev libunistring-dev"
 TEST="$RUN gnupg dirmngr gpg-agent sq python3 python3-aiosmtpd curl jq
 sqlite3 perl procps python3-cryptography"
+FUZZ="$RUN clang libclang-rt-14-dev"
 case "${1:-run}" in
 run) want=$RUN ;;
 test) want=$TEST ;;
-*) echo "usage: $0 run|test" >&2; exit 2 ;;
+fuzz) want=$FUZZ ;;
+*) echo "usage: $0 run|test|fuzz" >&2; exit 2 ;;
 esac
 missing=
 for p in $want; do

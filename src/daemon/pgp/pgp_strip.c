@@ -21,7 +21,11 @@
  * Whether sig (destroyed here) is a valid signature of a type starting
  * with kind, made by keyid; *t gets the later of *t and its creation.
  * One that rnp calls expired counts: made after "now" by a client with a
- * fast clock, or past its own expiry, is for clients to judge.
+ * fast clock, or past its own expiry, is for clients to judge.  But
+ * rnp_signature_is_valid says "expired" before it looks at whether the
+ * signature verifies, so a forged one dated in the future is "expired"
+ * too: only call this once pgp_strip has removed the signatures that do
+ * not verify.
  */
 static bool
 sig_by(rnp_signature_handle_t sig, const char *keyid, const char *kind,
@@ -222,6 +226,11 @@ pgp_strip(rnp_key_handle_t key, const char *keyid,
 	int64_t t;
 	bool keep, rev;
 
+	/* first what does not verify, so that "expired" in sig_by means a
+	 * good signature (of the key, its user IDs and its subkeys) */
+	if (rnp_key_remove_signatures(key, RNP_KEY_SIGNATURE_INVALID, NULL,
+	    NULL) != RNP_SUCCESS)
+		return -1;
 	if (rnp_key_get_uid_count(key, &n) != RNP_SUCCESS)
 		return -1;
 	for (i = n; i-- > 0;) {	/* removal shifts later indices */
