@@ -280,7 +280,7 @@ static void
 conf_t_sent_since(const struct conf_backend *b)
 {
 	struct store_mail *rows = NULL;
-	int64_t n = -1, oldest = -1, id[3];
+	int64_t n = -1, oldest = -1, id[4];
 	struct store *s;
 	struct err e;
 	size_t k = 0, i;
@@ -296,15 +296,17 @@ conf_t_sent_since(const struct conf_backend *b)
 	    "at a time)");
 	ok(store_outbox_sent_since(s, 0, &n, &oldest, &e) == 0 && n == 0 &&
 	    oldest == 0, "none sent: 0, oldest 0");
-	ok(store_outbox_due(s, 10, 600, "t", 3, &rows, &k, &e) == 0 && k == 3,
-	    "three leased");
-	for (i = 0; i < k && i < 3; i++)
+	ok(store_outbox_due(s, 10, 600, "t", 4, &rows, &k, &e) == 0 && k == 4,
+	    "four leased");
+	for (i = 0; i < k && i < 4; i++)
 		id[i] = rows[i].id;
 	store_mails_free(rows, k);
-	ok(k == 3 && store_outbox_done(s, id[0], 100, &e) == 0 &&
+	ok(k == 4 && store_outbox_done(s, id[0], 100, &e) == 0 &&
 	    store_outbox_done(s, id[1], 160, &e) == 0 &&
-	    store_outbox_retry(s, id[2], 1, 700, "421", &e) == 0,
-	    "two sent at 100 and 160, one failed");
+	    store_outbox_retry(s, id[2], 1, 700, "421", &e) == 0 &&
+	    store_outbox_fail(s, id[3], 1, 150, "550 no such user", &e) == 0,
+	    "two sent at 100 and 160, one to be retried, one refused for "
+	    "good at 150");
 	ok(store_outbox_sent_since(s, 100, &n, &oldest, &e) == 0 && n == 2 &&
 	    oldest == 100, "since 100: both (sent >= since)");
 	ok(store_outbox_sent_since(s, 101, &n, &oldest, &e) == 0 && n == 1 &&

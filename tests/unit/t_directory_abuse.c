@@ -470,9 +470,10 @@ mail_count_dir(struct dt *t)
 	return n;
 }
 
-/* A mailer over t's store into t's Maildir at n mails a minute. */
+/* A mailer over t's store into t's Maildir at n mails a minute, in
+ * role (its thread is never started: the test runs its passes). */
 static struct mailer *
-mk_mailer(struct dt *t, unsigned n)
+mk_mailer(struct dt *t, unsigned n, enum mailer_role role)
 {
 	struct mail_config mc;
 	char dir[700];
@@ -484,12 +485,13 @@ mk_mailer(struct dt *t, unsigned n)
 	mc.mail_from = "keydir@example.org";
 	mc.rate_n = n;
 	mc.rate_per = 60;
-	return mailer_new(t->d.store, &mc, MAILER_MAINTAIN, &e);
+	return mailer_new(t->d.store, &mc, role, &e);
 }
 
-/* Queue n small mails. */
+/* Queue n small mails, each to its own address, or all to one when
+ * one is not NULL. */
 static int
-queue_n(struct dt *t, int n, int64_t now)
+queue_to(struct dt *t, int n, int64_t now, const char *one)
 {
 	struct err e;
 	char msg[64], to[32];
@@ -501,6 +503,8 @@ queue_n(struct dt *t, int n, int64_t now)
 		/* each to its own address: one address's mail goes out one
 		 * at a time, in order, whatever the rate */
 		snprintf(to, sizeof(to), "a%d@example.org", i);
+		if (one != NULL)
+			snprintf(to, sizeof(to), "%s", one);
 		snprintf(msg, sizeof(msg), "Subject: %d\r\n\r\nmail %d\r\n", i,
 		    i);
 		rc = store_outbox_add(t->d.store, to, msg, strlen(msg), now,
@@ -556,9 +560,9 @@ t_mailer(void)
 	}
 	ok(t.d.cfg.mail_global_rate.n == 60 && t.d.cfg.mail_global_rate.per ==
 	    60, "default: 60 mails a minute");
-	m = mk_mailer(&t, 3);
-	m2 = mk_mailer(&t, 3);
-	ok(m != NULL && m2 != NULL && queue_n(&t, 7, T) == 0,
+	m = mk_mailer(&t, 3, MAILER_SERVE);
+	m2 = mk_mailer(&t, 3, MAILER_MAINTAIN);
+	ok(m != NULL && m2 != NULL && queue_to(&t, 7, T, NULL) == 0,
 	    "3 a minute, two drains (serve and maintain); seven mails "
 	    "queued");
 	if (m == NULL || m2 == NULL) {
@@ -581,10 +585,22 @@ t_mailer(void)
 	ok(mail_count_dir(&t) == 7, "seven mails in the Maildir");
 	mailer_free(m);
 	mailer_free(m2);
-	m = mk_mailer(&t, 0);
-	ok(m != NULL && queue_n(&t, 7, T + 200) == 0 &&
+	m = mk_mailer(&t, 0, MAILER_SERVE);
+	ok(m != NULL && queue_to(&t, 7, T + 200, NULL) == 0 &&
 	    mailer_run_once(m, T + 200, &e) == 7 && mail_count_dir(&t) == 14,
 	    "rate 0: all seven at once");
+	mailer_free(m);
+	/* one address's mail goes one at a time, the rate or not */
+	m = mk_mailer(&t, 3, MAILER_SERVE);
+	a = b = c = -1;
+	if (m != NULL && queue_to(&t, 3, T + 300, "one@example.org") == 0) {
+		a = mailer_run_once(m, T + 300, &e);
+		b = mailer_run_once(m, T + 300, &e);
+		c = mailer_run_once(m, T + 300, &e);
+	}
+	ok(a == 1 && b == 1 && c == 1 && mailer_run_once(m, T + 300, &e) ==
+	    0 && mail_count_dir(&t) == 17, "rate 3, three mails to one "
+	    "address: one a pass (%d %d %d)", a, b, c);
 	mailer_free(m);
 	dt_close(&t);
 }

@@ -253,6 +253,7 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 	int sent = 0, r;
 
 	*fetched = 0;
+	m->held_until = 0;	/* a failed pass is not held by the rate */
 
 	if (store_begin(m->s, e) == -1)
 		return -1;
