@@ -112,6 +112,7 @@ T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manag
 T_priv := priv
 T_sandbox := sandbox sandbox_seccomp
 T_removal :=
+T_tmpl :=
 T_armor :=
 T_atomic := directory_atomic $(T_store)
 UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
