@@ -113,6 +113,7 @@ T_priv := priv
 T_sandbox := sandbox sandbox_seccomp
 T_removal :=
 T_tmpl :=
+T_i18n :=
 T_armor :=
 T_atomic := directory_atomic $(T_store)
 UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
