@@ -124,6 +124,7 @@ UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 # without a socket), and either libFuzzer (make fuzz: clang) or
 # fuzz/replay.c (make fuzz-replay: any compiler; make check runs it).
 F_email :=
+F_lang :=
 F_armor :=
 F_removal :=
 F_submission :=
@@ -138,7 +139,7 @@ F_vks := $(F_daemon)
 F_hkp := $(F_daemon)
 F_form := $(F_daemon)
 FUZZ_DAEMON := http vks hkp form
-FUZZ_TARGETS := email armor removal submission config recovery key signed \
+FUZZ_TARGETS := email lang armor removal submission config recovery key signed \
 	decrypt $(FUZZ_DAEMON)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60

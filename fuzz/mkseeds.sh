@@ -54,7 +54,7 @@ seed() {
 	mkdir -p $F/corpus/$1
 	cat >$F/corpus/$1/seed-$2
 }
-for t in email armor removal submission config recovery key signed decrypt \
+for t in email lang armor removal submission config recovery key signed decrypt \
     http vks hkp form; do
 	rm -f $F/corpus/$t/seed-*
 done
@@ -303,4 +303,10 @@ seed form keytext <"$H/add.form"
 seed form address <"$H/addr.form"
 printf 'keytext=%s&address=sam%%40example.org' "$(g --export "$ROB" | b64 | enc)" |
     seed form both
+printf 'de-AT,en;q=0.5' | seed lang accept
+printf 'fr, de;q=0.8, *;q=0.1' | seed lang accept-star
+printf 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Suche"\n\nmsgid "Upload"\nmsgstr "Hochladen"\n' \
+    >"$H/de.po"
+msgfmt -o - "$H/de.po" | seed lang catalog.mo
+msgfmt --endianness=big -o - "$H/de.po" | seed lang catalog-big.mo
 echo "mkseeds: $(find $F/corpus -name 'seed-*' | wc -l) seeds"
