@@ -104,11 +104,12 @@ T_store_conf := $(T_store)
 T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)
-T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views http $(T_directory)
+T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views site assets h_site http $(T_directory)
+T_site := $(T_http)
 T_directory_abuse := $(T_http)
 T_mail  := mail_compose mail_dir
 T_config := config
-T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manage views $(T_directory)
+T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manage views site assets h_site $(T_directory)
 T_priv := priv
 T_sandbox := sandbox sandbox_seccomp
 T_removal :=
@@ -165,6 +166,18 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call layer_flags,$(call layer_of,$<)) -c -o $@ $<
 
+# The web site's files are built into keydird (src/daemon/http/assets.c,
+# .incbin): its object depends on them and on the catalogs msgfmt
+# compiles from po/ (--check: a broken format string fails the build).
+PO      := $(wildcard po/*.po)
+MO      := $(PO:po/%.po=$(BUILD)/po/%.mo)
+WEB     := $(wildcard web/templates/* web/static/*)
+$(BUILD)/po/%.mo: po/%.po
+	@mkdir -p $(dir $@)
+	msgfmt --check -o $@ $<
+$(BUILD)/src/daemon/http/assets.o: $(WEB) $(MO)
+$(BUILD)/src/daemon/http/assets.o: CFLAGS += -DASSET_MO_DIR='"$(BUILD)/po"'
+
 .SECONDEXPANSION:
 $(BUILD)/tests/t_%: $$(wildcard tests/unit/t_$$*.c tests/store/t_$$*.c) $(LIB_OBJ) $$(call mod,$$(T_$$*))
 	@mkdir -p $(dir $@)
@@ -202,6 +215,7 @@ e2e: all
 # make check: everything, then again under ASan+UBSan.
 check: deps-test
 	$(MAKE) layercheck
+	scripts/po-check
 	$(MAKE) -j2 all $(UNIT_BIN) $(FUZZ_BIN)
 	$(MAKE) unit e2e fuzz-replay
 	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%) \

@@ -49,4 +49,13 @@ void h_manage_link(struct daemon *, struct req *, struct resp *,
 void h_reverify_link(struct daemon *, struct req *, struct resp *,
     const char *);
 
+/* h_site.c: the site's own pages */
+void h_about(struct daemon *, struct req *, struct resp *, const char *);
+
+/* site.c: the static files and the language switch */
+void h_static(struct daemon *, struct req *, struct resp *, const char *);
+void h_favicon(struct daemon *, struct req *, struct resp *, const char *);
+void h_robots(struct daemon *, struct req *, struct resp *, const char *);
+void h_lang(struct daemon *, struct req *, struct resp *, const char *);
+
 #endif

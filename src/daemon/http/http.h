@@ -29,6 +29,8 @@ struct req {
 	 * socket (tests/unit) */
 	const char *content_type;
 	const char *if_none_match;
+	const char *accept_language;
+	const char *lang_cookie;	/* the cookie lang=, the site's switch */
 	/* who asks, for the per-client limits: the peer's IPv4 address or
 	 * its IPv6 /64 ("2001:db8:1:2::/64"); behind a trusted proxy, the
 	 * address its header names.  "" when unknown (tests/unit). */

@@ -1,7 +1,6 @@
 /*
  * views: HTML, JSON and key responses.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +9,11 @@
 #include <sodium.h>
 
 #include "armor.h"
+#include "site.h"
 #include "store.h"
 #include "str.h"
 #include "views.h"
 #include "xmalloc.h"
-
-static const char page_style[] =
-    "body{font-family:sans-serif;max-width:42em;margin:2em auto;"
-    "padding:0 1em;line-height:1.5}code{word-break:break-all}"
-    "button{font-size:1em;padding:.4em 1em;margin:.3em .3em .3em 0}";
 
 /* HTML-escape. */
 void
@@ -47,55 +42,15 @@ view_html_escape(struct buf *b, const char *s)
 	}
 }
 
-/*
- * The pages' Content-Security-Policy: nothing may load or run but the
- * page's own style sheet (allowed by its hash, so no inline script can
- * ride along), forms post only here, and no other site may frame it.
- */
-static char page_csp[256];
-static pthread_once_t page_csp_once = PTHREAD_ONCE_INIT;
-
-static void
-page_csp_make(void)
-{
-	uint8_t h[crypto_hash_sha256_BYTES];
-	char b64[sodium_base64_ENCODED_LEN(crypto_hash_sha256_BYTES,
-	    sodium_base64_VARIANT_ORIGINAL)];
-
-	crypto_hash_sha256(h, (const uint8_t *)page_style, strlen(page_style));
-	sodium_bin2base64(b64, sizeof(b64), h, sizeof(h),
-	    sodium_base64_VARIANT_ORIGINAL);
-	snprintf(page_csp, sizeof(page_csp), "default-src 'none'; style-src "
-	    "'sha256-%s'; form-action 'self'; frame-ancestors 'none'; "
-	    "base-uri 'none'", b64);
-}
-
-/* Whole page. */
+/* Whole page: the site's layout (site.c), in English until each page
+ * has its template. */
 void
 view_page(struct resp *w, int status, const char *title,
     const struct buf *html)
 {
-	const char *body_html = html->data;
-
-	w->status = status;
-	w->ctype = "text/html; charset=utf-8";
-	buf_reset(&w->body);
+	site_page_html(w, NULL, status, title, html->data);
 	if (buf_failed(html))
 		buf_fail(&w->body);	/* http.c answers 500 */
-	buf_printf(&w->body, "<!doctype html>\n<html lang=\"en\"><head>"
-	    "<meta charset=\"utf-8\"><meta name=\"viewport\" "
-	    "content=\"width=device-width\"><title>");
-	view_html_escape(&w->body, title);
-	buf_printf(&w->body, "</title><style>%s</style></head><body>\n<h1>",
-	    page_style);
-	view_html_escape(&w->body, title);
-	buf_printf(&w->body, "</h1>\n%s\n</body></html>\n", body_html);
-	pthread_once(&page_csp_once, page_csp_make);
-	resp_header(w, "Cache-Control", "no-store");
-	resp_header(w, "X-Frame-Options", "DENY");
-	resp_header(w, "Content-Security-Policy", page_csp);
-	resp_header(w, "X-Content-Type-Options", "nosniff");
-	resp_header(w, "Referrer-Policy", "no-referrer");
 }
 
 /* Page with one paragraph. */

@@ -1,0 +1,271 @@
+/*
+ * site: the frame of every page, the language, and the static files.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "assets.h"
+#include "daemon.h"
+#include "handlers.h"
+#include "i18n.h"
+#include "log.h"
+#include "site.h"
+#include "str.h"
+#include "views.h"
+
+const char *const site_langs[SITE_NLANGS] = { "en", "de" };
+/* each language's name in itself, for the switch */
+static const char *const lang_names[SITE_NLANGS] = { "English", "Deutsch" };
+
+/*
+ * What no page may do: load or run anything but the stylesheet and the
+ * favicon from here, post a form elsewhere, be framed, move its base.
+ */
+static const char page_csp[] = "default-src 'none'; style-src 'self'; "
+    "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+    "base-uri 'none'";
+
+static struct i18n_cat *cats[SITE_NLANGS];
+static char style_path[96];
+static pthread_once_t site_once = PTHREAD_ONCE_INIT;
+
+/* Open the catalogs and name the stylesheet by its hash, once. */
+static void
+site_init(void)
+{
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char hex[2 * sizeof(h) + 1];
+	struct asset a;
+	struct err e;
+	size_t i;
+	char name[16];
+
+	for (i = 1; i < SITE_NLANGS; i++) {
+		snprintf(name, sizeof(name), "%s.mo", site_langs[i]);
+		if (asset_get(name, &a) == -1 ||
+		    (cats[i] = i18n_open(a.data, a.len, &e)) == NULL)
+			log_warnx("site: no %s catalog: pages stay in English",
+			    site_langs[i]);
+	}
+	if (asset_get("style.css", &a) == -1)
+		a.len = 0;
+	crypto_hash_sha256(h, a.data, a.len);
+	str_hex(h, 8, hex);
+	snprintf(style_path, sizeof(style_path), "/static/style.%s.css", hex);
+}
+
+const struct i18n_cat *
+site_cat(size_t lang)
+{
+	pthread_once(&site_once, site_init);
+	return lang < SITE_NLANGS ? cats[lang] : NULL;
+}
+
+const char *
+site_tr(size_t lang, const char *msgid)
+{
+	return i18n_get(site_cat(lang), msgid);
+}
+
+const char *
+site_style_path(void)
+{
+	pthread_once(&site_once, site_init);
+	return style_path;
+}
+
+size_t
+site_lang(const struct req *r)
+{
+	size_t i;
+
+	if (r == NULL)
+		return 0;
+	if (r->lang_cookie != NULL)
+		for (i = 0; i < SITE_NLANGS; i++)
+			if (!strcmp(r->lang_cookie, site_langs[i]))
+				return i;
+	return i18n_pick(r->accept_language, site_langs, SITE_NLANGS);
+}
+
+static const char *
+tr_cb(const void *arg, const char *msgid)
+{
+	return i18n_get(arg, msgid);
+}
+
+/* The strict headers of every page. */
+static void
+page_headers(struct resp *w, size_t lang)
+{
+	resp_header(w, "Cache-Control", "no-store");
+	resp_header(w, "Content-Security-Policy", page_csp);
+	resp_header(w, "X-Frame-Options", "DENY");
+	resp_header(w, "X-Content-Type-Options", "nosniff");
+	resp_header(w, "Referrer-Policy", "no-referrer");
+	resp_header(w, "Content-Language", site_langs[lang]);
+}
+
+/* The layout around html, in lang, into w. */
+static void
+layout(struct resp *w, const struct req *r, size_t lang, int status,
+    const char *title, const char *html)
+{
+	struct tmpl_scope *s = tmpl_new(), *it;
+	struct err e;
+	size_t i;
+
+	tmpl_set(s, "lang", site_langs[lang]);
+	tmpl_set(s, "title", title);
+	tmpl_set(s, "site", "keydir");
+	tmpl_set(s, "style", site_style_path());
+	tmpl_set(s, "content", html);
+	for (i = 0; i < SITE_NLANGS; i++) {
+		it = tmpl_item(s, "langs");
+		tmpl_set(it, "code", site_langs[i]);
+		tmpl_set(it, "name", lang_names[i]);
+		tmpl_set(it, "current", i == lang ? "1" : "");
+		tmpl_set(it, "next", r != NULL && r->path[0] == '/' ?
+		    r->path : "/");
+	}
+	w->status = status;
+	w->ctype = "text/html; charset=utf-8";
+	buf_reset(&w->body);
+	if (tmpl_render(&w->body, asset_text("layout.html"), s, tr_cb,
+	    site_cat(lang), &e) == -1) {
+		log_warnx("site: %s", e.msg);
+		buf_fail(&w->body);	/* http.c answers 500 */
+	}
+	tmpl_free(s);
+	page_headers(w, lang);
+}
+
+void
+site_page_html(struct resp *w, const struct req *r, int status,
+    const char *title, const char *html)
+{
+	layout(w, r, site_lang(r), status, title, html);
+}
+
+void
+site_page(struct resp *w, const struct req *r, int status,
+    const char *title, const char *content, struct tmpl_scope *s)
+{
+	struct tmpl_scope *empty = NULL;
+	size_t lang = site_lang(r);
+	struct buf b;
+	struct err e;
+	int rc;
+
+	if (s == NULL)
+		s = empty = tmpl_new();
+	buf_init(&b, 1024 * 1024);
+	rc = tmpl_render(&b, asset_text(content), s, tr_cb,
+	    site_cat(lang), &e);
+	tmpl_free(empty);
+	if (rc == -1) {
+		log_warnx("site: %s: %s", content, e.msg);
+		buf_release(&b);
+		w->status = 500;
+		buf_reset(&w->body);
+		buf_fail(&w->body);
+		return;
+	}
+	layout(w, r, lang, status, site_tr(lang, title), b.data);
+	buf_release(&b);
+}
+
+/* A static asset with its type and how long it may be cached. */
+static void
+serve_asset(struct resp *w, const char *name, const char *ctype,
+    const char *cache)
+{
+	struct asset a;
+
+	if (asset_get(name, &a) == -1) {
+		view_text(w, 404, "Not found");
+		return;
+	}
+	w->status = 200;
+	w->ctype = ctype;
+	buf_reset(&w->body);
+	buf_add(&w->body, a.data, a.len);
+	resp_header(w, "Cache-Control", cache);
+	resp_header(w, "X-Content-Type-Options", "nosniff");
+}
+
+/* GET /static/style.HASH.css: only under its current hash, cached for a
+ * year (a new stylesheet has a new name). */
+void
+h_static(struct daemon *d, struct req *r, struct resp *w, const char *rest)
+{
+	(void)d;
+	(void)r;
+	if (strcmp(site_style_path() + strlen("/static/"), rest) != 0) {
+		view_text(w, 404, "Not found");
+		return;
+	}
+	serve_asset(w, "style.css", "text/css; charset=utf-8",
+	    "public, max-age=31536000, immutable");
+}
+
+/* GET /favicon.svg */
+void
+h_favicon(struct daemon *d, struct req *r, struct resp *w, const char *rest)
+{
+	(void)d;
+	(void)r;
+	(void)rest;
+	serve_asset(w, "favicon.svg", "image/svg+xml", "public, max-age=86400");
+}
+
+/* GET /robots.txt */
+void
+h_robots(struct daemon *d, struct req *r, struct resp *w, const char *rest)
+{
+	(void)d;
+	(void)r;
+	(void)rest;
+	serve_asset(w, "robots.txt", "text/plain; charset=utf-8",
+	    "public, max-age=86400");
+}
+
+/*
+ * GET /lang/CODE?next=PATH: remember the language in a cookie and go back
+ * to PATH, a path of this site only ("/x", never "//host" or a scheme:
+ * no open redirect).
+ */
+void
+h_lang(struct daemon *d, struct req *r, struct resp *w, const char *rest)
+{
+	char cookie[128], *next;
+	const char *to = "/";
+	size_t i;
+
+	for (i = 0; i < SITE_NLANGS; i++)
+		if (!strcmp(rest, site_langs[i]))
+			break;
+	if (i == SITE_NLANGS) {
+		view_text(w, 404, "Not found");
+		return;
+	}
+	next = req_arg(r, "next");
+	if (next != NULL && next[0] == '/' && next[1] != '/' &&
+	    next[1] != '\\' && !str_has_ctl(next, strlen(next)))
+		to = next;
+	snprintf(cookie, sizeof(cookie), "lang=%s; Path=/; Max-Age=31536000; "
+	    "SameSite=Lax; HttpOnly%s", site_langs[i],
+	    !strncmp(d->cfg.base_url, "https:", 6) ? "; Secure" : "");
+	w->status = 303;
+	w->ctype = "text/plain; charset=utf-8";
+	buf_reset(&w->body);
+	buf_printf(&w->body, "See %s\n", to);
+	resp_header(w, "Location", to);
+	resp_header(w, "Set-Cookie", cookie);
+	resp_header(w, "Cache-Control", "no-store");
+	free(next);
+}

@@ -1,0 +1,46 @@
+/*
+ * site: the web site's frame.  Every HTML page is its own template
+ * rendered into web/templates/layout.html, in the visitor's language
+ * (a lang cookie set by the footer's switch, else Accept-Language),
+ * with the strict headers of every page; and the static files beside
+ * it: the stylesheet under a name that holds its hash (so it may be
+ * cached for a year), the favicon and robots.txt.
+ */
+#ifndef KEYDIR_SITE_H
+#define KEYDIR_SITE_H
+
+#include "http.h"
+#include "tmpl.h"
+
+struct i18n_cat;
+
+/* A string to translate where it is used (scripts/po-check finds it). */
+#define N_(s) (s)
+
+/* The languages there are pages in, the first the default. */
+#define SITE_NLANGS 2
+extern const char *const site_langs[SITE_NLANGS];
+
+/* The language for r: an index into site_langs. */
+size_t site_lang(const struct req *r);
+/* Its catalog (NULL for English: the msgids are English). */
+const struct i18n_cat *site_cat(size_t lang);
+/* msgid in language lang. */
+const char *site_tr(size_t lang, const char *msgid);
+
+/*
+ * A whole page: content (a template's name, rendered with s, which may
+ * be NULL) in the layout, in r's language (r NULL: the default), with
+ * title (a msgid, translated) and status.  A template that fails is a
+ * 500, never half a page.
+ */
+void site_page(struct resp *w, const struct req *r, int status,
+    const char *title, const char *content, struct tmpl_scope *s);
+/* The same with content already HTML (the older pages' bodies), title
+ * as it is. */
+void site_page_html(struct resp *w, const struct req *r, int status,
+    const char *title, const char *html);
+
+/* The stylesheet's path, "/static/style.HASH.css". */
+const char *site_style_path(void);
+#endif

@@ -1,0 +1,196 @@
+/*
+ * t_site: the web site's frame on a struct req alone: pages in the
+ * layout with the strict headers, in the language Accept-Language or
+ * the lang cookie asks for, the stylesheet under its hash, the language
+ * switch (and that it redirects only within the site), robots.txt and
+ * the favicon.
+ */
+static char tmp[] = "/tmp/t_site.XXXXXX";
+
+#include "dirtest.h"
+#include "http.h"
+#include "routes.h"
+#include "site.h"
+
+struct answer {
+	int status;
+	char ctype[64];
+	char csp[256];
+	char cache[128];
+	char location[256];
+	char cookie[256];
+	char clang[16];
+	char *body;
+};
+
+/* GET uri with these Accept-Language and lang cookie (NULL: none). */
+static struct answer
+get(struct dt *t, const char *uri, const char *al, const char *cookie)
+{
+	struct answer a;
+	struct resp w;
+	struct req r;
+	char *q;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	r.method = HTTP_GET;
+	r.uri = strdup(uri);
+	r.path = r.uri;
+	r.query = "";
+	if ((q = strchr(r.uri, '?')) != NULL) {
+		*q = '\0';
+		r.query = q + 1;
+	}
+	buf_init(&r.body, 1024);
+	r.accept_language = al;
+	r.lang_cookie = cookie;
+	memset(&w, 0, sizeof(w));
+	buf_init(&w.body, 4 * 1024 * 1024);
+	w.status = 500;
+	routes_dispatch(&t->d, &r, &w);
+	memset(&a, 0, sizeof(a));
+	a.status = buf_failed(&w.body) ? 500 : w.status;
+	str_lcpy(a.ctype, w.ctype ? w.ctype : "", sizeof(a.ctype));
+	for (i = 0; i < w.nhdr; i++) {
+		if (!strcmp(w.hname[i], "Content-Security-Policy"))
+			str_lcpy(a.csp, w.hval[i], sizeof(a.csp));
+		if (!strcmp(w.hname[i], "Cache-Control"))
+			str_lcpy(a.cache, w.hval[i], sizeof(a.cache));
+		if (!strcmp(w.hname[i], "Location"))
+			str_lcpy(a.location, w.hval[i], sizeof(a.location));
+		if (!strcmp(w.hname[i], "Set-Cookie"))
+			str_lcpy(a.cookie, w.hval[i], sizeof(a.cookie));
+		if (!strcmp(w.hname[i], "Content-Language"))
+			str_lcpy(a.clang, w.hval[i], sizeof(a.clang));
+		free(w.hval[i]);
+	}
+	a.body = buf_detach(&w.body, NULL);
+	free(r.uri);
+	buf_release(&r.body);
+	return a;
+}
+
+static void
+t_pages(void)
+{
+	struct answer a;
+	struct dt t;
+	char style[128], *p;
+
+	if (dt_open(&t, "site") != 0) {
+		ok(0, "a directory");
+		return;
+	}
+	str_lcpy(t.d.cfg.base_url, "https://keys.example.org",
+	    sizeof(t.d.cfg.base_url));
+
+	a = get(&t, "/", NULL, NULL);
+	ok(a.status == 200 && !strcmp(a.ctype, "text/html; charset=utf-8"),
+	    "/: a page (%d)", a.status);
+	ok(strstr(a.body, "<html lang=\"en\">") && !strcmp(a.clang, "en") &&
+	    strstr(a.body, "<h1>A verifying OpenPGP key directory</h1>"),
+	    "... in English by default");
+	ok(strstr(a.body, "action=\"/search\"") && strstr(a.body,
+	    "<label for=\"q\">") && strstr(a.body, "href=\"/upload\"") &&
+	    strstr(a.body, "href=\"/manage\""), "... a labelled search box, "
+	    "upload and manage");
+	ok(strstr(a.body, "hkps://keys.example.org --send-keys") != NULL,
+	    "... gpg's command with this directory's hkps:// address");
+	ok(!strcmp(a.csp, "default-src 'none'; style-src 'self'; img-src "
+	    "'self'; form-action 'self'; frame-ancestors 'none'; base-uri "
+	    "'none'") && !strcmp(a.cache, "no-store"),
+	    "... the strict policy, not cached (%s)", a.csp);
+	ok(strstr(a.body, "<strong lang=\"en\">English</strong>") &&
+	    strstr(a.body, "href=\"/lang/de?next=/\""),
+	    "... the language switch: English now, a link to German");
+	p = strstr(a.body, "href=\"/static/style.");
+	style[0] = '\0';
+	if (p != NULL)
+		sscanf(p + 6, "%127[^\"]", style);
+	ok(!strcmp(style, site_style_path()) && strlen(style) ==
+	    strlen("/static/style.0123456789abcdef.css"),
+	    "... the stylesheet named by its hash (%s)", style);
+	free(a.body);
+
+	a = get(&t, style, NULL, NULL);
+	ok(a.status == 200 && !strncmp(a.ctype, "text/css", 8) &&
+	    strstr(a.cache, "max-age=31536000") && strstr(a.cache,
+	    "immutable") && strstr(a.body, "prefers-color-scheme: dark"),
+	    "the stylesheet: CSS cached for a year (%d %s)", a.status,
+	    a.cache);
+	free(a.body);
+	a = get(&t, "/static/style.0000000000000000.css", NULL, NULL);
+	ok(a.status == 404, "under another hash: 404 (%d)", a.status);
+	free(a.body);
+	a = get(&t, "/static/../robots.txt", NULL, NULL);
+	ok(a.status == 404, "nothing else under /static/ (%d)", a.status);
+	free(a.body);
+
+	a = get(&t, "/", "fr, de-AT;q=0.8, en;q=0.5", NULL);
+	ok(a.status == 200 && strstr(a.body, "<html lang=\"de\">") &&
+	    !strcmp(a.clang, "de") && strstr(a.body, "<h1>Ein pr\xc3\xbc"
+	    "fendes Verzeichnis f\xc3\xbcr OpenPGP-Schl\xc3\xbcssel</h1>") &&
+	    strstr(a.body, ">Suchen</button>"),
+	    "Accept-Language de-AT: German");
+	ok(strstr(a.body, "<strong lang=\"de\">Deutsch</strong>") &&
+	    strstr(a.body, "href=\"/lang/en?next=/\""),
+	    "... and the switch offers English");
+	free(a.body);
+	a = get(&t, "/about", "de", "en");
+	ok(a.status == 200 && strstr(a.body, "<html lang=\"en\">") &&
+	    strstr(a.body, "<h1>About this directory</h1>"),
+	    "the lang cookie wins over Accept-Language");
+	ok(strstr(a.body, "after this many days:</p>") == NULL &&
+	    strstr(a.body, "after this many days: 14.") != NULL,
+	    "/about states the settings (unconfirmed keys kept 14 days)");
+	free(a.body);
+	a = get(&t, "/about", NULL, "xx");
+	ok(a.status == 200 && !strcmp(a.clang, "en"),
+	    "an unknown cookie: the default");
+	free(a.body);
+
+	a = get(&t, "/lang/de?next=/about", NULL, NULL);
+	ok(a.status == 303 && !strcmp(a.location, "/about") &&
+	    !strcmp(a.cookie, "lang=de; Path=/; Max-Age=31536000; "
+	    "SameSite=Lax; HttpOnly; Secure"),
+	    "/lang/de: a cookie (Secure behind https), back to the page "
+	    "(%d %s %s)", a.status, a.location, a.cookie);
+	free(a.body);
+	a = get(&t, "/lang/de?next=//evil.example/x", NULL, NULL);
+	ok(a.status == 303 && !strcmp(a.location, "/"),
+	    "next=//host: home instead (no open redirect)");
+	free(a.body);
+	a = get(&t, "/lang/de?next=https://evil.example/", NULL, NULL);
+	ok(!strcmp(a.location, "/"), "next=https://...: home");
+	free(a.body);
+	a = get(&t, "/lang/de?next=/%5Cevil.example", NULL, NULL);
+	ok(!strcmp(a.location, "/"), "next=/\\host: home");
+	free(a.body);
+	a = get(&t, "/lang/de?next=/x%0d%0aSet-Cookie:%20a=b", NULL, NULL);
+	ok(!strcmp(a.location, "/"), "next with CR LF: home");
+	free(a.body);
+	a = get(&t, "/lang/fr", NULL, NULL);
+	ok(a.status == 404 && a.cookie[0] == '\0',
+	    "a language there is none of: 404, no cookie");
+	free(a.body);
+
+	a = get(&t, "/robots.txt", NULL, NULL);
+	ok(a.status == 200 && !strncmp(a.ctype, "text/plain", 10) &&
+	    strstr(a.body, "Disallow: /verify/") && strstr(a.body,
+	    "Disallow: /api/"), "robots.txt keeps crawlers off links and APIs");
+	free(a.body);
+	a = get(&t, "/favicon.svg", NULL, NULL);
+	ok(a.status == 200 && !strcmp(a.ctype, "image/svg+xml") &&
+	    !strncmp(a.body, "<svg", 4), "the favicon");
+	free(a.body);
+	dt_close(&t);
+}
+
+int
+main(void)
+{
+	static const struct dt_group g[] = { { "pages", t_pages } };
+
+	return dt_main(g, 1);
+}
