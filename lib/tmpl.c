@@ -279,7 +279,7 @@ section_end(const struct tag *t, const char *lim, const char **inner_end,
 struct render {
 	struct buf *out;
 	tmpl_tr tr;
-	void *arg;
+	const void *arg;
 	struct err *e;
 };
 
@@ -372,7 +372,7 @@ render(struct render *r, const char *p, const char *lim,
 
 int
 tmpl_render(struct buf *out, const char *t, const struct tmpl_scope *s,
-    tmpl_tr tr, void *arg, struct err *e)
+    tmpl_tr tr, const void *arg, struct err *e)
 {
 	struct render r = { out, tr, arg, e };
 

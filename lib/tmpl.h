@@ -44,7 +44,7 @@ struct tmpl_scope *tmpl_item(struct tmpl_scope *s, const char *name);
 void tmpl_list(struct tmpl_scope *s, const char *name);
 
 /* Translate msgid, or return it; arg is the caller's (the language). */
-typedef const char *(*tmpl_tr)(void *arg, const char *msgid);
+typedef const char *(*tmpl_tr)(const void *arg, const char *msgid);
 
 /*
  * Render the NUL-terminated template t with the names of s, appended to
@@ -52,7 +52,7 @@ typedef const char *(*tmpl_tr)(void *arg, const char *msgid);
  * naming the fault when t is malformed or out fails.
  */
 int tmpl_render(struct buf *out, const char *t, const struct tmpl_scope *s,
-    tmpl_tr tr, void *arg, struct err *e);
+    tmpl_tr tr, const void *arg, struct err *e);
 
 /* Append s to b with &, <, >, " and ' escaped. */
 void tmpl_escape(struct buf *b, const char *s);

@@ -37,7 +37,7 @@ r(const char *t, const struct tmpl_scope *s)
 
 /* A translation into "German" for the test: a few fixed words. */
 static const char *
-tr_de(void *arg, const char *id)
+tr_de(const void *arg, const char *id)
 {
 	(void)arg;
 	if (!strcmp(id, "Search"))
