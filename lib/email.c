@@ -5,6 +5,7 @@
  * narrower than RFC 5322: dot-atoms or UTF-8 only.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -245,4 +246,24 @@ email_from_uid(const char *uid, char *out, size_t outsz)
 	    memchr(uid, ',', (size_t)(lt - uid)) != NULL)
 		return -1;
 	return email_normalize(uid, out, outsz, NULL);
+}
+
+/* See email.h. */
+int
+email_unicode(const char *addr, char *out, size_t outsz)
+{
+	const char *at = strrchr(addr, '@');
+	char *u = NULL;
+	int rc = -1;
+
+	if (at == NULL || (strncmp(at + 1, "xn--", 4) != 0 &&
+	    strstr(at + 1, ".xn--") == NULL))
+		return -1;
+	if (idn2_to_unicode_8z8z(at + 1, &u, 0) == IDN2_OK &&
+	    (size_t)(at - addr) + 1 + strlen(u) < outsz) {
+		snprintf(out, outsz, "%.*s@%s", (int)(at - addr), addr, u);
+		rc = 0;
+	}
+	idn2_free(u);
+	return rc;
 }

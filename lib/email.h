@@ -35,4 +35,11 @@ int email_normalize(const char *in, char *out, size_t outsz, struct err *e);
  */
 int email_from_uid(const char *uid, char *out, size_t outsz);
 
+/*
+ * The Unicode form of a normalised address whose domain has IDNA labels
+ * ("xn--"), for people to read beside it: 0 with out filled, -1 when
+ * there is none (no such label, or it does not decode).
+ */
+int email_unicode(const char *addr, char *out, size_t outsz);
+
 #endif

@@ -207,5 +207,21 @@ main(void)
 	run_cases(norm_cases, sizeof(norm_cases) / sizeof(norm_cases[0]), 0);
 	run_cases(uid_cases, sizeof(uid_cases) / sizeof(uid_cases[0]), 1);
 	test_lengths();
+	{
+		char u[EMAIL_MAX + 1], small[8];
+
+		ok(email_unicode("info@xn--mller-kva.example", u, sizeof(u)) ==
+		    0 && !strcmp(u, "info@m\xc3\xbcller.example"),
+		    "email_unicode: an IDN domain for people to read");
+		ok(email_unicode("a@shop.xn--mller-kva.example", u, sizeof(u)) ==
+		    0 && !strcmp(u, "a@shop.m\xc3\xbcller.example"),
+		    "... a label past the first");
+		ok(email_unicode("alice@example.org", u, sizeof(u)) == -1,
+		    "... none without an xn-- label");
+		ok(email_unicode("x@xn--zz", u, sizeof(u)) == -1,
+		    "... none when the label does not decode");
+		ok(email_unicode("info@xn--mller-kva.example", small,
+		    sizeof(small)) == -1, "... none when it does not fit");
+	}
 	return tap_done();
 }

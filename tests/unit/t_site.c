@@ -187,10 +187,94 @@ t_pages(void)
 	dt_close(&t);
 }
 
+static void
+t_search(void)
+{
+	static const char *const a[] = { A_MAIN };
+	char uri[300], grouped[64];
+	struct answer a1;
+	struct dt t;
+	size_t i, j;
+
+	if (dt_open(&t, "search") != 0 || publish(&t, K_A1, a, 1, T0) != 0) {
+		ok(0, "a directory with alice's key published");
+		return;
+	}
+	str_lcpy(t.d.cfg.base_url, "http://keys.example.org",
+	    sizeof(t.d.cfg.base_url));
+	a1 = get(&t, "/search", NULL, NULL);
+	ok(a1.status == 200 && strstr(a1.body, "name=\"q\" value=\"\"") &&
+	    !strstr(a1.body, "<section"), "/search alone: the form (%d)",
+	    a1.status);
+	free(a1.body);
+
+	snprintf(uri, sizeof(uri), "/search?q=%s", A_MAIN);
+	a1 = get(&t, uri, NULL, NULL);
+	for (i = j = 0; i < FPR_LEN; i += 4)
+		j += (size_t)snprintf(grouped + j, sizeof(grouped) - j,
+		    "<span>%.4s</span>", afpr + i);
+	ok(a1.status == 200 && strstr(a1.body, grouped) != NULL,
+	    "by address: the fingerprint in groups of four (%d)", a1.status);
+	snprintf(uri, sizeof(uri), "<code>%s</code>", afpr + 24);
+	ok(strstr(a1.body, uri) && (strstr(a1.body, "EdDSA, 25") ||
+	    strstr(a1.body, "RSA, ")), "... the key id and the algorithm");
+	ok(strstr(a1.body, A_MAIN) != NULL && strstr(a1.body, "never") !=
+	    NULL, "... the published address; expires never");
+	snprintf(uri, sizeof(uri), "href=\"/vks/v1/by-fingerprint/%s\" "
+	    "download=\"%s.asc\"", afpr, afpr);
+	ok(strstr(a1.body, uri) != NULL, "... a download link to the key");
+	snprintf(uri, sizeof(uri), "gpg --keyserver hkp://keys.example.org:80 "
+	    "--recv-keys %s", afpr);
+	ok(strstr(a1.body, uri) != NULL, "... and gpg's command for it");
+	free(a1.body);
+
+	snprintf(uri, sizeof(uri), "/search?q=Alice+%%3C%s%%3E", A_MAIN);
+	a1 = get(&t, uri, NULL, NULL);
+	ok(a1.status == 200 && strstr(a1.body, grouped),
+	    "a display form, '+' as a space: found");
+	free(a1.body);
+	snprintf(uri, sizeof(uri), "/search?q=0x%.4s+%.4s+%.32s", afpr,
+	    afpr + 4, afpr + 8);
+	a1 = get(&t, uri, NULL, NULL);
+	ok(a1.status == 200 && strstr(a1.body, grouped),
+	    "a fingerprint with 0x and spaces: found (%d)", a1.status);
+	free(a1.body);
+	snprintf(uri, sizeof(uri), "/search?q=%s", afpr + 24);
+	a1 = get(&t, uri, NULL, NULL);
+	ok(a1.status == 200 && strstr(a1.body, grouped),
+	    "the long key id: found (%d)", a1.status);
+	free(a1.body);
+	a1 = get(&t, "/search?q=nobody%40example.org", NULL, NULL);
+	ok(a1.status == 404 && strstr(a1.body, "No key found for") &&
+	    strstr(a1.body, "owner has not confirmed") &&
+	    strstr(a1.body, "value=\"nobody@example.org\""),
+	    "an address nobody published: 404 and why that may be (%d)",
+	    a1.status);
+	free(a1.body);
+	a1 = get(&t, "/search?q=DEADBEEF", NULL, NULL);
+	ok(a1.status == 400 && strstr(a1.body, "Short key IDs"),
+	    "a short key id: refused, with why (%d)", a1.status);
+	free(a1.body);
+	a1 = get(&t, "/search?q=%3Cscript%3Ealert(1)%3C/script%3E", NULL,
+	    NULL);
+	ok(a1.status == 400 && strstr(a1.body, "<script>") == NULL &&
+	    strstr(a1.body, "&lt;script&gt;alert(1)&lt;/script&gt;"),
+	    "markup in the query: refused, and escaped where shown (%d)",
+	    a1.status);
+	free(a1.body);
+	snprintf(uri, sizeof(uri), "/search?q=%s", A_MAIN);
+	a1 = get(&t, uri, "de", NULL);
+	ok(strstr(a1.body, "Fingerabdruck") && strstr(a1.body,
+	    "Schl\xc3\xbcssel herunterladen"), "in German too");
+	free(a1.body);
+	dt_close(&t);
+}
+
 int
 main(void)
 {
-	static const struct dt_group g[] = { { "pages", t_pages } };
+	static const struct dt_group g[] = { { "pages", t_pages },
+	    { "search", t_search } };
 
-	return dt_main(g, 1);
+	return dt_main(g, 2);
 }

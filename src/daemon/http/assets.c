@@ -25,6 +25,7 @@
 ASSET(layout, "web/templates/layout.html");
 ASSET(index, "web/templates/index.html");
 ASSET(about, "web/templates/about.html");
+ASSET(search, "web/templates/search.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -39,6 +40,7 @@ static const struct {
 	ENTRY("layout.html", layout),
 	ENTRY("index.html", index),
 	ENTRY("about.html", about),
+	ENTRY("search.html", search),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

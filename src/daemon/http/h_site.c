@@ -2,29 +2,12 @@
  * h_site: the site's own pages (the front page, about), each a template
  * in web/templates rendered in the visitor's language (site.c).
  */
-#include <stdbool.h>
 #include <string.h>
 
 #include "daemon.h"
 #include "handlers.h"
 #include "site.h"
 #include "views.h"
-
-/*
- * The gpg --keyserver URL of base_url: hkps:// for https (gpg speaks TLS
- * only to hkps://), and for http a port said outright, since to gpg
- * hkp:// alone means port 11371, not 80.
- */
-static void
-keyserver_of(const char *base_url, struct tmpl_scope *s)
-{
-	const char *auth = strstr(base_url, "://") + 3;
-	const char *br = strrchr(auth, ']');
-	bool tls = strncmp(base_url, "https://", 8) == 0;
-
-	tmpl_setf(s, "keyserver", "%s%s%s", tls ? "hkps://" : "hkp://", auth,
-	    !tls && strpbrk(br != NULL ? br : auth, ":/") == NULL ? ":80" : "");
-}
 
 /* GET / */
 void
@@ -37,7 +20,7 @@ h_index(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 		return;
 	}
 	s = tmpl_new();
-	keyserver_of(d->cfg.base_url, s);
+	site_keyserver(d->cfg.base_url, s);
 	site_page(w, r, 200, N_("A verifying OpenPGP key directory"),
 	    "index.html", s);
 	tmpl_free(s);

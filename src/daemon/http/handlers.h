@@ -51,6 +51,8 @@ void h_reverify_link(struct daemon *, struct req *, struct resp *,
 
 /* h_site.c: the site's own pages */
 void h_about(struct daemon *, struct req *, struct resp *, const char *);
+/* h_search.c */
+void h_search(struct daemon *, struct req *, struct resp *, const char *);
 
 /* site.c: the static files and the language switch */
 void h_static(struct daemon *, struct req *, struct resp *, const char *);

@@ -28,9 +28,10 @@
 #include "str.h"
 #include "xmalloc.h"
 
-/* A query argument, percent-decoded. */
-char *
-req_arg(const struct req *r, const char *name)
+/* The raw value of query argument name: 1 with *v, *len set, or 0. */
+static int
+query_find(const struct req *r, const char *name, const char **v,
+    size_t *vlen)
 {
 	size_t nlen = strlen(name);
 	const char *p = r->query;
@@ -39,15 +40,37 @@ req_arg(const struct req *r, const char *name)
 		const char *end = strchr(p, '&');
 		size_t len = end ? (size_t)(end - p) : strlen(p);
 
-		if (len > nlen && !strncmp(p, name, nlen) && p[nlen] == '=')
-			return str_pct_decode(p + nlen + 1, len - nlen - 1);
-		if (len == nlen && !strncmp(p, name, nlen))
-			return xstrdup("");
+		if (len >= nlen && !strncmp(p, name, nlen) &&
+		    (len == nlen || p[nlen] == '=')) {
+			*v = len == nlen ? p + len : p + nlen + 1;
+			*vlen = len == nlen ? 0 : len - nlen - 1;
+			return 1;
+		}
 		p += len;
 		if (*p == '&')
 			p++;
 	}
-	return NULL;
+	return 0;
+}
+
+/* See http.h. */
+char *
+req_arg(const struct req *r, const char *name)
+{
+	const char *v;
+	size_t len;
+
+	return query_find(r, name, &v, &len) ? str_pct_decode(v, len) : NULL;
+}
+
+/* See http.h. */
+char *
+req_form_arg(const struct req *r, const char *name)
+{
+	const char *v;
+	size_t len;
+
+	return query_find(r, name, &v, &len) ? str_form_decode(v, len) : NULL;
 }
 
 /* Add a response header. */

@@ -53,6 +53,8 @@ struct http;
 /* Query argument name percent-decoded ('+' stays '+'); the caller frees.
  * NULL when absent or badly encoded. */
 char *req_arg(const struct req *r, const char *name);
+/* The same as an HTML form sends it: '+' is a space. */
+char *req_form_arg(const struct req *r, const char *name);
 
 /* Take n more tokens of r's route's buckets for r's client (a batch of
  * lookups is one per address): 0 when granted (or nothing limits r),

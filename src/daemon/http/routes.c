@@ -53,6 +53,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/reverify/", false, h_reverify_link, 0 },
 	{ HTTP_POST, "/reverify/", false, h_reverify_link, LINK },
 	{ HTTP_GET, "/about", true, h_about, 0 },
+	{ HTTP_GET, "/search", true, h_search, LOOKUP },
 	{ HTTP_GET, "/static/", false, h_static, 0 },
 	{ HTTP_GET, "/favicon.svg", true, h_favicon, 0 },
 	{ HTTP_GET, "/robots.txt", true, h_robots, 0 },

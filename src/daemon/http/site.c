@@ -2,6 +2,7 @@
  * site: the frame of every page, the language, and the static files.
  */
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,6 +178,22 @@ site_page(struct resp *w, const struct req *r, int status,
 	}
 	layout(w, r, lang, status, site_tr(lang, title), b.data);
 	buf_release(&b);
+}
+
+/*
+ * The gpg --keyserver URL of base_url as "keyserver" in s: hkps:// for
+ * https (gpg speaks TLS only to hkps://), and for http a port said
+ * outright, since to gpg hkp:// alone means port 11371, not 80.
+ */
+void
+site_keyserver(const char *base_url, struct tmpl_scope *s)
+{
+	const char *auth = strstr(base_url, "://") + 3;
+	const char *br = strrchr(auth, ']');
+	bool tls = strncmp(base_url, "https://", 8) == 0;
+
+	tmpl_setf(s, "keyserver", "%s%s%s", tls ? "hkps://" : "hkp://", auth,
+	    !tls && strpbrk(br != NULL ? br : auth, ":/") == NULL ? ":80" : "");
 }
 
 /* A static asset with its type and how long it may be cached. */

@@ -41,6 +41,9 @@ void site_page(struct resp *w, const struct req *r, int status,
 void site_page_html(struct resp *w, const struct req *r, int status,
     const char *title, const char *html);
 
+/* "keyserver" in s: the hkp:// or hkps:// address of base_url for gpg. */
+void site_keyserver(const char *base_url, struct tmpl_scope *s);
+
 /* The stylesheet's path, "/static/style.HASH.css". */
 const char *site_style_path(void);
 #endif

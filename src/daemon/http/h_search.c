@@ -1,0 +1,269 @@
+/*
+ * h_search: GET /search?q=, the keys for an address, a fingerprint or a
+ * key ID as a page.  What it shows comes from what lookups serve: the
+ * HKP index stored with the key (algorithm, size, dates, the published
+ * user IDs) and the ids it is indexed under (its subkeys); librnp is not
+ * called, so a search costs what a lookup does.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "daemon.h"
+#include "email.h"
+#include "handlers.h"
+#include "site.h"
+#include "store.h"
+#include "str.h"
+#include "views.h"
+
+enum query { Q_OK, Q_INVALID, Q_SHORTID };
+
+/*
+ * What q asks for: an address (a display form "Name <addr>" too), or a
+ * fingerprint or long key ID in hex, with or without 0x and spaces (as
+ * gpg prints fingerprints).
+ */
+static enum query
+search_query(const char *q, enum store_by *by, char *out, size_t outsz)
+{
+	char hex[64];
+	size_t n = 0;
+
+	if (strchr(q, '@') != NULL)
+		return email_normalize(q, out, outsz, NULL) == 0 ?
+		    (*by = STORE_BY_EMAIL, Q_OK) : Q_INVALID;
+	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+		q += 2;
+	for (; *q != '\0'; q++) {
+		if (*q == ' ')
+			continue;
+		if (!isxdigit((unsigned char)*q) || n + 1 >= sizeof(hex))
+			return Q_INVALID;
+		hex[n++] = (char)toupper((unsigned char)*q);
+	}
+	hex[n] = '\0';
+	if (n == 8)
+		return Q_SHORTID;
+	if ((n != FPR_LEN && n != KEYID_LEN) || n >= outsz)
+		return Q_INVALID;
+	*by = n == FPR_LEN ? STORE_BY_FPR : STORE_BY_KEYID;
+	memcpy(out, hex, n + 1);
+	return Q_OK;
+}
+
+/* hex in groups of four, as items of list in s. */
+static void
+groups(struct tmpl_scope *s, const char *list, const char *hex)
+{
+	size_t i, n = strlen(hex);
+
+	for (i = 0; i < n; i += 4)
+		tmpl_setf(tmpl_item(s, list), "g", "%.4s", hex + i);
+}
+
+/* A time as a date, UTC ("" for 0). */
+static void
+set_date(struct tmpl_scope *s, const char *name, const char *secs)
+{
+	time_t t = (time_t)strtoll(secs, NULL, 10);
+	struct tm tm;
+	char d[32];
+
+	if (t <= 0 || gmtime_r(&t, &tm) == NULL)
+		return;
+	strftime(d, sizeof(d), "%Y-%m-%d", &tm);
+	tmpl_set(s, name, d);
+}
+
+/* The OpenPGP algorithm id with its size, for people. */
+static void
+set_algo(struct tmpl_scope *s, int algo, const char *bits)
+{
+	const char *name;
+
+	switch (algo) {
+	case 1: case 2: case 3:
+		name = "RSA";
+		break;
+	case 16: case 20:
+		name = "ElGamal";
+		break;
+	case 17:
+		name = "DSA";
+		break;
+	case 18:
+		name = "ECDH";
+		break;
+	case 19:
+		name = "ECDSA";
+		break;
+	case 22:
+		name = "EdDSA";
+		break;
+	case 27:
+		name = "Ed25519";
+		break;
+	case 28:
+		name = "Ed448";
+		break;
+	default:
+		name = NULL;
+	}
+	if (name != NULL)
+		tmpl_setf(s, "algo", "%s, %s bits", name, bits);
+	else
+		tmpl_setf(s, "algo", "algorithm %d, %s bits", algo, bits);
+}
+
+/* One user ID of an index line (percent-encoded) into item it. */
+static void
+set_uid(struct tmpl_scope *it, const char *enc, size_t len)
+{
+	char *text = str_pct_decode(enc, len), addr[EMAIL_MAX + 1];
+	char uni[EMAIL_MAX * 4 + 1];
+
+	if (text == NULL)
+		return;
+	tmpl_set(it, "text", text);
+	if (email_from_uid(text, addr, sizeof(addr)) == 0 &&
+	    email_unicode(addr, uni, sizeof(uni)) == 0)
+		tmpl_set(it, "unicode", uni);
+	free(text);
+}
+
+/* A line's fields, split at ':' (at most max; the last keeps the rest). */
+struct field {
+	const char *p;
+	size_t len;
+};
+
+static size_t
+split(const char *line, size_t len, struct field *f, size_t max)
+{
+	size_t n = 0;
+	const char *c, *end = line + len;
+
+	while (n < max) {
+		c = n + 1 < max ? memchr(line, ':', (size_t)(end - line)) :
+		    NULL;
+		f[n].p = line;
+		f[n].len = (size_t)((c != NULL ? c : end) - line);
+		n++;
+		if (c == NULL)
+			break;
+		line = c + 1;
+	}
+	return n;
+}
+
+/* The fields of key k from its HKP index ("pub:FPR:algo:bits:created:
+ * expires:flags" and "uid:TEXT:created::" lines). */
+static void
+key_from_index(struct tmpl_scope *k, const char *idx)
+{
+	struct field f[8];
+	const char *line, *end;
+	char v[3][24];
+	size_t n, len, i;
+
+	tmpl_list(k, "uids");
+	for (line = idx; *line != '\0'; line = *end ? end + 1 : end) {
+		end = line + strcspn(line, "\n");
+		len = (size_t)(end - line);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		n = split(line, len, f, 8);
+		if (n >= 7 && f[0].len == 3 && !memcmp(f[0].p, "pub", 3)) {
+			for (i = 0; i < 3; i++)	/* bits, created, expires */
+				snprintf(v[i], sizeof(v[i]), "%.*s",
+				    (int)(f[3 + i].len < 20 ? f[3 + i].len :
+				    20), f[3 + i].p);
+			set_algo(k, atoi(f[2].p), v[0]);
+			set_date(k, "created", v[1]);
+			set_date(k, "expires", v[2]);
+			if (f[6].len > 0 && memchr(f[6].p, 'r', f[6].len))
+				tmpl_set(k, "revoked", "1");
+		} else if (n >= 2 && f[0].len == 3 &&
+		    !memcmp(f[0].p, "uid", 3))
+			set_uid(tmpl_item(k, "uids"), f[1].p, f[1].len);
+	}
+}
+
+/* The ids key fpr is indexed under besides its own: its subkeys. */
+static void
+key_subkeys(struct daemon *d, struct tmpl_scope *k, const char *fpr)
+{
+	struct store_cert_state st;
+	struct err e;
+	size_t i;
+
+	tmpl_list(k, "subkeys");
+	if (store_begin_read(d->store, &e) == -1)
+		return;
+	if (store_cert_state(d->store, fpr, &st, &e) == 0) {
+		for (i = 1; i < st.nkeyids; i++)
+			groups(tmpl_item(k, "subkeys"), "sgroups",
+			    st.keyids[i].fpr);
+		store_cert_state_release(&st);
+	}
+	store_rollback(d->store);
+}
+
+/* GET /search?q= */
+void
+h_search(struct daemon *d, struct req *r, struct resp *w, const char *rest)
+{
+	struct tmpl_scope *s = tmpl_new(), *k;
+	char *q = req_form_arg(r, "q"), key[EMAIL_MAX + 1];
+	const struct store_pub *it;
+	struct store_pub p;
+	enum store_by by;
+	struct err e;
+	int rc = 1, status = 200;
+
+	(void)rest;
+	site_keyserver(d->cfg.base_url, s);
+	memset(&p, 0, sizeof(p));
+	if (q == NULL || q[0] == '\0') {
+		site_page(w, r, 200, N_("Search"), "search.html", s);
+		goto out;
+	}
+	tmpl_set(s, "q", q);
+	switch (search_query(q, &by, key, sizeof(key))) {
+	case Q_INVALID:
+		tmpl_set(s, "invalid", "1");
+		status = 400;
+		break;
+	case Q_SHORTID:
+		tmpl_set(s, "shortid", "1");
+		status = 400;
+		break;
+	case Q_OK:
+		rc = store_lookup(d->store, by, key, &p, &e);
+		if (rc == -1) {
+			view_text(w, http_status(e.code), e.msg);
+			goto out;
+		}
+		if (rc == 1) {
+			tmpl_set(s, "notfound", "1");
+			status = 404;
+		}
+		for (it = rc == 0 ? &p : NULL; it != NULL; it = it->next) {
+			k = tmpl_item(s, "keys");
+			tmpl_set(k, "fpr", it->fpr);
+			tmpl_set(k, "keyid", it->keyid);
+			groups(k, "groups", it->fpr);
+			key_from_index(k, it->hkp_index != NULL ?
+			    it->hkp_index : "");
+			key_subkeys(d, k, it->fpr);
+		}
+	}
+	site_page(w, r, status, N_("Search"), "search.html", s);
+out:
+	store_pub_release(&p);
+	tmpl_free(s);
+	free(q);
+}
