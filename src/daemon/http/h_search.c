@@ -181,7 +181,7 @@ key_from_index(struct tmpl_scope *k, const char *idx)
 				snprintf(v[i], sizeof(v[i]), "%.*s",
 				    (int)(f[3 + i].len < 20 ? f[3 + i].len :
 				    20), f[3 + i].p);
-			set_algo(k, atoi(f[2].p), v[0]);
+			set_algo(k, (int)strtol(f[2].p, NULL, 10), v[0]);
 			set_date(k, "created", v[1]);
 			set_date(k, "expires", v[2]);
 			if (f[6].len > 0 && memchr(f[6].p, 'r', f[6].len))
