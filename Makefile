@@ -115,6 +115,7 @@ T_sandbox := sandbox sandbox_seccomp
 T_removal :=
 T_tmpl :=
 T_i18n :=
+T_multipart :=
 T_armor :=
 T_atomic := directory_atomic $(T_store)
 UNIT_SRC := $(wildcard tests/unit/t_*.c tests/store/t_*.c)
@@ -126,6 +127,7 @@ UNIT_BIN := $(patsubst %.c,$(BUILD)/tests/%,$(notdir $(UNIT_SRC)))
 # fuzz/replay.c (make fuzz-replay: any compiler; make check runs it).
 F_email :=
 F_lang :=
+F_multipart :=
 F_armor :=
 F_removal :=
 F_submission :=
@@ -140,7 +142,7 @@ F_vks := $(F_daemon)
 F_hkp := $(F_daemon)
 F_form := $(F_daemon)
 FUZZ_DAEMON := http vks hkp form
-FUZZ_TARGETS := email lang armor removal submission config recovery key signed \
+FUZZ_TARGETS := email lang multipart armor removal submission config recovery key signed \
 	decrypt $(FUZZ_DAEMON)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(BUILD)/fuzz/fuzz_%)
 FUZZ_SECONDS ?= 60

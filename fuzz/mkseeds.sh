@@ -54,7 +54,7 @@ seed() {
 	mkdir -p $F/corpus/$1
 	cat >$F/corpus/$1/seed-$2
 }
-for t in email lang armor removal submission config recovery key signed decrypt \
+for t in email lang multipart armor removal submission config recovery key signed decrypt \
     http vks hkp form; do
 	rm -f $F/corpus/$t/seed-*
 done
@@ -303,6 +303,10 @@ seed form keytext <"$H/add.form"
 seed form address <"$H/addr.form"
 printf 'keytext=%s&address=sam%%40example.org' "$(g --export "$ROB" | b64 | enc)" |
     seed form both
+printf 'multipart/form-data; boundary=----WebKitFormBoundaryx7\n------WebKitFormBoundaryx7\r\nContent-Disposition: form-data; name="keyfile"; filename="alice.asc"\r\nContent-Type: application/pgp-keys\r\n\r\n-----BEGIN PGP PUBLIC KEY BLOCK-----\r\n\r\nxjMEZ\r\n-----END PGP PUBLIC KEY BLOCK-----\r\n\r\n------WebKitFormBoundaryx7\r\nContent-Disposition: form-data; name="keytext"\r\n\r\n\r\n------WebKitFormBoundaryx7--\r\n' |
+    seed multipart chromium
+printf 'multipart/form-data; boundary="a b"\npre\r\n--a b\r\ncontent-disposition:form-data;name="x"\r\n\r\n--a b\r\n--a b--' |
+    seed multipart quoted
 printf 'de-AT,en;q=0.5' | seed lang accept
 printf 'fr, de;q=0.8, *;q=0.1' | seed lang accept-star
 printf 'msgid ""\nmsgstr "Content-Type: text/plain; charset=UTF-8\\n"\n\nmsgid "Search"\nmsgstr "Suche"\n\nmsgid "Upload"\nmsgstr "Hochladen"\n' \
