@@ -7,6 +7,8 @@
  */
 static char tmp[] = "/tmp/t_site.XXXXXX";
 
+#include <ctype.h>
+
 #include "dirtest.h"
 #include "http.h"
 #include "routes.h"
@@ -23,9 +25,11 @@ struct answer {
 	char *body;
 };
 
-/* GET uri with these Accept-Language and lang cookie (NULL: none). */
+/* A request (body: len bytes, NULL for none) with these Accept-Language
+ * and lang cookie (NULL: none). */
 static struct answer
-get(struct dt *t, const char *uri, const char *al, const char *cookie)
+run(struct dt *t, enum http_method m, const char *uri, const char *ctype,
+    const void *body, size_t len, const char *al, const char *cookie)
 {
 	struct answer a;
 	struct resp w;
@@ -34,7 +38,7 @@ get(struct dt *t, const char *uri, const char *al, const char *cookie)
 	size_t i;
 
 	memset(&r, 0, sizeof(r));
-	r.method = HTTP_GET;
+	r.method = m;
 	r.uri = strdup(uri);
 	r.path = r.uri;
 	r.query = "";
@@ -42,7 +46,10 @@ get(struct dt *t, const char *uri, const char *al, const char *cookie)
 		*q = '\0';
 		r.query = q + 1;
 	}
-	buf_init(&r.body, 1024);
+	buf_init(&r.body, t->d.cfg.max_body);
+	if (body != NULL && buf_add(&r.body, body, len) == -1)
+		r.too_big = true;
+	r.content_type = ctype;
 	r.accept_language = al;
 	r.lang_cookie = cookie;
 	memset(&w, 0, sizeof(w));
@@ -69,6 +76,12 @@ get(struct dt *t, const char *uri, const char *al, const char *cookie)
 	free(r.uri);
 	buf_release(&r.body);
 	return a;
+}
+
+static struct answer
+get(struct dt *t, const char *uri, const char *al, const char *cookie)
+{
+	return run(t, HTTP_GET, uri, NULL, NULL, 0, al, cookie);
 }
 
 static void
@@ -270,11 +283,140 @@ t_search(void)
 	dt_close(&t);
 }
 
+/* A multipart body with the key as file (or pasted when as_file is
+ * false) into b. */
+static void
+mp_body(struct buf *b, const struct blob *k, bool as_file)
+{
+	buf_addstr(b, "--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"keyfile\"; filename=\"k.gpg\"\r\n"
+	    "Content-Type: application/octet-stream\r\n\r\n");
+	if (as_file)
+		buf_add(b, k->p, k->len);
+	buf_addstr(b, "\r\n--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"keytext\"\r\n\r\n");
+	if (!as_file)
+		buf_add(b, k->p, k->len);
+	buf_addstr(b, "\r\n--XyZ--\r\n");
+}
+
+static void
+t_upload(void)
+{
+	static const char mp[] = "multipart/form-data; boundary=XyZ";
+	static const char form[] = "application/x-www-form-urlencoded";
+	char tok[300], body[600], *p;
+	struct answer a;
+	struct buf b;
+	struct dt t;
+
+	if (dt_open(&t, "upload") != 0) {
+		ok(0, "a directory");
+		return;
+	}
+	a = get(&t, "/upload", NULL, NULL);
+	ok(a.status == 200 && strstr(a.body, "enctype=\"multipart/form-data\"")
+	    && strstr(a.body, "<label for=\"keyfile\">") && strstr(a.body,
+	    "<label for=\"keytext\">"), "/upload: the form, a file and a "
+	    "paste field, labelled (%d)", a.status);
+	free(a.body);
+
+	buf_init(&b, 1024 * 1024);
+	mp_body(&b, &keys[K_B], true);
+	a = run(&t, HTTP_POST, "/upload", mp, b.data, b.len, NULL, NULL);
+	ok(a.status == 200 && strstr(a.body, "<h1>Your key is uploaded</h1>"),
+	    "a binary key file uploaded (%d)", a.status);
+	snprintf(body, sizeof(body), "name=\"address\" value=\"%s\" checked",
+	    B_MAIN);
+	ok(strstr(a.body, body) && strstr(a.body, "not published") &&
+	    strstr(a.body, "Send confirmation mails"),
+	    "... its address, not published, checked to be mailed");
+	ok(dt_mail(&t, B_MAIN, NULL) == NULL, "... and nobody mailed yet");
+	tok[0] = '\0';
+	if ((p = strstr(a.body, "name=\"token\" value=\"")) != NULL)
+		sscanf(p + 20, "%299[^\"]", tok);
+	ok(tok[0] != '\0', "... a token in the form");
+	free(a.body);
+
+	/* a browser encodes '@' as %40 and the token's '+', '/', '=' too */
+	{
+		size_t j = (size_t)snprintf(body, sizeof(body), "token=");
+
+		for (p = tok; *p && j + 4 < sizeof(body); p++)
+			j += (size_t)(isalnum((unsigned char)*p) || *p == '-' ||
+			    *p == '_' ? snprintf(body + j, sizeof(body) - j,
+			    "%c", *p) : snprintf(body + j, sizeof(body) - j,
+			    "%%%02X", (unsigned char)*p));
+		snprintf(body + j, sizeof(body) - j, "&address=%s", B_MAIN);
+	}
+	a = run(&t, HTTP_POST, "/upload/verify", form, body, strlen(body),
+	    NULL, NULL);
+	ok(a.status == 200 && strstr(a.body, "a confirmation mail is on its "
+	    "way"), "the chosen address: mailed (%d)", a.status);
+	ok(dt_mail(&t, B_MAIN, NULL) != NULL, "... the mail is there");
+	free(a.body);
+	a = run(&t, HTTP_POST, "/upload/verify", form, body, strlen(body),
+	    NULL, NULL);
+	ok(a.status == 200 && strstr(a.body, "not mailed again yet"),
+	    "asked again at once: not mailed again, and why");
+	free(a.body);
+
+	snprintf(body, sizeof(body), "token=%s", tok);
+	a = run(&t, HTTP_POST, "/upload/verify", form, body, strlen(body),
+	    NULL, NULL);
+	ok(a.status == 400 && strstr(a.body, "Choose at least one address"),
+	    "no address chosen: 400, in words (%d)", a.status);
+	free(a.body);
+	a = run(&t, HTTP_POST, "/upload/verify", form, "address=x%40y.org",
+	    17, NULL, NULL);
+	ok(a.status == 400 && strstr(a.body, "This form has expired"),
+	    "no token: 400, in words");
+	free(a.body);
+	a = run(&t, HTTP_POST, "/upload/verify", form,
+	    "token=forged&address=bob%40example.org", 38, "de", NULL);
+	ok(a.status >= 400 && a.status < 500 && strstr(a.body,
+	    "Es wurde nichts verschickt") && strstr(a.body, "{") == NULL,
+	    "a forged token: refused in a page, never JSON (%d)", a.status);
+	free(a.body);
+
+	buf_reset(&b);
+	mp_body(&b, &keys[K_A1], false);
+	a = run(&t, HTTP_POST, "/upload", mp, b.data, b.len, "de", NULL);
+	ok(a.status == 200 && strstr(a.body, "Ihr Schl\xc3\xbcssel ist "
+	    "hochgeladen") && strstr(a.body, A_MAIN),
+	    "a pasted key (the paste field), in German (%d)", a.status);
+	free(a.body);
+
+	buf_reset(&b);
+	buf_addstr(&b, "--XyZ\r\nContent-Disposition: form-data; "
+	    "name=\"keyfile\"; filename=\"\"\r\n\r\n\r\n--XyZ\r\n"
+	    "Content-Disposition: form-data; name=\"keytext\"\r\n\r\n"
+	    "\r\n--XyZ--\r\n");
+	a = run(&t, HTTP_POST, "/upload", mp, b.data, b.len, NULL, NULL);
+	ok(a.status == 400 && strstr(a.body, "Choose a key file or paste a "
+	    "key.") && strstr(a.body, "class=\"warn\""),
+	    "an empty form: the form again with why (%d)", a.status);
+	free(a.body);
+	a = run(&t, HTTP_POST, "/upload", mp, "garbage", 7, NULL, NULL);
+	ok(a.status == 400 && strstr(a.body, "malformed") &&
+	    strstr(a.body, "<form"), "a body that is not multipart: in words "
+	    "(%d)", a.status);
+	free(a.body);
+	a = run(&t, HTTP_POST, "/upload", form, "keytext=hello", 13, NULL,
+	    NULL);
+	ok(a.status == 400 && strstr(a.body, "Parsing of key data failed") &&
+	    strstr(a.body, "{\"error") == NULL,
+	    "not a key: refused on the page, not as JSON (%d)", a.status);
+	free(a.body);
+	buf_release(&b);
+	dt_close(&t);
+}
+
 int
 main(void)
 {
 	static const struct dt_group g[] = { { "pages", t_pages },
-	    { "search", t_search } };
+	    { "search", t_search }, { "upload", t_upload } };
 
-	return dt_main(g, 2);
+	return dt_main(g, 3);
 }

@@ -26,6 +26,10 @@ ASSET(layout, "web/templates/layout.html");
 ASSET(index, "web/templates/index.html");
 ASSET(about, "web/templates/about.html");
 ASSET(search, "web/templates/search.html");
+ASSET(upload, "web/templates/upload.html");
+ASSET(uploaded, "web/templates/uploaded.html");
+ASSET(mailed, "web/templates/mailed.html");
+ASSET(message, "web/templates/message.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -41,6 +45,10 @@ static const struct {
 	ENTRY("index.html", index),
 	ENTRY("about.html", about),
 	ENTRY("search.html", search),
+	ENTRY("upload.html", upload),
+	ENTRY("uploaded.html", uploaded),
+	ENTRY("mailed.html", mailed),
+	ENTRY("message.html", message),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

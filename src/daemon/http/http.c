@@ -65,6 +65,27 @@ req_arg(const struct req *r, const char *name)
 
 /* See http.h. */
 char *
+req_body_field(const struct req *r, const char *name, size_t nth)
+{
+	size_t nlen = strlen(name);
+	const char *p = r->body.data;
+
+	while (*p) {
+		const char *end = strchr(p, '&');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len > nlen && !strncmp(p, name, nlen) && p[nlen] == '=' &&
+		    nth-- == 0)
+			return str_form_decode(p + nlen + 1, len - nlen - 1);
+		p += len;
+		if (*p == '&')
+			p++;
+	}
+	return NULL;
+}
+
+/* See http.h. */
+char *
 req_form_arg(const struct req *r, const char *name)
 {
 	const char *v;

@@ -55,6 +55,9 @@ struct http;
 char *req_arg(const struct req *r, const char *name);
 /* The same as an HTML form sends it: '+' is a space. */
 char *req_form_arg(const struct req *r, const char *name);
+/* The nth (from 0) field name of a form body (application/x-www-form-
+ * urlencoded), decoded; NULL when there are not that many. */
+char *req_body_field(const struct req *r, const char *name, size_t nth);
 
 /* Take n more tokens of r's route's buckets for r's client (a batch of
  * lookups is one per address): 0 when granted (or nothing limits r),
