@@ -412,11 +412,51 @@ t_upload(void)
 	dt_close(&t);
 }
 
+static void
+t_manage(void)
+{
+	static const char *const a[] = { A_MAIN };
+	static const char form[] = "application/x-www-form-urlencoded";
+	struct answer r;
+	struct dt t;
+	char body[200];
+
+	if (dt_open(&t, "manage") != 0 || publish(&t, K_A1, a, 1, T0) != 0) {
+		ok(0, "a directory with alice's key published");
+		return;
+	}
+	r = get(&t, "/manage", NULL, NULL);
+	ok(r.status == 200 && strstr(r.body, "action=\"/manage\"") &&
+	    strstr(r.body, "<label for=\"address\">"),
+	    "/manage: a form for an address, labelled (%d)", r.status);
+	free(r.body);
+	snprintf(body, sizeof(body), "address=%s", A_MAIN);
+	r = run(&t, HTTP_POST, "/manage", form, body, strlen(body), NULL,
+	    NULL);
+	ok(r.status == 200 && strstr(r.body, "a mail with a link to manage "
+	    "it is on its way") && dt_mail(&t, A_MAIN, NULL) != NULL,
+	    "a published address: the page, and the mail (%d)", r.status);
+	free(r.body);
+	r = run(&t, HTTP_POST, "/manage", form, "address=nobody%40example.org",
+	    28, NULL, NULL);
+	ok(r.status == 200 && strstr(r.body, "a mail with a link to manage "
+	    "it is on its way") && dt_mail(&t, "nobody@example.org", NULL) ==
+	    NULL, "an address not published: the same page, no mail (%d)",
+	    r.status);
+	free(r.body);
+	r = run(&t, HTTP_POST, "/manage", form, "address=", 8, "de", NULL);
+	ok(r.status == 400 && strstr(r.body, "Geben Sie Ihre E-Mail-Adresse "
+	    "ein."), "no address: 400, in words (German)");
+	free(r.body);
+	dt_close(&t);
+}
+
 int
 main(void)
 {
 	static const struct dt_group g[] = { { "pages", t_pages },
-	    { "search", t_search }, { "upload", t_upload } };
+	    { "search", t_search }, { "upload", t_upload },
+	    { "manage", t_manage } };
 
-	return dt_main(g, 3);
+	return dt_main(g, 4);
 }

@@ -30,6 +30,7 @@ ASSET(upload, "web/templates/upload.html");
 ASSET(uploaded, "web/templates/uploaded.html");
 ASSET(mailed, "web/templates/mailed.html");
 ASSET(message, "web/templates/message.html");
+ASSET(manage, "web/templates/manage.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -49,6 +50,7 @@ static const struct {
 	ENTRY("uploaded.html", uploaded),
 	ENTRY("mailed.html", mailed),
 	ENTRY("message.html", message),
+	ENTRY("manage.html", manage),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

@@ -250,3 +250,41 @@ h_upload_verify(struct daemon *d, struct req *r, struct resp *w,
 		free(a[i]);
 	free(tok);
 }
+
+/* GET /manage */
+void
+h_manage_page(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	(void)d;
+	(void)rest;
+	site_page(w, r, 200, N_("Manage your addresses"), "manage.html",
+	    NULL);
+}
+
+/* POST /manage: address=...  The same answer whether the address is
+ * published or not, so the page tells nobody which addresses are. */
+void
+h_manage_post(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct tmpl_scope *s = tmpl_new();
+	char *addr = req_body_field(r, "address", 0);
+	int status = 200;
+	struct err e;
+
+	(void)rest;
+	if (addr == NULL || addr[0] == '\0') {
+		tmpl_set(s, "error", site_tr(site_lang(r),
+		    N_("Enter your email address.")));
+		status = 400;
+	} else if (dir_manage_request(d, time(NULL), addr, &e) == -1) {
+		tmpl_set(s, "error", site_tr(site_lang(r), e.msg));
+		status = http_status(e.code);
+	} else
+		tmpl_set(s, "sent", addr);
+	site_page(w, r, status, N_("Manage your addresses"), "manage.html",
+	    s);
+	tmpl_free(s);
+	free(addr);
+}

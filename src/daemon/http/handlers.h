@@ -58,6 +58,10 @@ void h_upload_post(struct daemon *, struct req *, struct resp *,
     const char *);
 void h_upload_verify(struct daemon *, struct req *, struct resp *,
     const char *);
+void h_manage_page(struct daemon *, struct req *, struct resp *,
+    const char *);
+void h_manage_post(struct daemon *, struct req *, struct resp *,
+    const char *);
 /* h_search.c */
 void h_search(struct daemon *, struct req *, struct resp *, const char *);
 

@@ -55,6 +55,8 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/about", true, h_about, 0 },
 	{ HTTP_GET, "/search", true, h_search, LOOKUP },
 	{ HTTP_GET, "/upload", true, h_upload_page, 0 },
+	{ HTTP_GET, "/manage", true, h_manage_page, 0 },
+	{ HTTP_POST, "/manage", true, h_manage_post, ROUTE_MAIL },
 	{ HTTP_POST, "/upload", true, h_upload_post, UPLOAD },
 	{ HTTP_POST, "/upload/verify", true, h_upload_verify,
 	    ROUTE_MAIL | ROUTE_HEAVY },
