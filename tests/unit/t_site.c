@@ -25,6 +25,8 @@ struct answer {
 	char *body;
 };
 
+static const char *hdr_accept;	/* the Accept header of run's requests */
+
 /* A request (body: len bytes, NULL for none) with these Accept-Language
  * and lang cookie (NULL: none). */
 static struct answer
@@ -50,6 +52,7 @@ run(struct dt *t, enum http_method m, const char *uri, const char *ctype,
 	if (body != NULL && buf_add(&r.body, body, len) == -1)
 		r.too_big = true;
 	r.content_type = ctype;
+	r.accept = hdr_accept;
 	r.accept_language = al;
 	r.lang_cookie = cookie;
 	memset(&w, 0, sizeof(w));
@@ -186,6 +189,28 @@ t_pages(void)
 	a = get(&t, "/lang/fr", NULL, NULL);
 	ok(a.status == 404 && a.cookie[0] == '\0',
 	    "a language there is none of: 404, no cookie");
+	free(a.body);
+
+	hdr_accept = "text/html,application/xhtml+xml,*/*;q=0.8";
+	a = get(&t, "/no/such/page", "de", NULL);
+	ok(a.status == 404 && !strncmp(a.ctype, "text/html", 9) &&
+	    strstr(a.body, "<h1>Seite nicht gefunden</h1>") &&
+	    strstr(a.body, "href=\"/\""), "a browser's 404: a page, in its "
+	    "language, with a way home");
+	free(a.body);
+	a = run(&t, HTTP_OTHER, "/upload", NULL, NULL, 0, NULL, NULL);
+	ok(a.status == 405 && !strncmp(a.ctype, "text/html", 9) &&
+	    strstr(a.body, "Not allowed"), "a browser's 405: a page (%d)",
+	    a.status);
+	free(a.body);
+	a = get(&t, "/vks/v1/nothing", NULL, NULL);
+	ok(a.status == 404 && strncmp(a.ctype, "text/html", 9) != 0,
+	    "under /vks/ a browser still gets the API's answer");
+	free(a.body);
+	hdr_accept = NULL;
+	a = get(&t, "/no/such/page", NULL, NULL);
+	ok(a.status == 404 && !strncmp(a.ctype, "text/plain", 10),
+	    "without text/html in Accept (curl): text, as before");
 	free(a.body);
 
 	a = get(&t, "/robots.txt", NULL, NULL);

@@ -334,6 +334,8 @@ http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
 	    MHD_HEADER_KIND, "Content-Type");
 	hr->r.if_none_match = MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "If-None-Match");
+	hr->r.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    "Accept");
 	hr->r.accept_language = MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "Accept-Language");
 	hr->r.lang_cookie = MHD_lookup_connection_value(conn,

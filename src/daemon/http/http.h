@@ -14,7 +14,7 @@
 
 enum http_method { HTTP_GET, HTTP_HEAD, HTTP_POST, HTTP_OTHER };
 
-#define RESP_MAX_HEADERS 8
+#define RESP_MAX_HEADERS 16
 #define REQ_CLIENT_MAX	64
 
 struct req {
@@ -29,6 +29,7 @@ struct req {
 	 * socket (tests/unit) */
 	const char *content_type;
 	const char *if_none_match;
+	const char *accept;
 	const char *accept_language;
 	const char *lang_cookie;	/* the cookie lang=, the site's switch */
 	/* who asks, for the per-client limits: the peer's IPv4 address or

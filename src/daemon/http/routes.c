@@ -8,6 +8,7 @@
 
 #include "daemon.h"
 #include "handlers.h"
+#include "site.h"
 #include "str.h"
 #include "views.h"
 
@@ -119,9 +120,15 @@ routes_refuse(const struct req *r, struct resp *w, const struct err *e,
 		view_json_error(w, &je);
 	} else if (!strncmp(r->path, "/pks/", 5))
 		view_text(w, http_status(e->code), msg);
-	else
-		view_message(w, http_status(e->code), e->code == ERR_RATE ?
-		    "Too many requests" : "Not now", msg);
+	else {
+		struct tmpl_scope *s = tmpl_new();
+
+		tmpl_set(s, "text", msg);
+		site_page(w, r, http_status(e->code), e->code == ERR_RATE ?
+		    N_("Too many requests") : N_("Not now"), "message.html",
+		    s);
+		tmpl_free(s);
+	}
 	if (retry_after > 0)
 		resp_header(w, "Retry-After", secs);
 }
@@ -146,6 +153,10 @@ routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 			if (!strncmp(r->path, "/vks/", 5) ||
 			    !strncmp(r->path, "/api/", 5))
 				view_json_error(w, &e);
+			else if (site_wants_html(r))
+				site_error(w, r, 413, N_("Too large"),
+				    N_("What was sent is larger than this "
+				    "directory takes."));
 			else
 				view_text(w, 413, e.msg);
 			return;
@@ -154,9 +165,16 @@ routes_dispatch(struct daemon *d, struct req *r, struct resp *w)
 		return;
 	}
 	if (get || post) {
-		view_text(w, 405, "Method not allowed");
+		if (site_wants_html(r))
+			site_error(w, r, 405, N_("Not allowed"),
+			    N_("This page cannot be used that way."));
+		else
+			view_text(w, 405, "Method not allowed");
 		resp_header(w, "Allow", get && post ? "GET, HEAD, POST" :
 		    get ? "GET, HEAD" : "POST");
-	} else
+	} else if (site_wants_html(r))
+		site_error(w, r, 404, N_("Page not found"),
+		    N_("There is no page at this address."));
+	else
 		view_text(w, 404, "Not found");
 }

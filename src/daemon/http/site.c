@@ -180,6 +180,29 @@ site_page(struct resp *w, const struct req *r, int status,
 	buf_release(&b);
 }
 
+bool
+site_wants_html(const struct req *r)
+{
+	if (!strncmp(r->path, "/vks/", 5) || !strncmp(r->path, "/api/", 5) ||
+	    !strncmp(r->path, "/pks/", 5))
+		return false;
+	return r->accept != NULL && strstr(r->accept, "text/html") != NULL;
+}
+
+void
+site_error(struct resp *w, const struct req *r, int status,
+    const char *title, const char *text)
+{
+	struct tmpl_scope *s = tmpl_new();
+	size_t lang = site_lang(r);
+
+	tmpl_set(s, "text", site_tr(lang, text));
+	tmpl_set(s, "back", "/");
+	tmpl_set(s, "back_text", site_tr(lang, N_("Back to the start")));
+	site_page(w, r, status, title, "message.html", s);
+	tmpl_free(s);
+}
+
 /*
  * The gpg --keyserver URL of base_url as "keyserver" in s: hkps:// for
  * https (gpg speaks TLS only to hkps://), and for http a port said

@@ -9,6 +9,8 @@
 #ifndef KEYDIR_SITE_H
 #define KEYDIR_SITE_H
 
+#include <stdbool.h>
+
 #include "http.h"
 #include "tmpl.h"
 
@@ -40,6 +42,13 @@ void site_page(struct resp *w, const struct req *r, int status,
  * as it is. */
 void site_page_html(struct resp *w, const struct req *r, int status,
     const char *title, const char *html);
+
+/* Whether r is a browser's, to be answered with a page: not an API path
+ * (/vks/, /api/, /pks/ keep their JSON or text) and text/html accepted. */
+bool site_wants_html(const struct req *r);
+/* An error page: title and text are msgids, translated; a link home. */
+void site_error(struct resp *w, const struct req *r, int status,
+    const char *title, const char *text);
 
 /* "keyserver" in s: the hkp:// or hkps:// address of base_url for gpg. */
 void site_keyserver(const char *base_url, struct tmpl_scope *s);
