@@ -231,7 +231,7 @@ ok "$([ "$(mails_to "$MD" carol@example.org)" -gt "$n0" ]; echo $?)" \
     "a mail for key 2 went out" || diag "$(grep carol "$LOG" | tail -3)"
 code=$(http GET "$L2")
 like "$(body)" "replaces" "the page for key 2 says it replaces key 1"
-like "$(body)" "$K1" "... naming key 1"
+like "$(page_text)" "$K1" "... naming key 1"
 code=$(confirm "$L2")
 is "$code" 200 "key 2 confirmed for carol@example.org"
 code=$(http GET "$URL/vks/v1/by-email/carol%40example.org")

@@ -95,8 +95,8 @@ like "$LINK" "^$URL/verify/[A-Za-z0-9_-]{43}\$" "mail: the link"
 code=$(http GET "$LINK")
 is "$code" 200 "GET on the link: 200"
 like "$(body)" "replaces" "GET page says confirming replaces the old key"
-like "$(body)" "$K0" "GET page names K0"
-like "$(body)" "$K1" "GET page names K1"
+like "$(page_text)" "$K0" "GET page names K0"
+like "$(page_text)" "$K1" "GET page names K1"
 code=$(http GET "$URL/api/v1/lookup/$ADDR")
 is "$code $(jq -r .fingerprint "$T_DIR/body")" "200 $K0" \
     "before the POST the address still gives K0"

@@ -425,6 +425,12 @@ body() {
 	cat "$T_DIR/body"
 }
 
+# page_text: the last body with its tags taken out, as a person reads it
+# (a fingerprint shown in groups of four, one element each, reads whole)
+page_text() {
+	sed 's/<[^>]*>//g' "$T_DIR/body"
+}
+
 header() {
 	grep -i "^$1:" "$T_DIR/headers" | head -1 | cut -d: -f2- |
 	    sed 's/^ *//; s/\r$//'

@@ -31,6 +31,7 @@ ASSET(uploaded, "web/templates/uploaded.html");
 ASSET(mailed, "web/templates/mailed.html");
 ASSET(message, "web/templates/message.html");
 ASSET(manage, "web/templates/manage.html");
+ASSET(verify, "web/templates/verify.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -51,6 +52,7 @@ static const struct {
 	ENTRY("mailed.html", mailed),
 	ENTRY("message.html", message),
 	ENTRY("manage.html", manage),
+	ENTRY("verify.html", verify),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

@@ -11,17 +11,28 @@
 #include "daemon.h"
 #include "directory.h"
 #include "handlers.h"
+#include "site.h"
 #include "str.h"
 #include "views.h"
 
 
-/* The confirmation form; changed says the state moved since the page
- * the user confirmed from. */
+/* The hex in groups of four, as the items of list in s. */
 static void
-verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
-    bool changed, struct resp *w)
+fours(struct tmpl_scope *s, const char *list, const char *hex)
 {
-	struct buf b;
+	size_t i, n = strlen(hex);
+
+	for (i = 0; i < n; i += 4)
+		tmpl_setf(tmpl_item(s, list), "g", "%.4s", hex + i);
+}
+
+/* The confirmation form (web/templates/verify.html); changed says the
+ * state moved since the page the user confirmed from. */
+static void
+verify_page(struct daemon *d, const struct req *r, const char *tok,
+    const struct dir_verify *v, bool changed, struct resp *w)
+{
+	struct tmpl_scope *s = tmpl_new();
 	char when[64];
 	time_t t = (time_t)v->expires;
 	struct tm tm;
@@ -29,50 +40,20 @@ verify_page(struct daemon *d, const char *tok, const struct dir_verify *v,
 
 	gmtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC", &tm);
-	buf_init(&b, 256 * 1024);
-	if (changed)
-		buf_addstr(&b, "<p><strong>Nothing was published: what "
-		    "confirming does has changed since the page you "
-		    "confirmed from was shown.</strong> Check it again below."
-		    "</p>\n");
-	buf_addstr(&b, "<p>Publish the OpenPGP key <code>");
-	view_html_escape(&b, v->fpr);
-	buf_addstr(&b, "</code> for the address <strong>");
-	view_html_escape(&b, v->address);
-	buf_addstr(&b, "</strong>?</p>\n<p>Once you confirm, anyone can find "
-	    "this key by this address, with GnuPG, Sequoia, OpenPGP.js, "
-	    "Thunderbird and other clients.</p>\n");
-	if (v->prev_fpr[0]) {
-		buf_addstr(&b, "<p>This address is now published with the key "
-		    "<code>");
-		view_html_escape(&b, v->prev_fpr);
-		buf_addstr(&b, "</code>. Confirming <strong>replaces</strong> "
-		    "that key for this address; it stays findable by its "
-		    "fingerprint without this address.</p>\n");
-	}
-	for (i = 0; i < v->nothers; i++) {
-		buf_addstr(&b, "<p>This directory keeps one address per key: "
-		    "confirming <strong>unpublishes</strong> ");
-		view_html_escape(&b, v->others[i]);
-		buf_addstr(&b, " from this key.</p>\n");
-	}
-	buf_addstr(&b, "<form method=\"post\" action=\"");
-	view_html_escape(&b, d->cfg.base_url);
-	buf_addstr(&b, "/verify/");
-	view_html_escape(&b, tok);
-	buf_addstr(&b, "\"><input type=\"hidden\" name=\"effects\" "
-	    "value=\"");
-	view_html_escape(&b, v->effects);
-	buf_addstr(&b, "\"><button type=\"submit\">Confirm and publish"
-	    "</button></form>\n<form method=\"post\" action=\"");
-	view_html_escape(&b, d->cfg.base_url);
-	buf_addstr(&b, "/verify/");
-	view_html_escape(&b, tok);
-	buf_printf(&b, "/reject\"><button type=\"submit\">This was not me: "
-	    "discard the request</button></form>\n<p>The link works once "
-	    "and expires on %s.</p>", when);
-	view_page(w, 200, "Confirm your key", &b);
-	buf_release(&b);
+	tmpl_set(s, "changed", changed ? "1" : "");
+	tmpl_set(s, "address", v->address);
+	fours(s, "groups", v->fpr);
+	tmpl_set(s, "prev", v->prev_fpr);
+	fours(s, "pgroups", v->prev_fpr);
+	tmpl_list(s, "others");
+	for (i = 0; i < v->nothers; i++)
+		tmpl_set(tmpl_item(s, "others"), "other", v->others[i]);
+	tmpl_set(s, "base", d->cfg.base_url);
+	tmpl_set(s, "tok", tok);
+	tmpl_set(s, "effects", v->effects);
+	tmpl_set(s, "when", when);
+	site_page(w, r, 200, N_("Confirm your key"), "verify.html", s);
+	tmpl_free(s);
 }
 
 /* GET /verify/TOKEN */
@@ -85,7 +66,6 @@ h_verify_get(struct daemon *d, struct req *r, struct resp *w,
 	char tok[VIEW_TOKEN_MAX];
 	bool reject;
 
-	(void)r;
 	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
 		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
 		    "valid. Check that you copied all of it.");
@@ -95,7 +75,7 @@ h_verify_get(struct daemon *d, struct req *r, struct resp *w,
 	if (dir_verify_show(d, time(NULL), tok, &v, &e) == -1)
 		view_link_error(w, &e);
 	else
-		verify_page(d, tok, &v, false, w);
+		verify_page(d, r, tok, &v, false, w);
 	dir_verify_release(&v);
 }
 
@@ -140,7 +120,7 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 	if (rc == -1)
 		view_link_error(w, &e);
 	else if (v.changed)
-		verify_page(d, tok, &v, true, w);
+		verify_page(d, r, tok, &v, true, w);
 	else if (reject) {
 		snprintf(msg, sizeof(msg), "The request to publish a key for "
 		    "%s was discarded. Nothing was published.", v.address);
