@@ -81,7 +81,7 @@ unlike "$pk" ":user ID packet:" "before: ... without user IDs"
 code=$(http GET "$LINK")
 is "$code" 200 "GET on the link: 200"
 like "$(body)" "alice@example\.org" "GET page names the address"
-like "$(body)" "$FPR" "GET page names the fingerprint"
+like "$(page_text)" "$FPR" "GET page names the fingerprint"
 like "$(body)" '<form method="post"' "GET page has a form to confirm"
 code=$(http GET "$URL/vks/v1/by-email/alice%40example.org")
 is "$code" 404 "after GET: still 404 by email"

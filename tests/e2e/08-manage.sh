@@ -90,7 +90,7 @@ before=$(state_counts "$DATA")
 code=$(http GET "$LINK")
 is "$code" 200 "GET on the link: 200"
 like "$(body)" "$M1" "GET page names the address"
-like "$(body)" "$F" "GET page names the fingerprint"
+like "$(page_text)" "$F" "GET page names the fingerprint"
 like "$(body)" "<form method=\"post\" action=\"$LINK\"" "GET page has the form"
 is "$(state_counts "$DATA")" "$before" "GET changed nothing (keydird state)"
 is "$(http GET "$URL/vks/v1/by-email/$M1")" 200 "after GET: $M1 still published"

@@ -191,6 +191,29 @@ t_pages(void)
 	    "a language there is none of: 404, no cookie");
 	free(a.body);
 
+	a = get(&t, "/about/api", NULL, NULL);
+	ok(a.status == 200 && strstr(a.body, "<h1>The API</h1>"),
+	    "/about/api (%d)", a.status);
+	{
+		const char *path, *method;
+		size_t i, missing = 0;
+
+		/* every route is named on the page (a prefix ending in '/'
+		 * is named with what follows it) */
+		for (i = 0; (path = routes_nth(i, &method)) != NULL; i++)
+			if (strstr(a.body, path) == NULL) {
+				printf("# not on /about/api: %s %s\n", method,
+				    path);
+				missing++;
+			}
+		ok(missing == 0 && i > 30, "... names every one of the %zu "
+		    "routes (%zu missing)", i, missing);
+	}
+	ok(strstr(a.body, "curl https://keys.example.org/vks/v1/by-email/") &&
+	    strstr(a.body, "gpg --keyserver hkps://keys.example.org "),
+	    "... with examples for this directory");
+	free(a.body);
+
 	hdr_accept = "text/html,application/xhtml+xml,*/*;q=0.8";
 	a = get(&t, "/no/such/page", "de", NULL);
 	ok(a.status == 404 && !strncmp(a.ctype, "text/html", 9) &&

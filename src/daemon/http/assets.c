@@ -32,6 +32,7 @@ ASSET(mailed, "web/templates/mailed.html");
 ASSET(message, "web/templates/message.html");
 ASSET(manage, "web/templates/manage.html");
 ASSET(verify, "web/templates/verify.html");
+ASSET(api, "web/templates/api.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -53,6 +54,7 @@ static const struct {
 	ENTRY("message.html", message),
 	ENTRY("manage.html", manage),
 	ENTRY("verify.html", verify),
+	ENTRY("api.html", api),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

@@ -42,3 +42,17 @@ h_about(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	site_page(w, r, 200, N_("About this directory"), "about.html", s);
 	tmpl_free(s);
 }
+
+/* GET /about/api */
+void
+h_about_api(struct daemon *d, struct req *r, struct resp *w,
+    const char *rest)
+{
+	struct tmpl_scope *s = tmpl_new();
+
+	(void)rest;
+	tmpl_set(s, "base", d->cfg.base_url);
+	site_keyserver(d->cfg.base_url, s);
+	site_page(w, r, 200, N_("The API"), "api.html", s);
+	tmpl_free(s);
+}

@@ -51,6 +51,8 @@ void h_reverify_link(struct daemon *, struct req *, struct resp *,
 
 /* h_site.c: the site's own pages */
 void h_about(struct daemon *, struct req *, struct resp *, const char *);
+void h_about_api(struct daemon *, struct req *, struct resp *,
+    const char *);
 /* h_web.c: uploading in the browser */
 void h_upload_page(struct daemon *, struct req *, struct resp *,
     const char *);

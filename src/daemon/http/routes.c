@@ -54,6 +54,7 @@ static const struct route routes[] = {
 	{ HTTP_GET, "/reverify/", false, h_reverify_link, 0 },
 	{ HTTP_POST, "/reverify/", false, h_reverify_link, LINK },
 	{ HTTP_GET, "/about", true, h_about, 0 },
+	{ HTTP_GET, "/about/api", true, h_about_api, 0 },
 	{ HTTP_GET, "/search", true, h_search, LOOKUP },
 	{ HTTP_GET, "/upload", true, h_upload_page, 0 },
 	{ HTTP_GET, "/manage", true, h_manage_page, 0 },
@@ -131,6 +132,15 @@ routes_refuse(const struct req *r, struct resp *w, const struct err *e,
 	}
 	if (retry_after > 0)
 		resp_header(w, "Retry-After", secs);
+}
+
+const char *
+routes_nth(size_t i, const char **method)
+{
+	if (i >= sizeof(routes) / sizeof(routes[0]))
+		return NULL;
+	*method = routes[i].method == HTTP_GET ? "GET" : "POST";
+	return routes[i].prefix;
 }
 
 /* Run the handler for r. */

@@ -31,4 +31,8 @@ unsigned routes_cost(const struct req *r);
 void routes_refuse(const struct req *r, struct resp *w, const struct err *e,
     unsigned retry_after);
 
+/* Route i's path prefix and method ("GET", "POST"); NULL past the last.
+ * For the API page's test: every route is documented. */
+const char *routes_nth(size_t i, const char **method);
+
 #endif
