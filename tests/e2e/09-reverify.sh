@@ -83,10 +83,10 @@ done
 before=$(state_counts "$DATA")
 code=$(http GET "$LA")
 is "$code" 200 "GET on Ann's link: 200"
-like "$(body)" "${FP[ann]}" "... names the key"
+like "$(page_text)" "${FP[ann]}" "... names the key"
 like "$(body)" "ann@example\.org" "... names the address"
 like "$(body)" "<form method=\"post\" action=\"$LA\"><button>" "... a yes button"
-like "$(body)" "<form method=\"post\" action=\"$LA/no\"><button>" "... a no button"
+like "$(body)" "<form method=\"post\" action=\"$LA/no\"><button class=\"danger\">" "... a no button, set apart (red)"
 is "$(state_counts "$DATA")" "$before" "... and GET changed nothing"
 code=$(confirm "$LA")
 is "$code" 200 "POST on Ann's link (yes): 200"

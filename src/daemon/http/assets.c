@@ -33,6 +33,7 @@ ASSET(message, "web/templates/message.html");
 ASSET(manage, "web/templates/manage.html");
 ASSET(verify, "web/templates/verify.html");
 ASSET(api, "web/templates/api.html");
+ASSET(link, "web/templates/link.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -55,6 +56,7 @@ static const struct {
 	ENTRY("manage.html", manage),
 	ENTRY("verify.html", verify),
 	ENTRY("api.html", api),
+	ENTRY("link.html", link),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

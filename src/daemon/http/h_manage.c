@@ -14,6 +14,7 @@
 #include "daemon.h"
 #include "directory.h"
 #include "handlers.h"
+#include "site.h"
 #include "str.h"
 #include "views.h"
 #include "xmalloc.h"
@@ -89,40 +90,23 @@ h_api_manage(struct daemon *d, struct req *r, struct resp *w,
 	free(addr);
 }
 
-/* The page behind a manage or re-verify link. */
+/* The page behind a manage or re-verify link (web/templates/link.html). */
 static void
-link_page(struct daemon *d, enum token_kind kind, const char *tok,
-    const struct dir_link *l, struct resp *w)
+link_page(struct daemon *d, const struct req *r, enum token_kind kind,
+    const char *tok, const struct dir_link *l, struct resp *w)
 {
-	const char *path = kind == TOKEN_MANAGE ? "manage" : "reverify";
-	struct buf b;
+	struct tmpl_scope *s = tmpl_new();
+	size_t i, n = strlen(l->fpr);
 
-	buf_init(&b, 64 * 1024);
-	buf_addstr(&b, kind == TOKEN_MANAGE ? "<p>Remove the address <strong>"
-	    : "<p>Is the key <code>");
-	view_html_escape(&b, kind == TOKEN_MANAGE ? l->address : l->fpr);
-	buf_addstr(&b, kind == TOKEN_MANAGE ? "</strong> from the key <code>"
-	    : "</code> still your valid key for <strong>");
-	view_html_escape(&b, kind == TOKEN_MANAGE ? l->fpr : l->address);
-	buf_addstr(&b, kind == TOKEN_MANAGE ? "</code>?</p><p>The key stays "
-	    "findable by its fingerprint, without this address.</p>" :
-	    "</strong>?</p>");
-	buf_printf(&b, "<form method=\"post\" action=\"%s/%s/", d->cfg.base_url,
-	    path);
-	view_html_escape(&b, tok);
-	buf_addstr(&b, kind == TOKEN_MANAGE ? "\"><button>Remove this address"
-	    "</button></form>" : "\"><button>Yes, it is still my key</button>"
-	    "</form>");
-	if (kind == TOKEN_REVERIFY) {
-		buf_printf(&b, "<form method=\"post\" action=\"%s/%s/",
-		    d->cfg.base_url, path);
-		view_html_escape(&b, tok);
-		buf_addstr(&b, "/no\"><button>No longer valid: unpublish it"
-		    "</button></form>");
-	}
-	view_page(w, 200, kind == TOKEN_MANAGE ? "Remove your address" :
-	    "Is this still your key?", &b);
-	buf_release(&b);
+	tmpl_set(s, kind == TOKEN_MANAGE ? "manage" : "reverify", "1");
+	tmpl_set(s, "base", d->cfg.base_url);
+	tmpl_set(s, "tok", tok);
+	tmpl_set(s, "address", l->address);
+	for (i = 0; i < n; i += 4)
+		tmpl_setf(tmpl_item(s, "groups"), "g", "%.4s", l->fpr + i);
+	site_page(w, r, 200, kind == TOKEN_MANAGE ? N_("Remove your address") :
+	    N_("Is this still your key?"), "link.html", s);
+	tmpl_free(s);
 }
 
 /* GET or POST on a manage or re-verify link. */
@@ -145,7 +129,7 @@ link_handle(struct daemon *d, enum token_kind kind, struct req *r,
 		if (dir_link_show(d, time(NULL), kind, tok, &l, &e) == -1)
 			view_link_error(w, &e);
 		else
-			link_page(d, kind, tok, &l, w);
+			link_page(d, r, kind, tok, &l, w);
 	} else if (dir_link_act(d, time(NULL), kind, tok, !no, &l, &e) == -1)
 		view_link_error(w, &e);
 	else {
