@@ -53,19 +53,18 @@ view_page(struct resp *w, int status, const char *title,
 		buf_fail(&w->body);	/* http.c answers 500 */
 }
 
-/* Page with one paragraph. */
+/* Page with one paragraph and the way home (English: no request here). */
 void
 view_message(struct resp *w, int status, const char *title,
     const char *text)
 {
-	struct buf b;
+	struct tmpl_scope *s = tmpl_new();
 
-	buf_init(&b, 64 * 1024);
-	buf_addstr(&b, "<p>");
-	view_html_escape(&b, text);
-	buf_addstr(&b, "</p>");
-	view_page(w, status, title, &b);
-	buf_release(&b);
+	tmpl_set(s, "text", text);
+	tmpl_set(s, "back", "/");
+	tmpl_set(s, "back_text", "Back to the start");
+	site_page(w, NULL, status, title, "message.html", s);
+	tmpl_free(s);
 }
 
 /* JSON body. */
