@@ -8,11 +8,16 @@ RUN="build-essential pkg-config libmicrohttpd-dev librnp-dev libsqlite3-dev
 libcurl4-openssl-dev libjansson-dev libsodium-dev libinih-dev libidn2-dev
 libgpgme-dev libunistring-dev gettext"
 TEST="$RUN gnupg dirmngr gpg-agent sq python3 python3-aiosmtpd curl jq
-sqlite3 perl procps python3-cryptography"
+sqlite3 perl procps python3-cryptography chromium"
 FUZZ="$RUN clang libclang-rt-14-dev"
+# the browser tests' driver (tests/browser): node and npm, Debian's
+# unless some other node is there already (its npm comes with it)
+NODE=
+command -v node >/dev/null || NODE="nodejs"
+command -v npm >/dev/null || NODE="$NODE npm"
 case "${1:-run}" in
 run) want=$RUN ;;
-test) want=$TEST ;;
+test) want="$TEST $NODE" ;;
 fuzz) want=$FUZZ ;;
 *) echo "usage: $0 run|test|fuzz" >&2; exit 2 ;;
 esac
