@@ -252,7 +252,7 @@ static void
 t_search(void)
 {
 	static const char *const a[] = { A_MAIN };
-	char uri[300], grouped[64];
+	char uri[300], grouped[256];
 	struct answer a1;
 	struct dt t;
 	size_t i, j;
