@@ -253,17 +253,22 @@ int
 email_unicode(const char *addr, char *out, size_t outsz)
 {
 	const char *at = strrchr(addr, '@');
-	char *u = NULL;
+	char *u = NULL, *back = NULL;
 	int rc = -1;
 
 	if (at == NULL || (strncmp(at + 1, "xn--", 4) != 0 &&
 	    strstr(at + 1, ".xn--") == NULL))
 		return -1;
+	/* only a label IDNA 2008 would have made: one that decodes to a
+	 * direction override or an invisible joiner is shown as it is */
 	if (idn2_to_unicode_8z8z(at + 1, &u, 0) == IDN2_OK &&
+	    idn2_to_ascii_8z(u, &back, IDN2_NONTRANSITIONAL) == IDN2_OK &&
+	    strcmp(back, at + 1) == 0 &&
 	    (size_t)(at - addr) + 1 + strlen(u) < outsz) {
 		snprintf(out, outsz, "%.*s@%s", (int)(at - addr), addr, u);
 		rc = 0;
 	}
 	idn2_free(u);
+	idn2_free(back);
 	return rc;
 }

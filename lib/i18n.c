@@ -17,6 +17,8 @@
 #include "xmalloc.h"
 
 #define MO_MAGIC 0x950412deU
+#define I18N_ACCEPT_MAX 512	/* bytes of Accept-Language read */
+#define I18N_ACCEPT_ITEMS 32	/* language ranges read */
 #define MO_SWAPPED 0xde120495U
 
 struct i18n_cat {
@@ -166,18 +168,32 @@ qvalue(const char *p, const char *end)
 	return q;
 }
 
+/* The "q=" of the parameters [p, end), or NULL. */
+static const char *
+q_param(const char *p, const char *end)
+{
+	for (; p + 2 <= end; p++)
+		if (p[0] == 'q' && p[1] == '=')
+			return p;
+	return NULL;
+}
+
 size_t
 i18n_pick(const char *accept, const char *const *have, size_t n)
 {
-	const char *p, *item, *end, *semi, *q;
-	size_t best = 0, i, tl;
+	const char *p, *item, *end, *semi, *q, *lim;
+	size_t best = 0, i, tl, items = 0;
 	int bestq = 0, qv;
 
 	if (accept == NULL || n == 0)
 		return 0;
-	for (p = accept; *p != '\0'; p = *end ? end + 1 : end) {
-		if ((end = strchr(p, ',')) == NULL)
-			end = p + strlen(p);
+	/* a browser sends a few tags; the rest of a long header is junk
+	 * whose reading would cost us, not the sender */
+	lim = accept + strnlen(accept, I18N_ACCEPT_MAX);
+	for (p = accept; p < lim && items++ < I18N_ACCEPT_ITEMS;
+	    p = end < lim ? end + 1 : end) {
+		if ((end = memchr(p, ',', (size_t)(lim - p))) == NULL)
+			end = lim;
 		item = p;
 		while (item < end && (*item == ' ' || *item == '\t'))
 			item++;
@@ -186,7 +202,7 @@ i18n_pick(const char *accept, const char *const *have, size_t n)
 		while (tl > 0 && (item[tl - 1] == ' ' || item[tl - 1] == '\t'))
 			tl--;
 		qv = 1000;
-		if (semi != NULL && (q = strstr(semi, "q=")) != NULL && q < end)
+		if (semi != NULL && (q = q_param(semi, end)) != NULL)
 			qv = qvalue(q + 2, end);
 		if (qv <= bestq)
 			continue;

@@ -18,7 +18,7 @@
 
 struct mp_part {
 	char name[MP_NAME_MAX + 1];
-	char filename[MP_NAME_MAX * 4 + 1];	/* "" when none (cut if long) */
+	char filename[MP_NAME_MAX * 4 + 1];	/* "" when none or too long */
 	const uint8_t *data;
 	size_t len;
 };

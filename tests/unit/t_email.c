@@ -220,6 +220,10 @@ main(void)
 		    "... none without an xn-- label");
 		ok(email_unicode("x@xn--zz", u, sizeof(u)) == -1,
 		    "... none when the label does not decode");
+		ok(email_unicode("a@xn--gro-4q0a.example", u, sizeof(u)) == -1,
+		    "... none for a label hiding a right-to-left override");
+		ok(email_unicode("a@xn--ab-m1t.example", u, sizeof(u)) == -1,
+		    "... none for a label hiding a zero-width joiner");
 		ok(email_unicode("info@xn--mller-kva.example", small,
 		    sizeof(small)) == -1, "... none when it does not fit");
 	}

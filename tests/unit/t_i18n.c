@@ -139,7 +139,26 @@ main(void)
 	ok(i18n_pick("fr", have, 2) == 0, "nothing there: the default");
 	ok(i18n_pick(" de ; q=0.3 ,  en ; q=0.2", have, 2) == 1,
 	    "spaces around tags and parameters");
-	ok(i18n_pick(",,;,;q=,q=1,de;q=1.5,,", have, 2) == 1,
-	    "junk is skipped; q past 1 is 1");
+	ok(i18n_pick(",,;,;q=,q=1,de;q=0.5,,", have, 2) == 1,
+	    "junk is skipped");
+	ok(i18n_pick("en;q=0.9, de;q=1.5", have, 2) == 1 &&
+	    i18n_pick("de;q=1.5, en", have, 2) == 1,
+	    "q past 1 is 1: above 0.9, and a tie kept by the earlier");
+	ok(i18n_pick("fr;x=q=0, de", have, 2) == 1 &&
+	    i18n_pick("de;level=1;q=0.2, en;q=0.1", have, 2) == 1,
+	    "q= is read only as the item's own parameter");
+	{
+		char big[4096];
+		size_t i;
+
+		for (i = 0; i + 2 < sizeof(big); i += 2)
+			memcpy(big + i, ";,", 2);
+		big[i] = '\0';
+		ok(i18n_pick(big, have, 2) == 0, "a long junk header: the "
+		    "default, read no further than 512 bytes");
+		memcpy(big + 3000, "de", 2);
+		ok(i18n_pick(big, have, 2) == 0, "... a tag past them is not "
+		    "seen");
+	}
 	return tap_done();
 }

@@ -180,6 +180,12 @@ t_pages(void)
 	a = get(&t, "/lang/de?next=https://evil.example/", NULL, NULL);
 	ok(!strcmp(a.location, "/"), "next=https://...: home");
 	free(a.body);
+	a = get(&t, "/lang/de?next=%2F%2Fevil.example", NULL, NULL);
+	ok(!strcmp(a.location, "/"), "next=%%2F%%2Fhost (slashes once decoded): home");
+	free(a.body);
+	a = get(&t, "/lang/de?next=/%09/evil.example", NULL, NULL);
+	ok(!strcmp(a.location, "/"), "next with a tab: home");
+	free(a.body);
 	a = get(&t, "/lang/de?next=/%5Cevil.example", NULL, NULL);
 	ok(!strcmp(a.location, "/"), "next=/\\host: home");
 	free(a.body);
@@ -218,8 +224,20 @@ t_pages(void)
 	a = get(&t, "/no/such/page", "de", NULL);
 	ok(a.status == 404 && !strncmp(a.ctype, "text/html", 9) &&
 	    strstr(a.body, "<h1>Seite nicht gefunden</h1>") &&
-	    strstr(a.body, "href=\"/\""), "a browser's 404: a page, in its "
-	    "language, with a way home");
+	    strstr(a.body, ">Zur\xc3\xbc" "ck zum Anfang</a>"),
+	    "a browser's 404: a page, in its language, with a way home");
+	ok(strstr(a.body, "href=\"/lang/en?next=/no/such/page\"") != NULL,
+	    "... whose language switch comes back to it");
+	free(a.body);
+	a = get(&t, "/verify/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", NULL,
+	    NULL);
+	ok(strstr(a.body, "?next=/\"") != NULL && strstr(a.body,
+	    "next=/verify") == NULL, "a link's page: the switch goes home, "
+	    "never carrying the token in a query");
+	free(a.body);
+	a = get(&t, "/x%26y%22z", NULL, NULL);
+	ok(strstr(a.body, "next=/x%2526y%2522z\"") != NULL,
+	    "a path's own %%, & and quotes are encoded in the switch's link");
 	free(a.body);
 	a = run(&t, HTTP_OTHER, "/upload", NULL, NULL, 0, NULL, NULL);
 	ok(a.status == 405 && !strncmp(a.ctype, "text/html", 9) &&
@@ -279,8 +297,9 @@ t_search(void)
 	snprintf(uri, sizeof(uri), "<code>%s</code>", afpr + 24);
 	ok(strstr(a1.body, uri) && (strstr(a1.body, "EdDSA, 25") ||
 	    strstr(a1.body, "RSA, ")), "... the key id and the algorithm");
-	ok(strstr(a1.body, A_MAIN) != NULL && strstr(a1.body, "never") !=
-	    NULL, "... the published address; expires never");
+	ok(strstr(a1.body, "<div>Alice &lt;" A_MAIN "&gt;</div>") != NULL &&
+	    strstr(a1.body, "never") != NULL,
+	    "... the published user ID; expires never");
 	snprintf(uri, sizeof(uri), "href=\"/vks/v1/by-fingerprint/%s\" "
 	    "download=\"%s.asc\"", afpr, afpr);
 	ok(strstr(a1.body, uri) != NULL, "... a download link to the key");
@@ -304,6 +323,12 @@ t_search(void)
 	a1 = get(&t, uri, NULL, NULL);
 	ok(a1.status == 200 && strstr(a1.body, grouped),
 	    "the long key id: found (%d)", a1.status);
+	free(a1.body);
+	a1 = get(&t, "/search?q=Call+555-0100+now+%3Cnobody%40example.org%3E",
+	    NULL, NULL);
+	ok(a1.status == 404 && strstr(a1.body, "No key found for "
+	    "nobody@example.org.") && !strstr(a1.body, "for Call"),
+	    "a display form not found: the page names the address only");
 	free(a1.body);
 	a1 = get(&t, "/search?q=nobody%40example.org", NULL, NULL);
 	ok(a1.status == 404 && strstr(a1.body, "No key found for") &&

@@ -32,9 +32,23 @@ search_query(const char *q, enum store_by *by, char *out, size_t outsz)
 	char hex[64];
 	size_t n = 0;
 
-	if (strchr(q, '@') != NULL)
-		return email_normalize(q, out, outsz, NULL) == 0 ?
-		    (*by = STORE_BY_EMAIL, Q_OK) : Q_INVALID;
+	if (strchr(q, '@') != NULL) {
+		char plus[EMAIL_MAX * 2];
+		char *p;
+
+		*by = STORE_BY_EMAIL;
+		if (email_normalize(q, out, outsz, NULL) == 0)
+			return Q_OK;
+		/* a '+' typed into the URL arrives as a space */
+		if (strlen(q) >= sizeof(plus))
+			return Q_INVALID;
+		memcpy(plus, q, strlen(q) + 1);
+		for (p = plus; *p != '\0'; p++)
+			if (*p == ' ')
+				*p = '+';
+		return email_normalize(plus, out, outsz, NULL) == 0 ? Q_OK :
+		    Q_INVALID;
+	}
 	if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
 		q += 2;
 	for (; *q != '\0'; q++) {
@@ -244,11 +258,14 @@ h_search(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	case Q_OK:
 		rc = store_lookup(d->store, by, key, &p, &e);
 		if (rc == -1) {
-			view_text(w, http_status(e.code), e.msg);
+			site_error(w, r, http_status(e.code),
+			    N_("Not now"), e.msg);
 			goto out;
 		}
 		if (rc == 1) {
-			tmpl_set(s, "notfound", "1");
+			/* what was looked up, not what was typed: a display
+			 * form's name would put anyone's words on the page */
+			tmpl_set(s, "notfound", key);
 			status = 404;
 		}
 		for (it = rc == 0 ? &p : NULL; it != NULL; it = it->next) {

@@ -15,6 +15,7 @@
 
 #include "daemon.h"
 #include "directory.h"
+#include "email.h"
 #include "handlers.h"
 #include "multipart.h"
 #include "site.h"
@@ -113,11 +114,6 @@ h_upload_post(struct daemon *d, struct req *r, struct resp *w,
 
 	(void)rest;
 	memset(&u, 0, sizeof(u));
-	if (r->too_big) {
-		err_set(&e, ERR_TOOBIG, N_("The key is too large."));
-		upload_refused(w, r, &e, 0);
-		return;
-	}
 	if ((key = form_key(r, &len, &owned, &e)) == NULL) {
 		upload_refused(w, r, &e, 0);
 		return;
@@ -281,8 +277,14 @@ h_manage_post(struct daemon *d, struct req *r, struct resp *w,
 	} else if (dir_manage_request(d, time(NULL), addr, &e) == -1) {
 		tmpl_set(s, "error", site_tr(site_lang(r), e.msg));
 		status = http_status(e.code);
-	} else
-		tmpl_set(s, "sent", addr);
+	} else {
+		/* the address, not the display form typed: no one's words
+		 * on this page but ours */
+		char norm[EMAIL_MAX + 1];
+
+		tmpl_set(s, "sent", email_normalize(addr, norm, sizeof(norm),
+		    NULL) == 0 ? norm : "");
+	}
 	site_page(w, r, status, N_("Manage your addresses"), "manage.html",
 	    s);
 	tmpl_free(s);

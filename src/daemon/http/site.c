@@ -111,12 +111,46 @@ page_headers(struct resp *w, size_t lang)
 	resp_header(w, "Content-Language", site_langs[lang]);
 }
 
+/*
+ * Where the language switch returns to: the page itself for a GET of a
+ * page, percent-encoded (a path is what the client sent); "/" after a
+ * POST (a GET of it would be a 405) and for the pages of links, whose
+ * token must not travel on in a query string (the log hides tokens in
+ * link paths only).
+ */
+static void
+switch_next(const struct req *r, struct buf *b)
+{
+	static const char *const links[] = { "/verify/", "/manage/",
+	    "/reverify/", "/recovery/" };
+	const char *p;
+	size_t i;
+
+	if (r == NULL || r->method == HTTP_POST || r->path[0] != '/' ||
+	    r->path[1] == '/') {
+		buf_addch(b, '/');
+		return;
+	}
+	for (i = 0; i < sizeof(links) / sizeof(links[0]); i++)
+		if (!strncmp(r->path, links[i], strlen(links[i]))) {
+			buf_addch(b, '/');
+			return;
+		}
+	for (p = r->path; *p != '\0'; p++)
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("/-._~", *p) != NULL)
+			buf_addch(b, *p);
+		else
+			buf_printf(b, "%%%02X", (unsigned char)*p);
+}
+
 /* The layout around html, in lang, into w. */
 static void
 layout(struct resp *w, const struct req *r, size_t lang, int status,
     const char *title, const char *html)
 {
 	struct tmpl_scope *s = tmpl_new(), *it;
+	struct buf next;
 	struct err e;
 	size_t i;
 
@@ -125,14 +159,16 @@ layout(struct resp *w, const struct req *r, size_t lang, int status,
 	tmpl_set(s, "site", "keydir");
 	tmpl_set(s, "style", site_style_path());
 	tmpl_set(s, "content", html);
+	buf_init(&next, 4096);
+	switch_next(r, &next);
 	for (i = 0; i < SITE_NLANGS; i++) {
 		it = tmpl_item(s, "langs");
 		tmpl_set(it, "code", site_langs[i]);
 		tmpl_set(it, "name", lang_names[i]);
 		tmpl_set(it, "current", i == lang ? "1" : "");
-		tmpl_set(it, "next", r != NULL && r->path[0] == '/' ?
-		    r->path : "/");
+		tmpl_set(it, "next", buf_failed(&next) ? "/" : next.data);
 	}
+	buf_release(&next);
 	w->status = status;
 	w->ctype = "text/html; charset=utf-8";
 	buf_reset(&w->body);
