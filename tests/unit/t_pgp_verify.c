@@ -272,6 +272,29 @@ t_refused(void)
 		check(bad[i], "alice.pgp", ERR_INVALID,
 		    "not a signed message", NULL, what);
 	}
+	/* fuzz_http's: a cleartext message whose text holds NULs, of which
+	 * librnp writes nothing: the sender's fault (it was a 500) */
+	{
+		static const char nul[] =
+	    "-----BEGIN PGP SIGNED MESSAGE-----\x0a\x00\x00\x00\x00"
+	    "\x00\x00\x00\x00" "A /pks/lookup?op=get&searchGET /pks/l"
+	    "ookup?op=get&search=\xf3@rver: 12dddddd;2-02T03:14:29Z"
+	    "\x0a-----BEGIN PGP SIGNATURE-----\x0a\x0aiHUEARYIAB0WIQR"
+	    "fhpROFgNRM+klZeGAZ2FQGq0sdgo=\x0a=OIVO\x0a-----END PGP S"
+	    "IGNATURE-----\x0a";
+		FILE *f;
+
+		snprintf(what, sizeof(what), "%s/nul.asc", tmp);
+		if ((f = fopen(what, "wb")) != NULL) {
+			fwrite(nul, 1, sizeof(nul) - 1, f);
+			fclose(f);
+		}
+		check("nul.asc", NULL, ERR_INVALID, "not a signed message",
+		    NULL, "text with NULs that librnp gives up on");
+		check("nul.asc", "alice.pgp", ERR_FORBIDDEN,
+		    "not signed by this key", NULL, "... verified: the "
+		    "signature is no one's here");
+	}
 	check("big.asc", NULL, ERR_TOOBIG, NULL, NULL, "text of 100 kB");
 	check("big.asc", "alice.pgp", ERR_TOOBIG, NULL, NULL,
 	    "verify 100 kB");

@@ -139,8 +139,11 @@ vrun_text(struct vrun *r, struct buf *text, struct err *e)
 	size_t i, n = 0;
 	int rc = -1;
 
+	/* librnp wrote nothing at all (a cleartext message whose text it
+	 * gave up on before the signature, such as one with a NUL in it):
+	 * there is no signed text, which is the sender's doing */
 	if (rnp_output_memory_get_buf(r->out, &p, &n, false) != RNP_SUCCESS)
-		return err_set(e, ERR_INTERNAL, "rnp output lost");
+		return err_set(e, ERR_INVALID, E_NOTSIGNED);
 	if (n > 0 && memchr(p, '\0', n) != NULL)
 		return err_set(e, ERR_INVALID, "the signed text is not text");
 	buf_init(&t, TEXT_MAX);
