@@ -34,6 +34,7 @@ ASSET(manage, "web/templates/manage.html");
 ASSET(verify, "web/templates/verify.html");
 ASSET(api, "web/templates/api.html");
 ASSET(link, "web/templates/link.html");
+ASSET(recovery, "web/templates/recovery.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
@@ -57,6 +58,7 @@ static const struct {
 	ENTRY("verify.html", verify),
 	ENTRY("api.html", api),
 	ENTRY("link.html", link),
+	ENTRY("recovery.html", recovery),
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),

@@ -191,11 +191,11 @@ h_recovery_link(struct daemon *d, struct req *r, struct resp *w,
     const char *rest)
 {
 	char tok[VIEW_TOKEN_MAX], disp[80];
+	struct tmpl_scope *s;
 	struct dir_link l;
 	struct err e;
-	struct buf b;
 	uint8_t *data = NULL;
-	size_t len = 0;
+	size_t len = 0, i;
 	bool no = false;
 
 	if (view_link_token(rest, "", tok, sizeof(tok), &no) == -1) {
@@ -209,20 +209,15 @@ h_recovery_link(struct daemon *d, struct req *r, struct resp *w,
 			view_link_error(w, &e);
 			return;
 		}
-		buf_init(&b, 64 * 1024);
-		buf_addstr(&b, "<p>Download the key recovery data of the key "
-		    "<code>");
-		view_html_escape(&b, l.fpr);
-		buf_addstr(&b, "</code>, published for <strong>");
-		view_html_escape(&b, l.address);
-		buf_addstr(&b, "</strong>.  It is sealed: <code>keydir recovery "
-		    "restore</code> opens it with your answers or recovery "
-		    "code.  The link works once.</p><form method=\"post\" "
-		    "action=\"/recovery/");
-		view_html_escape(&b, tok);
-		buf_addstr(&b, "\"><button>Download</button></form>");
-		view_page(w, 200, "Key recovery data", &b);
-		buf_release(&b);
+		s = tmpl_new();
+		tmpl_set(s, "tok", tok);
+		tmpl_set(s, "address", l.address);
+		for (i = 0; i < FPR_LEN; i += 4)
+			tmpl_setf(tmpl_item(s, "groups"), "g", "%.4s",
+			    l.fpr + i);
+		site_page(w, r, 200, N_("Key recovery data"), "recovery.html",
+		    s);
+		tmpl_free(s);
 		return;
 	}
 	if (dir_recovery_take(d, time(NULL), tok, &l, &data, &len, &e) == -1) {
