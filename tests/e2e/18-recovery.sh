@@ -69,7 +69,7 @@ is "$(request rhea@example.org; mails_n)" "200$((n0 + 1))" \
     "a second request within mail_rate: no second mail"
 
 is "$(http GET "$L")" 200 "GET on the link: a page"
-like "$(body)" "$K" "... naming the key"
+like "$(page_text)" "$K" "... naming the key"
 is "$(http POST "$L")" 200 "POST on it: 200"
 like "$(header Content-Type)" '^application/octet-stream' "... the data itself"
 cmp -s "$T_DIR/body" "$T_DIR/blob1"
