@@ -115,8 +115,8 @@ part_headers(const char *h, const char *end, struct mp_part *part)
 			    strncasecmp(v, "form-data", 9) != 0)
 				return -1;
 			if (disp_param(v + 9, eol, "name", part->name,
-			    sizeof(part->name)) == -1)
-				return -1;
+			    sizeof(part->name)) == -1 || part->name[0] == '\0')
+				return -1;	/* no name, or name="" */
 			named = true;
 			if (disp_param(v + 9, eol, "filename", part->filename,
 			    sizeof(part->filename)) == -1)

@@ -91,6 +91,8 @@ main(void)
 	    "B") == -1, "not closed: refused");
 	ok(parse("--B\r\nContent-Type: text/plain\r\n\r\n1\r\n--B--", "B") ==
 	    -1, "a part without a name: refused");
+	ok(parse("--B\r\nContent-Disposition: form-data; name=\"\"\r\n\r\n"
+	    "1\r\n--B--", "B") == -1, "an empty name: refused (fuzz_multipart)");
 	ok(parse("--B\r\nContent-Disposition: attachment; name=\"a\"\r\n\r\n"
 	    "1\r\n--B--", "B") == -1, "not form-data: refused");
 	ok(parse("--B\r\nContent-Disposition: form-data; name=\"a\"\r\n"
