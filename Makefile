@@ -107,6 +107,7 @@ T_fault := $(T_directory)
 T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web http $(T_directory)
 T_site := $(T_http)
 T_directory_abuse := $(T_http)
+T_mail_rate := $(T_directory)
 T_mail  := mail_compose mail_dir
 T_config := config
 T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web $(T_directory)
