@@ -15,7 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <dirent.h>
 #include <regex.h>
 
 #include "armor.h"
