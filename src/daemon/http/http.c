@@ -334,12 +334,18 @@ http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
 	    MHD_HEADER_KIND, "Content-Type");
 	hr->r.if_none_match = MHD_lookup_connection_value(conn,
 	    MHD_HEADER_KIND, "If-None-Match");
-	hr->r.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    "Accept");
-	hr->r.accept_language = MHD_lookup_connection_value(conn,
-	    MHD_HEADER_KIND, "Accept-Language");
-	hr->r.lang_cookie = MHD_lookup_connection_value(conn,
-	    MHD_COOKIE_KIND, "lang");
+	/* what only pages read: not looked up for the APIs' lookups, the
+	 * hot path */
+	if (strncmp(hr->r.path, "/vks/", 5) != 0 &&
+	    strncmp(hr->r.path, "/pks/", 5) != 0 &&
+	    strncmp(hr->r.path, "/api/", 5) != 0) {
+		hr->r.accept = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "Accept");
+		hr->r.accept_language = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "Accept-Language");
+		hr->r.lang_cookie = MHD_lookup_connection_value(conn,
+		    MHD_COOKIE_KIND, "lang");
+	}
 	who_headers(&h->who, conn, true);
 	who_client(&h->who, conn, &hr->r);
 	hr->cost = routes_cost(&hr->r);
