@@ -101,7 +101,7 @@ T_store_life := $(T_store)
 T_store_batch := $(T_store)
 T_store_admin := $(T_store)
 T_store_conf := $(T_store)
-T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config $(T_store)
+T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config lang $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)
 T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web http $(T_directory)
@@ -170,16 +170,18 @@ $(BUILD)/%.o: %.c
 	$(CC) $(CFLAGS) $(call layer_flags,$(call layer_of,$<)) -c -o $@ $<
 
 # The web site's files are built into keydird (src/daemon/http/assets.c,
-# .incbin): its object depends on them and on the catalogs msgfmt
-# compiles from po/ (--check: a broken format string fails the build).
+# .incbin), and so are the catalogs msgfmt compiles from po/
+# (src/daemon/base/lang.c; --check: a broken format string fails the
+# build): the objects depend on them.
 PO      := $(wildcard po/*.po)
 MO      := $(PO:po/%.po=$(BUILD)/po/%.mo)
 WEB     := $(wildcard web/templates/* web/static/*)
 $(BUILD)/po/%.mo: po/%.po
 	@mkdir -p $(dir $@)
 	msgfmt --check -o $@ $<
-$(BUILD)/src/daemon/http/assets.o: $(WEB) $(MO)
-$(BUILD)/src/daemon/http/assets.o: CFLAGS += -DASSET_MO_DIR='"$(BUILD)/po"'
+$(BUILD)/src/daemon/http/assets.o: $(WEB)
+$(BUILD)/src/daemon/base/lang.o: $(MO)
+$(BUILD)/src/daemon/base/lang.o: CFLAGS += -DLANG_MO_DIR='"$(BUILD)/po"'
 
 .SECONDEXPANSION:
 $(BUILD)/tests/t_%: $$(wildcard tests/unit/t_$$*.c tests/store/t_$$*.c) $(LIB_OBJ) $$(call mod,$$(T_$$*))

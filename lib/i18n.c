@@ -136,6 +136,52 @@ i18n_get(const struct i18n_cat *c, const char *msgid)
 	return msgid;
 }
 
+/*
+ * The next printf conversion at or after *p ("%s", "%lld", "%%"): its
+ * length, *p moved to its start; 0 at the end.
+ */
+static size_t
+next_conv(const char **p)
+{
+	const char *c = strchr(*p, '%');
+	size_t n = 1;
+
+	if (c == NULL)
+		return 0;
+	while (c[n] != '\0' && strchr("-+ #0123456789.*hlLqjzt", c[n]))
+		n++;
+	if (c[n] != '\0')
+		n++;
+	*p = c;
+	return n;
+}
+
+/* Whether a and b have the same conversions in the same order. */
+static bool
+same_convs(const char *a, const char *b)
+{
+	size_t la, lb;
+
+	for (;;) {
+		la = next_conv(&a);
+		lb = next_conv(&b);
+		if (la != lb || strncmp(a, b, la) != 0)
+			return false;
+		if (la == 0)
+			return true;
+		a += la;
+		b += lb;
+	}
+}
+
+const char *
+i18n_fmt(const struct i18n_cat *c, const char *msgid)
+{
+	const char *t = i18n_get(c, msgid);
+
+	return t == msgid || same_convs(msgid, t) ? t : msgid;
+}
+
 size_t
 i18n_count(const struct i18n_cat *c)
 {
@@ -211,7 +257,8 @@ i18n_pick(const char *accept, const char *const *have, size_t n)
 
 			if ((tl == 1 && item[0] == '*') ||
 			    (tl >= hl && strncasecmp(item, have[i], hl) == 0 &&
-			    (tl == hl || item[hl] == '-'))) {
+			    (tl == hl || item[hl] == '-' ||
+			    item[hl] == '_'))) {
 				best = i;
 				bestq = qv;
 				break;

@@ -18,6 +18,10 @@
 
 #include "err.h"
 
+/* A string to translate where it is shown (scripts/po-check finds it):
+ * it stays as it is here, and a page looks it up in its language. */
+#define N_(s) (s)
+
 /* One language's catalog. */
 struct i18n_cat;
 
@@ -34,14 +38,19 @@ void i18n_close(struct i18n_cat *c);
  * (an empty translation counts as none). */
 const char *i18n_get(const struct i18n_cat *c, const char *msgid);
 
+/* The translation of msgid, a printf format, when it has msgid's
+ * conversions in msgid's order; msgid otherwise (a catalog cannot make
+ * printf read an argument that is not there). */
+const char *i18n_fmt(const struct i18n_cat *c, const char *msgid);
+
 /* How many strings c translates (not counting the header). */
 size_t i18n_count(const struct i18n_cat *c);
 
 /*
  * The best of the n languages have[] (lower-case primary tags such as
  * "en", "de") for the Accept-Language value accept (NULL: none given):
- * the highest q, the earlier in the header on a tie; "de-AT" matches
- * "de", "*" the first of have[]; q=0 refuses.  0 (the first, the
+ * the highest q, the earlier in the header on a tie; "de-AT" (or
+ * "de_AT") matches "de", "*" the first of have[]; q=0 refuses.  0 (the first, the
  * default) when nothing matches.
  */
 size_t i18n_pick(const char *accept, const char *const *have, size_t n);

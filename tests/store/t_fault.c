@@ -51,7 +51,7 @@ t_links(void)
 	ok(rc == 0 && dt_link(&t, A_MAIN, "verify", tok) == 0,
 	    "upload: a confirmation link");
 	ok(inject(&t, fail_use) == 0, "fault: marking a token used fails");
-	rc = dir_verify_confirm(&t.d, T0 + 1, tok, NULL, &v, &e);
+	rc = dir_verify_confirm(&t.d, T0 + 1, tok, NULL, 0, &v, &e);
 	dir_verify_release(&v);
 	ok(rc == -1 && e.code == ERR_INTERNAL &&
 	    strstr(e.msg, "already used") == NULL,
@@ -59,14 +59,14 @@ t_links(void)
 	    e.code, e.msg);
 	is_str(owner(&t, A_MAIN), "", "... nothing published");
 	ok(inject(&t, heal) == 0, "the store works again");
-	rc = dir_verify_confirm(&t.d, T0 + 2, tok, NULL, &v, &e);
+	rc = dir_verify_confirm(&t.d, T0 + 2, tok, NULL, 0, &v, &e);
 	dir_verify_release(&v);
 	ok(rc == 0 && !strcmp(owner(&t, A_MAIN), afpr),
 	    "the same link confirms now: it was not spent (%s)",
 	    rc ? e.msg : "ok");
 
 	/* a removal link, the same way */
-	ok(dir_manage_request(&t.d, T0 + 3, A_MAIN, &e) == 0 &&
+	ok(dir_manage_request(&t.d, T0 + 3, A_MAIN, 0, &e) == 0 &&
 	    dt_link(&t, A_MAIN, "manage", mtok) == 0, "a removal link");
 	ok(inject(&t, fail_use) == 0, "fault again");
 	rc = dir_link_act(&t.d, T0 + 4, TOKEN_MANAGE, mtok, true, &l, &e);

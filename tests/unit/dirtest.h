@@ -476,7 +476,7 @@ confirm(struct dt *t, const char *address, int64_t now)
 
 	if (dt_link(t, address, "verify", tok) == -1)
 		return -1;
-	rc = dir_verify_confirm(&t->d, now, tok, NULL, &v, &e);
+	rc = dir_verify_confirm(&t->d, now, tok, NULL, 0, &v, &e);
 	if (rc == -1)
 		printf("# confirm %s: %s\n", address, e.msg);
 	dir_verify_release(&v);
@@ -553,7 +553,7 @@ verify(struct dt *t, enum act a, const char *tok, int64_t now,
 	if (a == SHOW)
 		rc = dir_verify_show(&t->d, now, tok, v, e);
 	else if (a == CONFIRM)
-		rc = dir_verify_confirm(&t->d, now, tok, effects, v, e);
+		rc = dir_verify_confirm(&t->d, now, tok, effects, 0, v, e);
 	else
 		rc = dir_verify_reject(&t->d, now, tok, v, e);
 	return rc;

@@ -76,7 +76,7 @@ t_upload(void)
 		one = rq[i].addr;
 		err_clear(&e);
 		rc = dir_request_verify(&t.d, T0 + rq[i].at, u.token, &one, 1,
-		    &r, &e);
+		    0, &r, &e);
 		if (rq[i].code != ERR_OK)
 			ok(fails(rc, &e, rq[i].code, rq[i].msg) &&
 			    dt_flush(&t) == 0, "request-verify, %s: refused "
@@ -296,12 +296,12 @@ t_merge(void)
 	is_str(full_uids(&t, afpr), A_MAIN "," A_WORK, "merged: both stored");
 	is_str(pub_uids(&t, afpr), A_MAIN, "only the confirmed one served");
 	/* two links for it: one to confirm, one left over */
-	ok(dir_request_verify(&t.d, T0 + 11, u.token, &one, 1, &r, &e) == 0 &&
+	ok(dir_request_verify(&t.d, T0 + 11, u.token, &one, 1, 0, &r, &e) == 0 &&
 	    r.nmails == 1 && dt_link(&t, A_WORK, "verify", tw1) == 0,
 	    "request-verify mails %s", A_WORK);
 	dir_upload_release(&r);
-	ok(dir_request_verify(&t.d, T0 + 11 + rate, u.token, &one, 1, &r,
-	    &e) == 0 && r.nmails == 1 && dt_link(&t, A_WORK, "verify",
+	ok(dir_request_verify(&t.d, T0 + 11 + rate, u.token, &one, 1, 0,
+	    &r, &e) == 0 && r.nmails == 1 && dt_link(&t, A_WORK, "verify",
 	    tw2) == 0, "and again after mail_rate");
 	dir_upload_release(&r);
 	dir_upload_release(&u);
@@ -339,7 +339,7 @@ t_merge(void)
 	is_str(owner(&t, A_MAIN), "", "the first address is free");
 	is_str(by_email(&t, A_MAIN), "", "not found by address");
 	is_str(pub_uids(&t, afpr), "revoked:", "served revoked, no user ID");
-	rc = dir_request_verify(&t.d, T0 + 1004, u.token, main1, 1, &r, &e);
+	rc = dir_request_verify(&t.d, T0 + 1004, u.token, main1, 1, 0, &r, &e);
 	ok(fails(rc, &e, ERR_INVALID, "This key is revoked."),
 	    "request-verify refused (%s)", e.msg);
 	dir_upload_release(&u);

@@ -280,7 +280,7 @@ t_fanout_more(void)
 		str_lcpy(askb[i], maddr(NMANY - 1 - i), sizeof(askb[i]));
 		ask[i] = askb[i];
 	}
-	ok(dir_request_verify(&t.d, T0 + 1, u.token, ask, NMANY, &r, &e) ==
+	ok(dir_request_verify(&t.d, T0 + 1, u.token, ask, NMANY, 0, &r, &e) ==
 	    0 && r.nmails == 10 && r.ncapped == 2,
 	    "request-verify for all %d: 10 mailed, 2 capped", NMANY);
 	is_str(mails(&r, 0, NMANY), "CCSSSSSSSSSS",
@@ -289,7 +289,7 @@ t_fanout_more(void)
 	    "capped: unpublished, so a client asks again");
 	dir_upload_release(&r);
 	is_str(mailed(&t, 0, NMANY), "nnyyyyyyyyyy", "exactly those mails");
-	ok(dir_request_verify(&t.d, T0 + 2, u.token, ask, NMANY, &r, &e) ==
+	ok(dir_request_verify(&t.d, T0 + 2, u.token, ask, NMANY, 0, &r, &e) ==
 	    0 && r.nmails == 2 && strcmp(mails(&r, 0, NMANY),
 	    "SSRRRRRRRRRR") == 0, "asked again: the other two");
 	dir_upload_release(&r);

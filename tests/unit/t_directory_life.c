@@ -98,7 +98,7 @@ t_manage(void)
 	tok[0] = '\0';
 	for (i = 0; i < sizeof(rq) / sizeof(rq[0]); i++) {
 		err_clear(&e);
-		rc = dir_manage_request(&t.d, T0 + rq[i].at, rq[i].addr, &e);
+		rc = dir_manage_request(&t.d, T0 + rq[i].at, rq[i].addr, 0, &e);
 		n = 0;
 		if (dt_link(&t, A_MAIN, "manage", got) == 0) {
 			n++;
@@ -131,15 +131,16 @@ t_manage(void)
 	/* a removal link for an address another key took since */
 	t1 = T0 + rate + 100;
 	ok(publish(&t, K_A1, main1, 1, t1) == 0 &&
-	    dir_manage_request(&t.d, t1 + 2, A_MAIN, &e) == 0 &&
+	    dir_manage_request(&t.d, t1 + 2, A_MAIN, 0, &e) == 0 &&
 	    dt_link(&t, A_MAIN, "manage", t2) == 0,
 	    "published again, a new removal link");
 	ok(publish(&t, K_O, main1, 1, t1 + rate) == 0, "another key takes "
 	    "the address");
 	is_str(owner(&t, A_MAIN), ofpr, "it has it");
 	rc = link_do(&t, true, TOKEN_MANAGE, t2, t1 + rate + 5, true, &l, &e);
-	ok(fails(rc, &e, ERR_GONE, A_MAIN " is no longer published with this "
-	    "key."), "the old link cannot remove it (%s)", e.msg);
+	ok(fails(rc, &e, ERR_GONE, "The address of this link is no longer "
+	    "published with this key."), "the old link cannot remove it (%s)",
+	    e.msg);
 	is_str(owner(&t, A_MAIN), ofpr, "the new key keeps it");
 	rebuild_same(&t, 2, t1 + rate + 10);
 	dt_close(&t);
@@ -264,7 +265,7 @@ t_cleanup(void)
 	/* O: confirmed, then removed by mail; bob: never confirmed; alice:
 	 * revoked, never confirmed */
 	ok(publish(&t, K_O, main1, 1, T0) == 0, "a key confirmed");
-	ok(dir_manage_request(&t.d, T0 + 2, A_MAIN, &e) == 0 &&
+	ok(dir_manage_request(&t.d, T0 + 2, A_MAIN, 0, &e) == 0 &&
 	    dt_link(&t, A_MAIN, "manage", tm) == 0 &&
 	    link_do(&t, true, TOKEN_MANAGE, tm, T0 + 3, true, &l, &e) == 0,
 	    "and removed by mail");

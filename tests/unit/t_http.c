@@ -153,7 +153,7 @@ t_routes(void)
 	    "keytext=", NULL);
 	ok(a.status == 400, "HKP add of nothing: 400 (%d)", a.status);
 	free(a.body);
-	ok(dir_manage_request(&t.d, T0, A_MAIN, &(struct err){ 0 }) == 0,
+	ok(dir_manage_request(&t.d, T0, A_MAIN, 0, &(struct err){ 0 }) == 0,
 	    "(a removal request for an unpublished address changes nothing)");
 	{
 		struct dir_upload u;

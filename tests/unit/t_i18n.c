@@ -18,7 +18,11 @@ static const char po[] =
     "msgid \"Upload a key\"\nmsgstr \"Schl\xc3\xbcssel hochladen\"\n\n"
     "msgid \"Not translated yet\"\nmsgstr \"\"\n\n"
     "msgid \"About\"\nmsgstr \"\xc3\x9c" "ber\"\n\n"
-    "msgid \"Zebra\"\nmsgstr \"Zebra (de)\"\n";
+    "msgid \"Zebra\"\nmsgstr \"Zebra (de)\"\n\n"
+    "msgid \"%s has %d keys\"\nmsgstr \"%s hat %d Schl\xc3\xbcssel\"\n\n"
+    "msgid \"%s then %d\"\nmsgstr \"%d, dann %s\"\n\n"
+    "msgid \"%s once\"\nmsgstr \"%s und %s\"\n\n"
+    "msgid \"100%% of %s\"\nmsgstr \"100 %% von %s\"\n";
 
 /* Compile po with msgfmt (endianness "little" or "big"); the bytes of
  * the .mo, or NULL. */
@@ -78,8 +82,18 @@ lookups(const char *endian, const char *dir)
 	    "%s: an empty translation gives the original", endian);
 	is_str(i18n_get(c, "Nowhere"), "Nowhere", "%s: unknown: the original",
 	    endian);
+	is_str(i18n_fmt(c, "%s has %d keys"), "%s hat %d Schl\xc3\xbcssel",
+	    "%s: a format whose translation has its conversions", endian);
+	is_str(i18n_fmt(c, "%s then %d"), "%s then %d",
+	    "%s: conversions swapped: the original", endian);
+	is_str(i18n_fmt(c, "%s once"), "%s once",
+	    "%s: one conversion more: the original", endian);
+	is_str(i18n_fmt(c, "100%% of %s"), "100 %% von %s",
+	    "%s: %%%% and a flag-like space: still the same", endian);
+	is_str(i18n_get(c, "%s then %d"), "%d, dann %s",
+	    "%s: i18n_get does not look (not a format there)", endian);
 	is_str(i18n_get(c, ""), "", "%s: \"\" is not the header", endian);
-	ok(i18n_count(c) == 4, "%s: four strings besides the header, msgfmt "
+	ok(i18n_count(c) == 8, "%s: eight strings besides the header, msgfmt "
 	    "leaves the untranslated one out (%zu)", endian, i18n_count(c));
 	i18n_close(c);
 
@@ -129,6 +143,8 @@ main(void)
 	ok(i18n_pick("de", have, 2) == 1, "de");
 	ok(i18n_pick("de-AT,en;q=0.5", have, 2) == 1, "de-AT matches de");
 	ok(i18n_pick("DE-at", have, 2) == 1, "case does not matter");
+	ok(i18n_pick("de_CH", have, 2) == 1, "de_CH (a locale) matches de");
+	ok(i18n_pick("den", have, 2) == 0, "den does not match de");
 	ok(i18n_pick("fr, de;q=0.8, en;q=0.7", have, 2) == 1,
 	    "the highest q among those there are");
 	ok(i18n_pick("en;q=0.9, de", have, 2) == 1, "q=1 by default");

@@ -524,12 +524,128 @@ t_manage(void)
 	dt_close(&t);
 }
 
+/* The token of an upload through the form, from the page's form. */
+static int
+form_upload(struct dt *t, int k, char tok[300])
+{
+	static const char mp[] = "multipart/form-data; boundary=XyZ";
+	struct answer a;
+	struct buf b;
+	char *p;
+
+	tok[0] = '\0';
+	buf_init(&b, 1024 * 1024);
+	mp_body(&b, &keys[k], true);
+	a = run(t, HTTP_POST, "/upload", mp, b.data, b.len, NULL, NULL);
+	if ((p = strstr(a.body, "name=\"token\" value=\"")) != NULL)
+		sscanf(p + 20, "%299[^\"]", tok);
+	free(a.body);
+	buf_release(&b);
+	return tok[0] != '\0' ? 0 : -1;
+}
+
+/* Mails in the language asked (request-verify's locale, the page's),
+ * and the pages after a link in the visitor's. */
+static void
+t_mail_lang(void)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	static const char *const a[] = { A_MAIN };
+	const struct dmail *m;
+	char tok[300], body[600], vt[TOKEN_LEN + 1];
+	struct answer r;
+	struct dt t;
+
+	if (dt_open(&t, "mail_lang") != 0 || publish(&t, K_A1, a, 1, T0) !=
+	    0) {
+		ok(0, "a directory with alice's key published");
+		return;
+	}
+	dt_flush(&t);
+	snprintf(body, sizeof(body), "address=%s", A_MAIN);
+	r = run(&t, HTTP_POST, "/manage", form, body, strlen(body), NULL,
+	    "de");
+	m = dt_mail(&t, A_MAIN, NULL);
+	ok(r.status == 200 && m != NULL && strstr(m->text, "die Adresse "
+	    A_MAIN " vom Schl\xc3\xbcssel") && strstr(m->text, "/manage/"),
+	    "/manage with the page in German: the removal mail in German "
+	    "(%d)", r.status);
+	free(r.body);
+
+	if (form_upload(&t, K_B, tok) != 0) {
+		ok(0, "bob's key uploaded");
+		dt_close(&t);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"token\":\"%s\",\"addresses\":"
+	    "[\"%s\"],\"locale\":[\"fr_FR\",\"de_CH\",\"en\"]}", tok,
+	    B_MAIN);
+	r = run(&t, HTTP_POST, "/vks/v1/request-verify", "application/json",
+	    body, strlen(body), NULL, NULL);
+	m = dt_mail(&t, B_MAIN, NULL);
+	ok(r.status == 200 && m != NULL && strstr(m->text, "jemand hat das "
+	    "Schl\xc3\xbcsselverzeichnis") && strstr(m->text, "Link gilt "
+	    "einmal") && strstr(m->text, "/verify/") && strstr(m->subject,
+	    "?B?") != NULL, "request-verify with locale [fr_FR, de_CH, en]: "
+	    "the mail in German, its subject encoded (%d)", r.status);
+	ok(m != NULL && strstr(m->text, "someone asked") == NULL,
+	    "... and not in English");
+	free(r.body);
+
+	/* the pages after a link, in the visitor's language */
+	if (m == NULL || tok_in(&t, m->text, "verify", vt) == -1) {
+		ok(0, "a confirmation link in the mail");
+		dt_close(&t);
+		return;
+	}
+	snprintf(body, sizeof(body), "/verify/%s", vt);
+	r = run(&t, HTTP_POST, body, form, "", 0, NULL, "de");
+	ok(r.status == 200 && strstr(r.body, "<h1>Schl\xc3\xbcssel "
+	    "ver\xc3\xb6" "ffentlicht</h1>") && strstr(r.body, B_MAIN " ist "
+	    "jetzt mit dem Schl\xc3\xbcssel") && strstr(r.body,
+	    "Zur\xc3\xbc" "ck zum Anfang"), "confirmed with the page in "
+	    "German: the result in German (%d)", r.status);
+	free(r.body);
+	r = run(&t, HTTP_POST, body, form, "", 0, NULL, "de");
+	ok(r.status == 410 && strstr(r.body, "Dieser Link wurde schon "
+	    "benutzt.") && strstr(r.body, "Dieser Link funktioniert nicht"),
+	    "the link again: why it does not work, in German (%d)", r.status);
+	free(r.body);
+	r = get(&t, "/verify/not-a-token", "de", NULL);
+	ok(r.status == 404 && strstr(r.body, "Dieser Link ist ung\xc3\xbc"
+	    "ltig."), "a link that is no link: in German (%d)", r.status);
+	free(r.body);
+	r = run(&t, HTTP_POST, "/upload", form, "keytext=hello", 13, "de",
+	    NULL);
+	ok(r.status == 400 && strstr(r.body, "Die Schl\xc3\xbcsseldaten "
+	    "lie\xc3\x9f" "en sich nicht lesen."), "an upload of no key: why, "
+	    "in German (%d)", r.status);
+	free(r.body);
+
+	if (form_upload(&t, K_A2, tok) != 0) {
+		ok(0, "alice's key with a second address uploaded");
+		dt_close(&t);
+		return;
+	}
+	snprintf(body, sizeof(body), "{\"token\":\"%s\",\"addresses\":"
+	    "[\"%s\"],\"locale\":[\"fr_FR\",\"en_US\",\"de\"]}", tok,
+	    A_WORK);
+	r = run(&t, HTTP_POST, "/vks/v1/request-verify", "application/json",
+	    body, strlen(body), NULL, NULL);
+	m = dt_mail(&t, A_WORK, "Confirm your key for this address");
+	ok(r.status == 200 && m != NULL && strstr(m->text, "someone asked "
+	    "the key directory"), "locale [fr_FR, en_US, de]: English, the "
+	    "first with a catalog (%d)", r.status);
+	free(r.body);
+	dt_close(&t);
+}
+
 int
 main(void)
 {
 	static const struct dt_group g[] = { { "pages", t_pages },
 	    { "search", t_search }, { "upload", t_upload },
-	    { "manage", t_manage } };
+	    { "manage", t_manage }, { "mail_lang", t_mail_lang } };
 
-	return dt_main(g, 4);
+	return dt_main(g, 5);
 }

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "directory_int.h"
 #include "buf.h"
+#include "lang.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
@@ -240,7 +241,7 @@ dir_statuses(struct daemon *d, const struct pgp_cert *c,
 		if (!dir_wanted(o, a->address) || (a->status !=
 		    ADDR_UNPUBLISHED && a->status != ADDR_PENDING))
 			continue;
-		if ((rc = dir_send_confirm(d, c, a, now, o->signed_by_key,
+		if ((rc = dir_send_confirm(d, c, a, now, o,
 		    cap != 0 && out->nmails >= cap, e)) == -1)
 			return -1;
 		out->nmails += (size_t)rc;
@@ -577,7 +578,8 @@ dir_load(struct daemon *d, const char *fpr, struct pgp_cert *c,
 	memset(&sc, 0, sizeof(sc));
 	rc = store_cert_get(d->store, fpr, &sc, e);
 	if (rc == 1)
-		return err_set(e, ERR_GONE, "This key is no longer here.");
+		return err_set(e, ERR_GONE, "%s",
+		    N_("This key is no longer here."));
 	if (rc == -1)
 		return -1;
 	lim.max_certs = 1;
@@ -604,7 +606,8 @@ dir_recheck(struct daemon *d, struct pgp_cert *c, struct err *e)
 	memset(&sc, 0, sizeof(sc));
 	rc = store_cert_get(d->store, c->fpr, &sc, e);
 	if (rc == 1)
-		return err_set(e, ERR_GONE, "This key is no longer here.");
+		return err_set(e, ERR_GONE, "%s",
+		    N_("This key is no longer here."));
 	if (rc == -1)
 		return -1;
 	same = sc.full_len == c->full_len &&
@@ -641,6 +644,7 @@ struct verify_req_unit {
 	const char *token;
 	const char *const *addresses;
 	size_t n;
+	size_t lang;
 	int64_t now;
 	struct dir_upload *out;
 };
@@ -659,13 +663,14 @@ verify_req_unit(struct daemon *d, void *arg, struct err *e)
 	out->token = xstrdup(u->token);
 	out->revoked = u->c->revoked;
 	if (u->c->revoked)
-		return err_set(e, ERR_INVALID, "This key is revoked.");
+		return err_set(e, ERR_INVALID, "%s",
+		    N_("This key is revoked."));
 	if (dir_add_requested(d, u->token, u->addresses, u->n, u->now, out,
 	    e) == -1 || dir_add_published(d, u->c->fpr, out, e) == -1)
 		return -1;
 	{
-		static const struct dir_upload_opts all = { .request_all =
-		    true };
+		const struct dir_upload_opts all = { .request_all = true,
+		    .lang = u->lang };
 
 		return dir_statuses(d, u->c, &all, u->now, out, e);
 	}
@@ -674,8 +679,8 @@ verify_req_unit(struct daemon *d, void *arg, struct err *e)
 /* VKS request-verify. */
 int
 dir_request_verify(struct daemon *d, int64_t now, const char *token,
-    const char *const *addresses, size_t n, struct dir_upload *out,
-    struct err *e)
+    const char *const *addresses, size_t n, size_t lang,
+    struct dir_upload *out, struct err *e)
 {
 	struct verify_req_unit u;
 	struct pgp_cert c;
@@ -698,6 +703,7 @@ dir_request_verify(struct daemon *d, int64_t now, const char *token,
 	u.token = token;
 	u.addresses = addresses;
 	u.n = n;
+	u.lang = lang;
 	u.now = now;
 	u.out = out;
 	rc = dir_atomic(d, verify_req_unit, &u, e);

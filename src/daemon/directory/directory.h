@@ -130,12 +130,12 @@ int dir_upload(struct daemon *d, int64_t now, const uint8_t *data, size_t len,
 /*
  * Send confirmation mails for addresses of the key behind an upload
  * session token (VKS request-verify), in the order asked, at most
- * max_mails_per_upload.  ERR_INVALID "Upload session
- * expired. Please try again." for an unknown or expired token.
+ * max_mails_per_upload, in language lang (lang.h).  ERR_INVALID "Upload
+ * session expired. Please try again." for an unknown or expired token.
  */
 int dir_request_verify(struct daemon *d, int64_t now, const char *token,
-    const char *const *addresses, size_t n, struct dir_upload *out,
-    struct err *e);
+    const char *const *addresses, size_t n, size_t lang,
+    struct dir_upload *out, struct err *e);
 
 /* Release what out owns. */
 void dir_upload_release(struct dir_upload *out);
@@ -151,9 +151,11 @@ int dir_verify_show(struct daemon *d, int64_t now, const char *token,
  * effects (the digest the page showed; NULL when the client saw no page)
  * nothing is done when what confirming would change differs from it:
  * out->changed is set and out describes the state now, for a fresh page.
+ * The mail a replacement sends the address is in language lang.
  */
 int dir_verify_confirm(struct daemon *d, int64_t now, const char *token,
-    const char *effects, struct dir_verify *out, struct err *e);
+    const char *effects, size_t lang, struct dir_verify *out,
+    struct err *e);
 /* Discard the request ("this was not me").  Same errors. */
 int dir_verify_reject(struct daemon *d, int64_t now, const char *token,
     struct dir_verify *out, struct err *e);
@@ -161,11 +163,12 @@ void dir_verify_release(struct dir_verify *v);
 
 /*
  * Removal by mail: mail a removal link to address if it is published
- * (rate limited like confirmations).  Returns 0 whether or not a mail
- * went out, so the answer tells nobody which addresses are published.
+ * (rate limited like confirmations), in language lang.  Returns 0
+ * whether or not a mail went out, so the answer tells nobody which
+ * addresses are published.
  */
 int dir_manage_request(struct daemon *d, int64_t now, const char *address,
-    struct err *e);
+    size_t lang, struct err *e);
 
 /* GET on a removal (TOKEN_MANAGE) or re-verification (TOKEN_REVERIFY)
  * link: ERR_NOTFOUND, ERR_GONE as for confirmation links. */
@@ -275,11 +278,12 @@ int dir_submit(struct daemon *d, int64_t now, const uint8_t *msg,
  * logs it and mails a notice to the address.  Errors as dir_link_show.
  */
 int dir_recovery_request(struct daemon *d, int64_t now, const char *address,
-    struct err *e);
+    size_t lang, struct err *e);
 int dir_recovery_show(struct daemon *d, int64_t now, const char *token,
     struct dir_link *out, struct err *e);
 int dir_recovery_take(struct daemon *d, int64_t now, const char *token,
-    struct dir_link *out, uint8_t **data, size_t *len, struct err *e);
+    size_t lang, struct dir_link *out, uint8_t **data, size_t *len,
+    struct err *e);
 
 /*
  * Load the server's own key from DATA_DIR/server-key.pgp, or make one

@@ -51,9 +51,10 @@ void dir_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Recovery mails (directory_mail.c): the link, and the notice after a
  * hand-out. */
 int dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
-    const char *tok, int64_t now, int64_t expires, struct err *e);
+    const char *tok, int64_t now, int64_t expires, size_t lang,
+    struct err *e);
 int dir_mail_recovery_notice(struct daemon *d, const char *addr,
-    const char *fpr, int64_t now, struct err *e);
+    const char *fpr, int64_t now, size_t lang, struct err *e);
 
 /* Mark the token with hash used: ERR_GONE only when it already was. */
 int dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],
@@ -103,9 +104,10 @@ int dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
  * out); a->mail says which.  Returns 1 when a mail was queued (a->status
  * pending), 0 when not (also for an address SMTP cannot carry, which
  * stays unpublished), -1 on error. */
+struct dir_upload_opts;
 int dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    struct dir_addr *a, int64_t now, bool signed_by_key, bool capped,
-    struct err *e);
+    struct dir_addr *a, int64_t now, const struct dir_upload_opts *o,
+    bool capped, struct err *e);
 /* t as people read it: "2026-01-31 12:00 UTC". */
 void dir_when_str(int64_t t, char *out, size_t sz);
 
@@ -117,11 +119,13 @@ void dir_log_link(struct daemon *d, const char *what, const char *addr,
     const char *fpr, const char *path, const char *tok);
 int dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *addr, const char *tok, int64_t now, int64_t expires,
-    bool signed_by_key, struct err *e);
+    bool signed_by_key, size_t lang, struct err *e);
 int dir_mail_replaced(struct daemon *d, const char *addr,
-    const char *new_fpr, const char *old_fpr, int64_t now, struct err *e);
+    const char *new_fpr, const char *old_fpr, int64_t now, size_t lang,
+    struct err *e);
 int dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
-    const char *tok, int64_t now, int64_t expires, struct err *e);
+    const char *tok, int64_t now, int64_t expires, size_t lang,
+    struct err *e);
 int dir_mail_reverify(struct daemon *d, const char *addr,
     const struct store_cert *c, const char *tok, int64_t now,
     int64_t expires, struct err *e);
@@ -167,6 +171,7 @@ struct dir_upload_opts {
 	const char (*want)[EMAIL_MAX + 1];
 	size_t nwant;
 	bool signed_by_key;
+	size_t lang;		/* of the mails (lang.h) */
 	const char *nonce;
 	int64_t nonce_until;
 	const uint8_t *recovery;	/* replaces the key's recovery data */

@@ -11,6 +11,7 @@
 #include "buf.h"
 #include "daemon.h"
 #include "directory_int.h"
+#include "lang.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
@@ -91,19 +92,19 @@ queue(struct daemon *d, const char *to, const char *subject,
 
 /* The replacement paragraph: the address's current key, named. */
 static void
-prior_text(const struct store_cert *prev, struct buf *b)
+prior_text(const struct store_cert *prev, size_t lang, struct buf *b)
 {
 	char groups[64], when[64];
 
 	fpr_groups(prev->fpr, groups, sizeof(groups));
 	dir_when_str(prev->created, when, sizeof(when));
-	buf_printf(b,
+	buf_printf(b, lang_fmt(lang, N_(
 	    "This address is published now with ANOTHER key:\n\n"
 	    "  %s\n"
 	    "  (created %s, attached as %s.asc)\n\n"
 	    "Confirming REPLACES that key with the new one for this\n"
 	    "address.  The old key stays findable by its fingerprint,\n"
-	    "without this address.\n\n", groups, when, prev->keyid);
+	    "without this address.\n\n")), groups, when, prev->keyid);
 }
 
 /* Mail a confirmation request for address; prev (the current key of the
@@ -111,7 +112,7 @@ prior_text(const struct store_cert *prev, struct buf *b)
 int
 dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
     const char *addr, const char *tok, int64_t now, int64_t expires,
-    bool signed_by_key, struct err *e)
+    bool signed_by_key, size_t lang, struct err *e)
 {
 	const char *one[1] = { addr };
 	char groups[64], when[64], owner[FPR_LEN + 1];
@@ -135,22 +136,24 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
 		goto out;
 	fpr_groups(c->fpr, groups, sizeof(groups));
 	dir_when_str(expires, when, sizeof(when));
-	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
-	    "to publish this OpenPGP key for the address %s:\n\n  %s\n\n"
-	    "The key is attached to this mail as it would be published\n"
-	    "(%s.asc).\n\n", d->cfg.base_url, addr, groups, c->keyid);
+	buf_printf(&body, lang_fmt(lang, N_("Hello,\n\nsomeone asked the "
+	    "key directory at %s\nto publish this OpenPGP key for the "
+	    "address %s:\n\n  %s\n\nThe key is attached to this mail as it "
+	    "would be published\n(%s.asc).\n\n")), d->cfg.base_url, addr,
+	    groups, c->keyid);
 	if (signed_by_key)
-		buf_addstr(&body, "The request was signed by this key itself "
-		    "and sent encrypted\nto the directory: whoever sent it "
-		    "holds the key's secret part.\n\n");
+		buf_addstr(&body, lang_tr(lang, N_("The request was signed "
+		    "by this key itself and sent encrypted\nto the directory: "
+		    "whoever sent it holds the key's secret part.\n\n")));
 	if (has_prev == 0)
-		prior_text(&prev, &body);
-	buf_printf(&body, "If it is yours and you want people to find it by\n"
-	    "this address, open this link and press the button there:\n\n"
-	    "%s/verify/%s\n\nNothing is published until you press the button."
-	    "  The link\nworks once and expires on %s.\n\n"
-	    "If this was not you, ignore this mail, or use the same page\n"
-	    "to discard the request.\n", d->cfg.base_url, tok, when);
+		prior_text(&prev, lang, &body);
+	buf_printf(&body, lang_fmt(lang, N_("If it is yours and you want "
+	    "people to find it by\nthis address, open this link and press "
+	    "the button there:\n\n%s/verify/%s\n\nNothing is published "
+	    "until you press the button.  The link\nworks once and expires "
+	    "on %s.\n\nIf this was not you, ignore this mail, or use the "
+	    "same page\nto discard the request.\n")), d->cfg.base_url, tok,
+	    when);
 	snprintf(fname[0], sizeof(fname[0]), "%s.asc", c->keyid);
 	att[0] = (struct mail_att){ fname[0], "application/pgp-keys",
 	    key.data, key.len };
@@ -160,9 +163,9 @@ dir_mail_confirm(struct daemon *d, const struct pgp_cert *c,
 		    prev.published, prev.published_len };
 		natt = 2;
 	}
-	rc = queue(d, addr, has_prev == 0 ? "Confirm the new key for this "
-	    "address" : "Confirm your key for this address", &body, att,
-	    natt, now, e);
+	rc = queue(d, addr, has_prev == 0 ? lang_tr(lang, N_("Confirm the "
+	    "new key for this address")) : lang_tr(lang, N_("Confirm your "
+	    "key for this address")), &body, att, natt, now, e);
 out:
 	store_cert_release(&prev);
 	buf_release(&key);
@@ -173,7 +176,7 @@ out:
 /* Tell address that its key changed from old_fpr to new_fpr. */
 int
 dir_mail_replaced(struct daemon *d, const char *addr, const char *new_fpr,
-    const char *old_fpr, int64_t now, struct err *e)
+    const char *old_fpr, int64_t now, size_t lang, struct err *e)
 {
 	char g_new[64], g_old[64];
 	struct buf body;
@@ -182,14 +185,14 @@ dir_mail_replaced(struct daemon *d, const char *addr, const char *new_fpr,
 	fpr_groups(new_fpr, g_new, sizeof(g_new));
 	fpr_groups(old_fpr, g_old, sizeof(g_old));
 	buf_init(&body, 64 * 1024);
-	buf_printf(&body, "Hello,\n\nthe key directory at %s now publishes\n"
-	    "this key for the address %s:\n\n  %s\n\nIt was:\n\n  %s\n\n"
-	    "The change was confirmed from this mailbox.  If you did not\n"
-	    "do this, someone can read your mail: secure the mailbox, then\n"
-	    "upload your own key again and confirm it.\n",
+	buf_printf(&body, lang_fmt(lang, N_("Hello,\n\nthe key directory at "
+	    "%s now publishes\nthis key for the address %s:\n\n  %s\n\nIt "
+	    "was:\n\n  %s\n\nThe change was confirmed from this mailbox.  "
+	    "If you did not\ndo this, someone can read your mail: secure the "
+	    "mailbox, then\nupload your own key again and confirm it.\n")),
 	    d->cfg.base_url, addr, g_new, g_old);
-	rc = queue(d, addr, "Your key for this address was replaced",
-	    &body, NULL, 0, now, e);
+	rc = queue(d, addr, lang_tr(lang, N_("Your key for this address was "
+	    "replaced")), &body, NULL, 0, now, e);
 	buf_release(&body);
 	return rc;
 }
@@ -197,7 +200,8 @@ dir_mail_replaced(struct daemon *d, const char *addr, const char *new_fpr,
 /* Mail a link that removes address from its key (lost keys). */
 int
 dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
-    const char *tok, int64_t now, int64_t expires, struct err *e)
+    const char *tok, int64_t now, int64_t expires, size_t lang,
+    struct err *e)
 {
 	char groups[64], when[64];
 	struct buf body;
@@ -206,15 +210,16 @@ dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
 	fpr_groups(fpr, groups, sizeof(groups));
 	dir_when_str(expires, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
-	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
-	    "to remove the address %s from the key\n\n  %s\n\n"
-	    "To remove it, open this link and press the button there:\n\n"
-	    "%s/manage/%s\n\nThe key stays findable by its fingerprint, "
-	    "without this\naddress.  The link works once and expires on %s."
-	    "\n\nIf this was not you, ignore this mail: nothing changes.\n",
-	    d->cfg.base_url, addr, groups, d->cfg.base_url, tok, when);
-	rc = queue(d, addr, "Remove your address from the key directory",
-	    &body, NULL, 0, now, e);
+	buf_printf(&body, lang_fmt(lang, N_("Hello,\n\nsomeone asked the "
+	    "key directory at %s\nto remove the address %s from the key\n\n"
+	    "  %s\n\nTo remove it, open this link and press the button "
+	    "there:\n\n%s/manage/%s\n\nThe key stays findable by its "
+	    "fingerprint, without this\naddress.  The link works once and "
+	    "expires on %s.\n\nIf this was not you, ignore this mail: "
+	    "nothing changes.\n")), d->cfg.base_url, addr, groups,
+	    d->cfg.base_url, tok, when);
+	rc = queue(d, addr, lang_tr(lang, N_("Remove your address from the "
+	    "key directory")), &body, NULL, 0, now, e);
 	if (rc == 0)
 		dir_log_link(d, "removal", addr, fpr, "manage", tok);
 	buf_release(&body);
@@ -257,7 +262,8 @@ dir_mail_reverify(struct daemon *d, const char *addr,
 /* A recovery link: the owner of addr asked for fpr's recovery data. */
 int
 dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
-    const char *tok, int64_t now, int64_t expires, struct err *e)
+    const char *tok, int64_t now, int64_t expires, size_t lang,
+    struct err *e)
 {
 	char groups[64], when[64];
 	struct buf body;
@@ -266,15 +272,17 @@ dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
 	fpr_groups(fpr, groups, sizeof(groups));
 	dir_when_str(expires, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
-	buf_printf(&body, "Hello,\n\nsomeone asked the key directory at %s\n"
-	    "for the key recovery data kept for the key\n\n  %s\n\n"
-	    "published for %s.  To download it, open this link and press\n"
-	    "the button there:\n\n%s/recovery/%s\n\nThe link works once and "
-	    "expires on %s.  The data is sealed:\nonly the answers or the "
-	    "recovery code chosen when it was made\nopen it.\n\nIf this was "
-	    "not you, ignore this mail: nothing is handed out.\n",
-	    d->cfg.base_url, groups, addr, d->cfg.base_url, tok, when);
-	rc = queue(d, addr, "Your key recovery data", &body, NULL, 0, now, e);
+	buf_printf(&body, lang_fmt(lang, N_("Hello,\n\nsomeone asked the "
+	    "key directory at %s\nfor the key recovery data kept for the key"
+	    "\n\n  %s\n\npublished for %s.  To download it, open this link "
+	    "and press\nthe button there:\n\n%s/recovery/%s\n\nThe link "
+	    "works once and expires on %s.  The data is sealed:\nonly the "
+	    "answers or the recovery code chosen when it was made\nopen it."
+	    "\n\nIf this was not you, ignore this mail: nothing is handed "
+	    "out.\n")), d->cfg.base_url, groups, addr, d->cfg.base_url, tok,
+	    when);
+	rc = queue(d, addr, lang_tr(lang, N_("Your key recovery data")),
+	    &body, NULL, 0, now, e);
 	if (rc == 0)
 		dir_log_link(d, "recovery", addr, fpr, "recovery", tok);
 	buf_release(&body);
@@ -284,7 +292,7 @@ dir_mail_recovery(struct daemon *d, const char *addr, const char *fpr,
 /* The notice after a hand-out. */
 int
 dir_mail_recovery_notice(struct daemon *d, const char *addr,
-    const char *fpr, int64_t now, struct err *e)
+    const char *fpr, int64_t now, size_t lang, struct err *e)
 {
 	char groups[64], when[64];
 	struct buf body;
@@ -293,14 +301,14 @@ dir_mail_recovery_notice(struct daemon *d, const char *addr,
 	fpr_groups(fpr, groups, sizeof(groups));
 	dir_when_str(now, when, sizeof(when));
 	buf_init(&body, 64 * 1024);
-	buf_printf(&body, "Hello,\n\nthe key directory at %s handed out "
-	    "the key recovery\ndata of the key\n\n  %s\n\nthrough a link "
-	    "mailed to %s, on %s.\n\nIf this was not you, someone can read "
-	    "this mailbox: the data\nis still sealed by your answers or "
-	    "recovery code, but change\nyour mail password and consider a "
-	    "new key.\n", d->cfg.base_url, groups, addr, when);
-	rc = queue(d, addr, "Your key recovery data was downloaded", &body,
-	    NULL, 0, now, e);
+	buf_printf(&body, lang_fmt(lang, N_("Hello,\n\nthe key directory at "
+	    "%s handed out the key recovery\ndata of the key\n\n  %s\n\n"
+	    "through a link mailed to %s, on %s.\n\nIf this was not you, "
+	    "someone can read this mailbox: the data\nis still sealed by your "
+	    "answers or recovery code, but change\nyour mail password and "
+	    "consider a new key.\n")), d->cfg.base_url, groups, addr, when);
+	rc = queue(d, addr, lang_tr(lang, N_("Your key recovery data was "
+	    "downloaded")), &body, NULL, 0, now, e);
 	buf_release(&body);
 	return rc;
 }

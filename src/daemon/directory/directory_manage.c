@@ -10,14 +10,15 @@
 
 #include "daemon.h"
 #include "directory_int.h"
+#include "lang.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
 #include "store.h"
 #include "str.h"
 
-static const char link_bad[] = "This link is not valid. Check that you "
-    "copied all of it.";
+static const char *const link_bad = N_("This link is not valid. Check that you "
+    "copied all of it.");
 
 /* Find a token of kind and check it is unused and unexpired. */
 int
@@ -36,11 +37,12 @@ dir_token(struct daemon *d, const char *token, enum token_kind kind,
 	    !str_ct_equal(t->hash, hash, sizeof(hash)))
 		return err_set(e, ERR_NOTFOUND, "%s", link_bad);
 	if (t->used)
-		return err_set(e, ERR_GONE, "This link was already used.");
+		return err_set(e, ERR_GONE, "%s",
+		    N_("This link was already used."));
 	if (t->expires <= now)
-		return err_set(e, ERR_GONE, "This link has expired.%s",
-		    kind == TOKEN_VERIFY ? " Upload your key again to get a "
-		    "new one." : "");
+		return err_set(e, ERR_GONE, "%s", kind == TOKEN_VERIFY ?
+		    N_("This link has expired. Upload your key again to get "
+		    "a new one.") : N_("This link has expired."));
 	return 0;
 }
 
@@ -53,7 +55,8 @@ dir_token_use(struct daemon *d, const uint8_t hash[TOKEN_HASH_LEN],
 	int rc = store_token_use(d->store, hash, now, e);
 
 	if (rc == 1)
-		return err_set(e, ERR_GONE, "This link was already used.");
+		return err_set(e, ERR_GONE, "%s",
+		    N_("This link was already used."));
 	return rc;
 }
 
@@ -86,7 +89,7 @@ dir_unpublish(struct daemon *d, const char *address, const char *fpr,
 /* Queue the removal link for published address a (in a transaction). */
 static int
 manage_queue(struct daemon *d, const struct store_addr *a,
-    const char *bucket, int64_t now, struct err *e)
+    const char *bucket, int64_t now, size_t lang, struct err *e)
 {
 	char tok[TOKEN_LEN + 1];
 	struct store_token t;
@@ -100,7 +103,7 @@ manage_queue(struct daemon *d, const struct store_addr *a,
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
 	    dir_mail_manage(d, a->address, a->fpr, tok, now, t.expires,
-	    e) == -1 || store_rate_set(d->store, bucket, now, e) == -1)
+	    lang, e) == -1 || store_rate_set(d->store, bucket, now, e) == -1)
 		return -1;
 	return 0;
 }
@@ -113,6 +116,7 @@ manage_queue(struct daemon *d, const struct store_addr *a,
 struct manage_unit {
 	const char *address;	/* normalised */
 	int64_t now;
+	size_t lang;		/* of the mail */
 	bool mail;		/* a mail was queued */
 };
 
@@ -134,13 +138,13 @@ manage_unit(struct daemon *d, void *arg, struct err *e)
 	if (rc == 0 && (rc = store_rate_get(d->store, bucket, &last, e)) != -1)
 		u->mail = rc == 1 || u->now - last >= d->cfg.mail_rate;
 	if (rc != -1 && u->mail)
-		rc = manage_queue(d, &a, bucket, u->now, e);
+		rc = manage_queue(d, &a, bucket, u->now, u->lang, e);
 	return rc == -1 ? -1 : 0;
 }
 
 int
 dir_manage_request(struct daemon *d, int64_t now, const char *address,
-    struct err *e)
+    size_t lang, struct err *e)
 {
 	char norm[EMAIL_MAX + 1];
 	struct manage_unit u;
@@ -149,6 +153,7 @@ dir_manage_request(struct daemon *d, int64_t now, const char *address,
 		return -1;
 	u.address = norm;
 	u.now = now;
+	u.lang = lang;
 	u.mail = false;
 	if (dir_atomic(d, manage_unit, &u, e) == -1)
 		return -1;
@@ -176,8 +181,8 @@ link_check(struct daemon *d, enum token_kind kind, const char *token,
 	if (rc == -1)
 		return -1;
 	if (rc == 1 || strcmp(a.fpr, t->fpr) != 0)
-		return err_set(e, ERR_GONE, "%s is no longer published with "
-		    "this key.", t->address);
+		return err_set(e, ERR_GONE, "%s", N_("The address of this "
+		    "link is no longer published with this key."));
 	return 0;
 }
 

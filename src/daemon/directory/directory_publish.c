@@ -179,8 +179,8 @@ dir_republish(struct daemon *d, const struct pgp_cert *c, int64_t now,
  * mail_rate or the upload's mails are out; 1 when a mail was queued. */
 int
 dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
-    struct dir_addr *a, int64_t now, bool signed_by_key, bool capped,
-    struct err *e)
+    struct dir_addr *a, int64_t now, const struct dir_upload_opts *o,
+    bool capped, struct err *e)
 {
 	struct store_token t;
 	char tok[TOKEN_LEN + 1];
@@ -216,7 +216,7 @@ dir_send_confirm(struct daemon *d, const struct pgp_cert *c,
 	t.expires = now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
 	    dir_mail_confirm(d, c, a->address, tok, now, t.expires,
-	    signed_by_key, e) == -1 ||
+	    o->signed_by_key, o->lang, e) == -1 ||
 	    store_rate_set(d->store, a->address, now, e) == -1)
 		return -1;
 	dir_log_link(d, "confirmation", a->address, c->fpr, "verify", tok);

@@ -13,6 +13,7 @@
 #include "daemon.h"
 #include "directory_int.h"
 #include "email.h"
+#include "lang.h"
 #include "log.h"
 #include "mail.h"
 #include "store.h"
@@ -21,6 +22,7 @@
 struct rq_unit {
 	const char *address;	/* normalised */
 	int64_t now;
+	size_t lang;		/* of the mail */
 	bool mail;
 };
 
@@ -61,7 +63,7 @@ rq_unit(struct daemon *d, void *arg, struct err *e)
 	t.expires = u->now + d->cfg.token_ttl;
 	if (store_token_put(d->store, &t, e) == -1 ||
 	    dir_mail_recovery(d, a.address, a.fpr, tok, u->now, t.expires,
-	    e) == -1 || store_rate_set(d->store, bucket, u->now, e) == -1)
+	    u->lang, e) == -1 || store_rate_set(d->store, bucket, u->now, e) == -1)
 		return -1;
 	u->mail = true;
 	return 0;
@@ -69,14 +71,14 @@ rq_unit(struct daemon *d, void *arg, struct err *e)
 
 int
 dir_recovery_request(struct daemon *d, int64_t now, const char *address,
-    struct err *e)
+    size_t lang, struct err *e)
 {
 	char norm[EMAIL_MAX + 1];
 	struct rq_unit u;
 
 	if (email_normalize(address, norm, sizeof(norm), e) == -1)
 		return -1;
-	u = (struct rq_unit){ norm, now, false };
+	u = (struct rq_unit){ norm, now, lang, false };
 	if (dir_atomic(d, rq_unit, &u, e) == -1)
 		return -1;
 	if (u.mail && d->mailer)
@@ -106,14 +108,14 @@ rl_check(struct daemon *d, const char *token, int64_t now,
 	if ((rc = store_addr_get(d->store, t->address, &a, e)) == -1)
 		return -1;
 	if (rc == 1 || strcmp(a.fpr, t->fpr) != 0)
-		return err_set(e, ERR_GONE, "%s is no longer published with "
-		    "this key.", t->address);
+		return err_set(e, ERR_GONE, "%s", N_("The address of this "
+		    "link is no longer published with this key."));
 	if ((rc = store_recovery_get(d->store, t->fpr, &p, &n, &updated,
 	    e)) == -1)
 		return -1;
 	if (rc == 1)
-		return err_set(e, ERR_GONE, "This key has no recovery data "
-		    "any more.");
+		return err_set(e, ERR_GONE, "%s", N_("This key has no "
+		    "recovery data any more."));
 	if (data != NULL) {
 		*data = p;
 		*len = n;
@@ -139,6 +141,7 @@ dir_recovery_show(struct daemon *d, int64_t now, const char *token,
 struct take_unit {
 	const char *token;
 	int64_t now;
+	size_t lang;
 	struct dir_link *out;
 	uint8_t *data;
 	size_t len;
@@ -157,7 +160,7 @@ take_unit(struct daemon *d, void *arg, struct err *e)
 	if (rl_check(d, u->token, u->now, &t, u->out, &u->data, &u->len,
 	    e) == -1 || dir_token_use(d, t.hash, u->now, e) == -1 ||
 	    dir_mail_recovery_notice(d, u->out->address, u->out->fpr, u->now,
-	    e) == -1)
+	    u->lang, e) == -1)
 		return -1;
 	dir_note("recovery data of %s handed out through a link mailed to "
 	    "%s", u->out->fpr, u->out->address);
@@ -166,9 +169,10 @@ take_unit(struct daemon *d, void *arg, struct err *e)
 
 int
 dir_recovery_take(struct daemon *d, int64_t now, const char *token,
-    struct dir_link *out, uint8_t **data, size_t *len, struct err *e)
+    size_t lang, struct dir_link *out, uint8_t **data, size_t *len,
+    struct err *e)
 {
-	struct take_unit u = { token, now, out, NULL, 0 };
+	struct take_unit u = { token, now, lang, out, NULL, 0 };
 
 	*data = NULL;
 	*len = 0;

@@ -11,6 +11,7 @@
 
 #include "daemon.h"
 #include "directory_int.h"
+#include "lang.h"
 #include "log.h"
 #include "mail.h"
 #include "pgp.h"
@@ -92,7 +93,7 @@ verify_effects(struct daemon *d, struct dir_verify *v, struct err *e)
 /* Publish v->address for v->fpr, moving it off any other key. */
 static int
 verify_publish(struct daemon *d, const struct pgp_cert *c,
-    struct dir_verify *v, int64_t now, struct err *e)
+    struct dir_verify *v, int64_t now, size_t lang, struct err *e)
 {
 	size_t i;
 
@@ -103,7 +104,7 @@ verify_publish(struct daemon *d, const struct pgp_cert *c,
 		return -1;
 	if (v->prev_fpr[0] && (dir_republish_fpr(d, v->prev_fpr, now,
 	    e) == -1 || dir_mail_replaced(d, v->address, c->fpr, v->prev_fpr,
-	    now, e) == -1))
+	    now, lang, e) == -1))
 		return -1;
 	return dir_republish(d, c, now, e);
 }
@@ -116,6 +117,7 @@ struct verify_unit {
 	const char *expect;	/* NULL, or expect_buf */
 	char expect_buf[sizeof(((struct dir_verify *)0)->effects)];
 	int64_t now;
+	size_t lang;		/* of the mail a replacement sends */
 	struct dir_verify *v;
 	struct pgp_cert c;
 };
@@ -140,8 +142,8 @@ verify_unit(struct daemon *d, void *arg, struct err *e)
 	if (dir_load(d, v->fpr, &u->c, e) == -1)
 		return -1;
 	if (u->c.revoked || !dir_uid_live(&u->c, v->address))
-		return err_set(e, ERR_GONE, "The key no longer carries this "
-		    "address, or it was revoked.");
+		return err_set(e, ERR_GONE, "%s", N_("The key no longer "
+		    "carries this address, or it was revoked."));
 	if (verify_effects(d, v, e) == -1)
 		return -1;
 	if (u->act == VERIFY_CONFIRM && u->expect != NULL &&
@@ -154,7 +156,7 @@ verify_unit(struct daemon *d, void *arg, struct err *e)
 		return 0;
 	if (dir_token_use(d, t.hash, u->now, e) == -1)
 		return -1;
-	return verify_publish(d, &u->c, v, u->now, e);
+	return verify_publish(d, &u->c, v, u->now, u->lang, e);
 }
 
 /*
@@ -165,7 +167,7 @@ verify_unit(struct daemon *d, void *arg, struct err *e)
  */
 static int
 verify_act(struct daemon *d, int64_t now, enum verify_act act,
-    const char *token, const char *expect, struct dir_verify *v,
+    const char *token, const char *expect, size_t lang, struct dir_verify *v,
     struct err *e)
 {
 	struct verify_unit u;
@@ -183,6 +185,7 @@ verify_act(struct daemon *d, int64_t now, enum verify_act act,
 		u.expect = u.expect_buf;
 	}
 	u.now = now;
+	u.lang = lang;
 	u.v = v;
 	if (act == VERIFY_SHOW) {
 		if (store_begin_read(d->store, e) == -1)
@@ -209,15 +212,16 @@ int
 dir_verify_show(struct daemon *d, int64_t now, const char *token,
     struct dir_verify *out, struct err *e)
 {
-	return verify_act(d, now, VERIFY_SHOW, token, NULL, out, e);
+	return verify_act(d, now, VERIFY_SHOW, token, NULL, 0, out, e);
 }
 
 /* POST: publish, if what the page showed still holds. */
 int
 dir_verify_confirm(struct daemon *d, int64_t now, const char *token,
-    const char *effects, struct dir_verify *out, struct err *e)
+    const char *effects, size_t lang, struct dir_verify *out, struct err *e)
 {
-	return verify_act(d, now, VERIFY_CONFIRM, token, effects, out, e);
+	return verify_act(d, now, VERIFY_CONFIRM, token, effects, lang, out,
+	    e);
 }
 
 /* POST .../reject: discard. */
@@ -225,5 +229,5 @@ int
 dir_verify_reject(struct daemon *d, int64_t now, const char *token,
     struct dir_verify *out, struct err *e)
 {
-	return verify_act(d, now, VERIFY_REJECT, token, NULL, out, e);
+	return verify_act(d, now, VERIFY_REJECT, token, NULL, 0, out, e);
 }

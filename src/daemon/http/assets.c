@@ -1,16 +1,12 @@
 /*
  * assets: each file is put into .rodata by the assembler's .incbin, with
  * a NUL after it, between two symbols; the Makefile makes this object
- * depend on the files (the compiler's dependency list does not see them)
- * and names the folder of the compiled catalogs (ASSET_MO_DIR).
+ * depend on the files (the compiler's dependency list does not see
+ * them).  The catalogs are base/lang.c's.
  */
 #include <string.h>
 
 #include "assets.h"
-
-#ifndef ASSET_MO_DIR
-#error "ASSET_MO_DIR: the folder of the compiled .mo files (Makefile)"
-#endif
 
 #define ASSET(sym, file)						\
 	__asm__(".section .rodata\n"					\
@@ -38,7 +34,6 @@ ASSET(recovery, "web/templates/recovery.html");
 ASSET(style, "web/static/style.css");
 ASSET(favicon, "web/static/favicon.svg");
 ASSET(robots, "web/static/robots.txt");
-ASSET(mo_de, ASSET_MO_DIR "/de.mo");
 
 #define ENTRY(name, sym) { name, asset_##sym, asset_##sym##_end }
 
@@ -62,7 +57,6 @@ static const struct {
 	ENTRY("style.css", style),
 	ENTRY("favicon.svg", favicon),
 	ENTRY("robots.txt", robots),
-	ENTRY("de.mo", mo_de),
 };
 
 int

@@ -1,6 +1,6 @@
 /*
- * assets: the web site's files, built into keydird (web/templates,
- * web/static, and the catalogs msgfmt compiles from po/), so that the
+ * assets: the web site's files, built into keydird (web/templates and
+ * web/static; the catalogs are base/lang.c's), so that the
  * binary serves its pages with nothing installed beside it.
  */
 #ifndef KEYDIR_ASSETS_H
@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 struct asset {
-	const char *name;	/* "layout.html", "style.css", "de.mo" */
+	const char *name;	/* "layout.html", "style.css" */
 	const uint8_t *data;	/* followed by a NUL not counted in len */
 	size_t len;
 };

@@ -44,18 +44,22 @@ h_api_remove(struct daemon *d, struct req *r, struct resp *w,
 		    out.fpr, "removed", (json_int_t)out.naddrs));
 }
 
-/* The address of a manage request: JSON {"address"} or a form field. */
+/* The address of a manage request: JSON {"address", "locale"} (*lang
+ * from locale) or a form field. */
 static char *
-manage_address(const struct req *r)
+manage_address(const struct req *r, size_t *lang)
 {
 	const char *ct = r->content_type, *a = NULL, *p;
 	char *res = NULL;
 	json_t *j;
 
+	*lang = 0;
 	if (ct && !strncasecmp(ct, "application/json", 16)) {
 		j = json_loadb(r->body.data, r->body.len, 0, NULL);
-		if (j && json_unpack(j, "{s:s}", "address", &a) == 0)
+		if (j && json_unpack(j, "{s:s}", "address", &a) == 0) {
 			res = xstrdup(a);
+			*lang = view_json_lang(json_object_get(j, "locale"));
+		}
 		json_decref(j);
 		return res;
 	}
@@ -72,16 +76,17 @@ h_api_manage(struct daemon *d, struct req *r, struct resp *w,
     const char *rest)
 {
 	struct err e;
+	size_t lang;
 	char *addr;
 
 	(void)rest;
-	if ((addr = manage_address(r)) == NULL) {
+	if ((addr = manage_address(r, &lang)) == NULL) {
 		err_set(&e, ERR_INVALID, "Expected an address: JSON "
 		    "{\"address\": ...} or the form field address.");
 		view_json_error(w, &e);
 		return;
 	}
-	if (dir_manage_request(d, time(NULL), addr, &e) == -1)
+	if (dir_manage_request(d, time(NULL), addr, lang, &e) == -1)
 		view_json_error(w, &e);
 	else
 		view_json(w, 200, json_pack("{s:s}", "status", "If this "
@@ -122,23 +127,25 @@ link_handle(struct daemon *d, enum token_kind kind, struct req *r,
 	memset(&l, 0, sizeof(l));
 	if (view_link_token(rest, kind == TOKEN_REVERIFY ? "no" : "",
 	    tok, sizeof(tok), &no) == -1) {
-		err_set(&e, ERR_NOTFOUND, "This link is not valid. Check that "
-		    "you copied all of it.");
-		view_link_error(w, &e);
+		err_set(&e, ERR_NOTFOUND, "%s", N_("This link is not valid. "
+		    "Check that you copied all of it."));
+		view_link_error(w, r, &e);
 	} else if (r->method != HTTP_POST) {
 		if (dir_link_show(d, time(NULL), kind, tok, &l, &e) == -1)
-			view_link_error(w, &e);
+			view_link_error(w, r, &e);
 		else
 			link_page(d, r, kind, tok, &l, w);
 	} else if (dir_link_act(d, time(NULL), kind, tok, !no, &l, &e) == -1)
-		view_link_error(w, &e);
+		view_link_error(w, r, &e);
 	else {
+		size_t lang = site_lang(r);
+
 		snprintf(msg, sizeof(msg), kind == TOKEN_REVERIFY && !no ?
-		    "Thank you: %s stays published with the key %s." :
-		    "%s is no longer published with the key %s.", l.address,
-		    l.fpr);
-		view_message(w, 200, kind == TOKEN_REVERIFY && !no ?
-		    "Key confirmed" : "Address removed", msg);
+		    lang_fmt(lang, N_("Thank you: %s stays published with "
+		    "the key %s.")) : lang_fmt(lang, N_("%s is no longer "
+		    "published with the key %s.")), l.address, l.fpr);
+		view_message(w, r, 200, kind == TOKEN_REVERIFY && !no ?
+		    N_("Key confirmed") : N_("Address removed"), msg);
 	}
 }
 
@@ -164,16 +171,17 @@ h_api_recovery_request(struct daemon *d, struct req *r, struct resp *w,
     const char *rest)
 {
 	struct err e;
+	size_t lang;
 	char *addr;
 
 	(void)rest;
-	if ((addr = manage_address(r)) == NULL) {
+	if ((addr = manage_address(r, &lang)) == NULL) {
 		err_set(&e, ERR_INVALID, "Expected an address: JSON "
 		    "{\"address\": ...} or the form field address.");
 		view_json_error(w, &e);
 		return;
 	}
-	if (dir_recovery_request(d, time(NULL), addr, &e) == -1)
+	if (dir_recovery_request(d, time(NULL), addr, lang, &e) == -1)
 		view_json_error(w, &e);
 	else
 		view_json(w, 200, json_pack("{s:s}", "status", "If a key with "
@@ -201,12 +209,12 @@ h_recovery_link(struct daemon *d, struct req *r, struct resp *w,
 	if (view_link_token(rest, "", tok, sizeof(tok), &no) == -1) {
 		err_set(&e, ERR_NOTFOUND, "This link is not valid. Check that "
 		    "you copied all of it.");
-		view_link_error(w, &e);
+		view_link_error(w, r, &e);
 		return;
 	}
 	if (r->method != HTTP_POST) {
 		if (dir_recovery_show(d, time(NULL), tok, &l, &e) == -1) {
-			view_link_error(w, &e);
+			view_link_error(w, r, &e);
 			return;
 		}
 		s = tmpl_new();
@@ -220,8 +228,9 @@ h_recovery_link(struct daemon *d, struct req *r, struct resp *w,
 		tmpl_free(s);
 		return;
 	}
-	if (dir_recovery_take(d, time(NULL), tok, &l, &data, &len, &e) == -1) {
-		view_link_error(w, &e);
+	if (dir_recovery_take(d, time(NULL), tok, site_lang(r), &l, &data,
+	    &len, &e) == -1) {
+		view_link_error(w, r, &e);
 		return;
 	}
 	w->status = 200;

@@ -293,7 +293,8 @@ h_vks_request_verify(struct daemon *d, struct req *r, struct resp *w,
 	    NULL)
 		err_set(&e, ERR_INVALID, "Expected a JSON object with a token "
 		    "and a non-empty list of addresses.");
-	else if (dir_request_verify(d, time(NULL), tok, addrs, n, &u, &e) == 0) {
+	else if (dir_request_verify(d, time(NULL), tok, addrs, n,
+	    view_json_lang(json_object_get(j, "locale")), &u, &e) == 0) {
 		view_json(w, 200, upload_json_mail(d, &u));
 		dir_upload_release(&u);
 		goto out;

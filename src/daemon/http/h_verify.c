@@ -67,13 +67,13 @@ h_verify_get(struct daemon *d, struct req *r, struct resp *w,
 	bool reject;
 
 	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
-		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
-		    "valid. Check that you copied all of it.");
-		view_link_error(w, &e);
+		err_set(&e, ERR_NOTFOUND, "%s", N_("This link is not valid. "
+		    "Check that you copied all of it."));
+		view_link_error(w, r, &e);
 		return;
 	}
 	if (dir_verify_show(d, time(NULL), tok, &v, &e) == -1)
-		view_link_error(w, &e);
+		view_link_error(w, r, &e);
 	else
 		verify_page(d, r, tok, &v, false, w);
 	dir_verify_release(&v);
@@ -110,26 +110,28 @@ h_verify_post(struct daemon *d, struct req *r, struct resp *w,
 
 	memset(&v, 0, sizeof(v));
 	if (view_link_token(rest, "reject", tok, sizeof(tok), &reject) == -1) {
-		err_set(&e, ERR_NOTFOUND, "This confirmation link is not "
-		    "valid. Check that you copied all of it.");
-		view_link_error(w, &e);
+		err_set(&e, ERR_NOTFOUND, "%s", N_("This link is not valid. "
+		    "Check that you copied all of it."));
+		view_link_error(w, r, &e);
 		return;
 	}
 	rc = reject ? dir_verify_reject(d, time(NULL), tok, &v, &e) :
-	    dir_verify_confirm(d, time(NULL), tok, posted_effects(r, effects), &v, &e);
+	    dir_verify_confirm(d, time(NULL), tok, posted_effects(r, effects),
+	    site_lang(r), &v, &e);
 	if (rc == -1)
-		view_link_error(w, &e);
+		view_link_error(w, r, &e);
 	else if (v.changed)
 		verify_page(d, r, tok, &v, true, w);
 	else if (reject) {
-		snprintf(msg, sizeof(msg), "The request to publish a key for "
-		    "%s was discarded. Nothing was published.", v.address);
-		view_message(w, 200, "Request discarded", msg);
+		snprintf(msg, sizeof(msg), lang_fmt(site_lang(r),
+		    N_("The request to publish a key for %s was discarded. "
+		    "Nothing was published.")), v.address);
+		view_message(w, r, 200, N_("Request discarded"), msg);
 	} else {
-		snprintf(msg, sizeof(msg), "%s is now published with the key "
-		    "%s. Anyone can find it by this address.", v.address,
-		    v.fpr);
-		view_message(w, 200, "Key published", msg);
+		snprintf(msg, sizeof(msg), lang_fmt(site_lang(r),
+		    N_("%s is now published with the key %s. Anyone can find "
+		    "it by this address.")), v.address, v.fpr);
+		view_message(w, r, 200, N_("Key published"), msg);
 	}
 	dir_verify_release(&v);
 }

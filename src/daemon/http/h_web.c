@@ -33,7 +33,7 @@ upload_refused(struct resp *w, const struct req *r, const struct err *e,
 	struct tmpl_scope *s = tmpl_new();
 	char v[32];
 
-	tmpl_set(s, "error", site_tr(site_lang(r), e->msg));
+	tmpl_set(s, "error", lang_tr(site_lang(r), e->msg));
 	site_page(w, r, http_status(e->code), N_("Upload your key"),
 	    "upload.html", s);
 	tmpl_free(s);
@@ -194,9 +194,9 @@ verify_refused(struct resp *w, const struct req *r, int status,
 	struct tmpl_scope *s = tmpl_new();
 	size_t lang = site_lang(r);
 
-	tmpl_set(s, "text", site_tr(lang, why));
+	tmpl_set(s, "text", lang_tr(lang, why));
 	tmpl_set(s, "back", "/upload");
-	tmpl_set(s, "back_text", site_tr(lang, N_("Upload your key")));
+	tmpl_set(s, "back_text", lang_tr(lang, N_("Upload your key")));
 	site_page(w, r, status, N_("Nothing was mailed"), "message.html", s);
 	tmpl_free(s);
 }
@@ -225,8 +225,8 @@ h_upload_verify(struct daemon *d, struct req *r, struct resp *w,
 	else if (n == 0)
 		verify_refused(w, r, 400,
 		    N_("Choose at least one address to confirm."));
-	else if (dir_request_verify(d, time(NULL), tok, addrs, n, &u, &e) ==
-	    -1)
+	else if (dir_request_verify(d, time(NULL), tok, addrs, n, lang, &u,
+	    &e) == -1)
 		verify_refused(w, r, http_status(e.code), e.msg);
 	else {
 		s = tmpl_new();
@@ -234,7 +234,7 @@ h_upload_verify(struct daemon *d, struct req *r, struct resp *w,
 		for (i = 0; i < u.naddrs; i++) {
 			it = tmpl_item(s, "addrs");
 			tmpl_set(it, "address", u.addrs[i].address);
-			tmpl_set(it, "what", site_tr(lang,
+			tmpl_set(it, "what", lang_tr(lang,
 			    mailed_what(&u.addrs[i])));
 		}
 		site_page(w, r, 200, N_("Confirmation mails"), "mailed.html",
@@ -271,11 +271,12 @@ h_manage_post(struct daemon *d, struct req *r, struct resp *w,
 
 	(void)rest;
 	if (addr == NULL || addr[0] == '\0') {
-		tmpl_set(s, "error", site_tr(site_lang(r),
+		tmpl_set(s, "error", lang_tr(site_lang(r),
 		    N_("Enter your email address.")));
 		status = 400;
-	} else if (dir_manage_request(d, time(NULL), addr, &e) == -1) {
-		tmpl_set(s, "error", site_tr(site_lang(r), e.msg));
+	} else if (dir_manage_request(d, time(NULL), addr, site_lang(r),
+	    &e) == -1) {
+		tmpl_set(s, "error", lang_tr(site_lang(r), e.msg));
 		status = http_status(e.code);
 	} else {
 		/* the address, not the display form typed: no one's words

@@ -18,9 +18,6 @@
 #include "str.h"
 #include "views.h"
 
-const char *const site_langs[SITE_NLANGS] = { "en", "de" };
-/* each language's name in itself, for the switch */
-static const char *const lang_names[SITE_NLANGS] = { "English", "Deutsch" };
 
 /*
  * What no page may do: load or run anything but the stylesheet and the
@@ -30,46 +27,22 @@ static const char page_csp[] = "default-src 'none'; style-src 'self'; "
     "img-src 'self'; form-action 'self'; frame-ancestors 'none'; "
     "base-uri 'none'";
 
-static struct i18n_cat *cats[SITE_NLANGS];
 static char style_path[96];
 static pthread_once_t site_once = PTHREAD_ONCE_INIT;
 
-/* Open the catalogs and name the stylesheet by its hash, once. */
+/* Name the stylesheet by its hash, once. */
 static void
 site_init(void)
 {
 	uint8_t h[crypto_hash_sha256_BYTES];
 	char hex[2 * sizeof(h) + 1];
 	struct asset a;
-	struct err e;
-	size_t i;
-	char name[16];
 
-	for (i = 1; i < SITE_NLANGS; i++) {
-		snprintf(name, sizeof(name), "%s.mo", site_langs[i]);
-		if (asset_get(name, &a) == -1 ||
-		    (cats[i] = i18n_open(a.data, a.len, &e)) == NULL)
-			log_warnx("site: no %s catalog: pages stay in English",
-			    site_langs[i]);
-	}
 	if (asset_get("style.css", &a) == -1)
 		a.len = 0;
 	crypto_hash_sha256(h, a.data, a.len);
 	str_hex(h, 8, hex);
 	snprintf(style_path, sizeof(style_path), "/static/style.%s.css", hex);
-}
-
-const struct i18n_cat *
-site_cat(size_t lang)
-{
-	pthread_once(&site_once, site_init);
-	return lang < SITE_NLANGS ? cats[lang] : NULL;
-}
-
-const char *
-site_tr(size_t lang, const char *msgid)
-{
-	return i18n_get(site_cat(lang), msgid);
 }
 
 const char *
@@ -87,10 +60,10 @@ site_lang(const struct req *r)
 	if (r == NULL)
 		return 0;
 	if (r->lang_cookie != NULL)
-		for (i = 0; i < SITE_NLANGS; i++)
-			if (!strcmp(r->lang_cookie, site_langs[i]))
+		for (i = 0; i < LANG_N; i++)
+			if (!strcmp(r->lang_cookie, lang_codes[i]))
 				return i;
-	return i18n_pick(r->accept_language, site_langs, SITE_NLANGS);
+	return lang_accept(r->accept_language);
 }
 
 static const char *
@@ -108,7 +81,7 @@ page_headers(struct resp *w, size_t lang)
 	resp_header(w, "X-Frame-Options", "DENY");
 	resp_header(w, "X-Content-Type-Options", "nosniff");
 	resp_header(w, "Referrer-Policy", "no-referrer");
-	resp_header(w, "Content-Language", site_langs[lang]);
+	resp_header(w, "Content-Language", lang_codes[lang]);
 }
 
 /*
@@ -154,16 +127,16 @@ layout(struct resp *w, const struct req *r, size_t lang, int status,
 	struct err e;
 	size_t i;
 
-	tmpl_set(s, "lang", site_langs[lang]);
+	tmpl_set(s, "lang", lang_codes[lang]);
 	tmpl_set(s, "title", title);
 	tmpl_set(s, "site", "keydir");
 	tmpl_set(s, "style", site_style_path());
 	tmpl_set(s, "content", html);
 	buf_init(&next, 4096);
 	switch_next(r, &next);
-	for (i = 0; i < SITE_NLANGS; i++) {
+	for (i = 0; i < LANG_N; i++) {
 		it = tmpl_item(s, "langs");
-		tmpl_set(it, "code", site_langs[i]);
+		tmpl_set(it, "code", lang_codes[i]);
 		tmpl_set(it, "name", lang_names[i]);
 		tmpl_set(it, "current", i == lang ? "1" : "");
 		tmpl_set(it, "next", buf_failed(&next) ? "/" : next.data);
@@ -173,7 +146,7 @@ layout(struct resp *w, const struct req *r, size_t lang, int status,
 	w->ctype = "text/html; charset=utf-8";
 	buf_reset(&w->body);
 	if (tmpl_render(&w->body, asset_text("layout.html"), s, tr_cb,
-	    site_cat(lang), &e) == -1) {
+	    lang_cat(lang), &e) == -1) {
 		log_warnx("site: %s", e.msg);
 		buf_fail(&w->body);	/* http.c answers 500 */
 	}
@@ -202,7 +175,7 @@ site_page(struct resp *w, const struct req *r, int status,
 		s = empty = tmpl_new();
 	buf_init(&b, 1024 * 1024);
 	rc = tmpl_render(&b, asset_text(content), s, tr_cb,
-	    site_cat(lang), &e);
+	    lang_cat(lang), &e);
 	tmpl_free(empty);
 	if (rc == -1) {
 		log_warnx("site: %s: %s", content, e.msg);
@@ -212,7 +185,7 @@ site_page(struct resp *w, const struct req *r, int status,
 		buf_fail(&w->body);
 		return;
 	}
-	layout(w, r, lang, status, site_tr(lang, title), b.data);
+	layout(w, r, lang, status, lang_tr(lang, title), b.data);
 	buf_release(&b);
 }
 
@@ -232,9 +205,9 @@ site_error(struct resp *w, const struct req *r, int status,
 	struct tmpl_scope *s = tmpl_new();
 	size_t lang = site_lang(r);
 
-	tmpl_set(s, "text", site_tr(lang, text));
+	tmpl_set(s, "text", lang_tr(lang, text));
 	tmpl_set(s, "back", "/");
-	tmpl_set(s, "back_text", site_tr(lang, N_("Back to the start")));
+	tmpl_set(s, "back_text", lang_tr(lang, N_("Back to the start")));
 	site_page(w, r, status, title, "message.html", s);
 	tmpl_free(s);
 }
@@ -322,10 +295,10 @@ h_lang(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	const char *to = "/";
 	size_t i;
 
-	for (i = 0; i < SITE_NLANGS; i++)
-		if (!strcmp(rest, site_langs[i]))
+	for (i = 0; i < LANG_N; i++)
+		if (!strcmp(rest, lang_codes[i]))
 			break;
-	if (i == SITE_NLANGS) {
+	if (i == LANG_N) {
 		view_text(w, 404, "Not found");
 		return;
 	}
@@ -334,7 +307,7 @@ h_lang(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	    next[1] != '\\' && !str_has_ctl(next, strlen(next)))
 		to = next;
 	snprintf(cookie, sizeof(cookie), "lang=%s; Path=/; Max-Age=31536000; "
-	    "SameSite=Lax; HttpOnly%s", site_langs[i],
+	    "SameSite=Lax; HttpOnly%s", lang_codes[i],
 	    !strncmp(d->cfg.base_url, "https:", 6) ? "; Secure" : "");
 	w->status = 303;
 	w->ctype = "text/plain; charset=utf-8";

@@ -12,23 +12,12 @@
 #include <stdbool.h>
 
 #include "http.h"
+#include "lang.h"
 #include "tmpl.h"
 
-struct i18n_cat;
-
-/* A string to translate where it is used (scripts/po-check finds it). */
-#define N_(s) (s)
-
-/* The languages there are pages in, the first the default. */
-#define SITE_NLANGS 2
-extern const char *const site_langs[SITE_NLANGS];
-
-/* The language for r: an index into site_langs. */
+/* The language for r (lang.h): the lang cookie's, else
+ * Accept-Language's; 0 for r NULL. */
 size_t site_lang(const struct req *r);
-/* Its catalog (NULL for English: the msgids are English). */
-const struct i18n_cat *site_cat(size_t lang);
-/* msgid in language lang. */
-const char *site_tr(size_t lang, const char *msgid);
 
 /*
  * A whole page: content (a template's name, rendered with s, which may

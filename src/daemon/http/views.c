@@ -53,17 +53,18 @@ view_page(struct resp *w, int status, const char *title,
 		buf_fail(&w->body);	/* http.c answers 500 */
 }
 
-/* Page with one paragraph and the way home (English: no request here). */
+/* Page with one paragraph and the way home. */
 void
-view_message(struct resp *w, int status, const char *title,
-    const char *text)
+view_message(struct resp *w, const struct req *r, int status,
+    const char *title, const char *text)
 {
 	struct tmpl_scope *s = tmpl_new();
 
 	tmpl_set(s, "text", text);
 	tmpl_set(s, "back", "/");
-	tmpl_set(s, "back_text", "Back to the start");
-	site_page(w, NULL, status, title, "message.html", s);
+	tmpl_set(s, "back_text", lang_tr(site_lang(r),
+	    N_("Back to the start")));
+	site_page(w, r, status, title, "message.html", s);
 	tmpl_free(s);
 }
 
@@ -80,6 +81,22 @@ view_json(struct resp *w, int status, json_t *v)
 	buf_addstr(&w->body, s ? s : "{}");
 	free(s);
 	resp_header(w, "Access-Control-Allow-Origin", "*");
+}
+
+size_t
+view_json_lang(const json_t *locale)
+{
+	const char *v[16];
+	size_t n = 0, i;
+
+	if (json_is_string(locale))
+		return lang_code(json_string_value(locale));
+	if (!json_is_array(locale))
+		return 0;
+	for (i = 0; i < json_array_size(locale) && n < 16; i++)
+		if (json_is_string(json_array_get(locale, i)))
+			v[n++] = json_string_value(json_array_get(locale, i));
+	return lang_locales(v, n);
 }
 
 /* {"error": ...}. */
@@ -207,9 +224,10 @@ view_link_token(const char *rest, const char *suffix, char *tok, size_t sz,
 
 /* A link that does not work. */
 void
-view_link_error(struct resp *w, const struct err *e)
+view_link_error(struct resp *w, const struct req *r, const struct err *e)
 {
-	view_message(w, http_status(e->code),
+	view_message(w, r, http_status(e->code),
 	    e->code == ERR_NOTFOUND || e->code == ERR_GONE ?
-	    "This link does not work" : "Something went wrong", e->msg);
+	    N_("This link does not work") : N_("Something went wrong"),
+	    lang_tr(site_lang(r), e->msg));
 }

@@ -11,11 +11,12 @@
 
 #include "buf.h"
 #include "err.h"
+#include "i18n.h"
 #include "pgp.h"
 
-#define E_PARSE		"Parsing of key data failed."
-#define E_NOKEY		"No key uploaded."
-#define E_SECRET	"Whoops, please don't upload secret keys!"
+#define E_PARSE		N_("Parsing of key data failed.")
+#define E_NOKEY		N_("No key uploaded.")
+#define E_SECRET	N_("Whoops, please don't upload secret keys!")
 
 /* What the packet walk found. */
 struct pkt_stats {
