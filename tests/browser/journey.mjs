@@ -5,6 +5,8 @@
 //   KD_MAILDIR  its Maildir (the links are read from the mails)
 //   KEY1, ADDR1, FPR1   a key file with one address, for the journey
 //   KEY2, ADDR2, FPR2   another, for the same journey without JavaScript
+//   KEY3, KEY4, ADDR3, FPR3, FPR4  two keys for one address: the first
+//                       published, then replaced by the second in German
 //   OUT         where screenshots go (375 and 1280 px wide, every page)
 // Every page is checked for console errors, CSP violations and axe-core
 // violations of impact serious or critical.
@@ -72,9 +74,17 @@ function watch(page) {
 	page.on('pageerror', (e) => problems.push(`${page.url()}: ${e}`));
 }
 
-// The newest link BASE/kind/TOKEN in a mail to addr (quoted-printable
-// soft line breaks undone), waiting for it up to 20 s; never one in skip.
-async function mailLink(addr, kind, skip = new Set()) {
+// The text of a mail file: quoted-printable undone, UTF-8 read.
+function mailText(p) {
+	const raw = fs.readFileSync(p, 'latin1').replace(/=\r?\n/g, '')
+	    .replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(
+	    parseInt(h, 16)));
+	return Buffer.from(raw, 'latin1').toString('utf8');
+}
+
+// The newest mail to addr with a link BASE/kind/TOKEN, waiting for it up
+// to 20 s, never one whose link is in skip: { link, text }, or null.
+async function mailWith(addr, kind, skip = new Set()) {
 	const re = new RegExp(`https?://[^\\s"<>]*/${kind}/[A-Za-z0-9_-]{43}`);
 	for (let i = 0; i < 200; i++) {
 		const found = [];
@@ -83,13 +93,13 @@ async function mailLink(addr, kind, skip = new Set()) {
 			if (!fs.existsSync(dir)) continue;
 			for (const f of fs.readdirSync(dir)) {
 				const p = path.join(dir, f);
-				const t = fs.readFileSync(p, 'latin1')
-				    .replace(/=\r?\n/g, '');
+				const t = mailText(p);
 				if (!new RegExp(`^To: *<?${addr.replace('.',
 				    '\\.')}>?\\s*$`, 'mi').test(t)) continue;
 				const m = t.match(re);
 				if (m && !skip.has(m[0]))
-					found.push([fs.statSync(p).mtimeMs, m[0]]);
+					found.push([fs.statSync(p).mtimeMs,
+					    { link: m[0], text: t }]);
 			}
 		}
 		if (found.length) {
@@ -99,6 +109,11 @@ async function mailLink(addr, kind, skip = new Set()) {
 		await new Promise((r) => setTimeout(r, 100));
 	}
 	return null;
+}
+
+async function mailLink(addr, kind, skip = new Set()) {
+	const m = await mailWith(addr, kind, skip);
+	return m ? m.link : null;
 }
 
 async function go(page, url) {
@@ -208,6 +223,87 @@ async function journey(page, key, addr, fpr, tag) {
 	if (!tag) await check(page, 'search-none');
 }
 
+// The texts of every mail to addr so far.
+function mailsTo(addr) {
+	const out = [];
+	for (const d of ['new', 'cur']) {
+		const dir = path.join(MAILDIR, d);
+		if (!fs.existsSync(dir)) continue;
+		for (const f of fs.readdirSync(dir)) {
+			const t = mailText(path.join(dir, f));
+			if (new RegExp(`^To: *<?${addr.replace('.', '\\.')}>?\\s*$`,
+			    'mi').test(t))
+				out.push(t);
+		}
+	}
+	return out;
+}
+
+// Upload key through the form and ask for addr's confirmation: whether
+// both pages came.
+async function uploadAndAsk(page, key, addr) {
+	await go(page, `${URL0}/upload`);
+	const file = await page.$('input[type="file"][name="keyfile"]');
+	await file.uploadFile(key);
+	if (await submit(page, 'form[action="/upload"] button[type="submit"]')
+	    !== 200 || await page.$(`input[type="checkbox"][value="${addr}"]`)
+	    === null)
+		return false;
+	return await submit(page, 'form[action="/upload/verify"] button') ===
+	    200;
+}
+
+// Confirm through the link: the page after it.
+async function confirmLink(page, link) {
+	await go(page, link);
+	await submit(page, `form[action$="/verify/${link.split('/').pop()}"] ` +
+	    'button');
+	return text(page);
+}
+
+// A key replaced by another for its address, the second time in German:
+// the German mail names the published key, the page shows both keys.
+async function replacement(page) {
+	const addr = env('ADDR3'), f3 = env('FPR3'), f4 = env('FPR4');
+	const seen = new Set();
+	const groups = (f) => f.match(/.{4}/g).join(' ');
+
+	ok(await uploadAndAsk(page, env('KEY3'), addr),
+	    'replace: the first key uploaded, its confirmation asked for');
+	let m = await mailWith(addr, 'verify', seen);
+	ok(m !== null && (await confirmLink(page, m.link)).includes(
+	    'is now published'), 'replace: ... and confirmed');
+	seen.add(m && m.link);
+
+	await page.setExtraHTTPHeaders({ 'Accept-Language': 'de' });
+	ok(await uploadAndAsk(page, env('KEY4'), addr),
+	    'replace: a second key for the address, uploaded in German');
+	m = await mailWith(addr, 'verify', seen);
+	ok(m !== null && m.text.includes('jemand hat das Schlüsselverzeichnis')
+	    && m.text.includes('mit einem ANDEREN Schlüssel') && m.text
+	    .includes(groups(f3)) && /^Subject: =\?UTF-8\?B\?/mi.test(m.text),
+	    'replace: the confirmation mail is German and names the ' +
+	    'published key', m && m.text.slice(0, 2000));
+	if (m === null) return;
+	await go(page, m.link);
+	const body = (await text(page)).replace(/\s/g, '');
+	ok(body.includes(f3) && body.includes(f4),
+	    'replace: the page shows both keys', body.slice(0, 1500));
+	ok(await page.$eval('html', (h) => h.lang) === 'de',
+	    'replace: ... in German');
+	await check(page, 'replace-de');
+	ok((await confirmLink(page, m.link)).includes(
+	    'ist jetzt mit dem Schlüssel'), 'replace: confirmed, in German');
+	ok(mailsTo(addr).some((t) => t.includes('Bisher war es:') &&
+	    t.includes(groups(f3)) && t.includes(groups(f4))),
+	    'replace: the notice of the change, in German, names both keys');
+	await go(page, `${URL0}/search?q=${encodeURIComponent(addr)}`);
+	const found = (await text(page)).replace(/\s/g, '');
+	ok(found.includes(f4) && !found.includes(f3),
+	    'replace: a search finds the new key, not the old');
+	await page.setExtraHTTPHeaders({});
+}
+
 const browser = await puppeteer.launch({
 	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
 	headless: true,
@@ -237,6 +333,7 @@ try {
 	    'Accept-Language de: the page is German');
 	await check(page, 'home-de');
 	await page.setExtraHTTPHeaders({});
+	await replacement(page);
 
 	// the same journey with JavaScript off
 	const nojs = await browser.newPage();

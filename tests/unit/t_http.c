@@ -186,6 +186,9 @@ t_routes(void)
 	    A_MAIN, NULL, NULL, NULL);
 	ok(a.status == 200 && !strncmp(a.body, "info:1:1", 8) &&
 	    strstr(a.body, afpr) != NULL, "HKP index: info:1:1 and the key");
+	ok(strstr(a.body, "\r\nsub:") == NULL && strstr(a.body, "\r\nuid:")
+	    != NULL && a.body[strlen(a.body) - 1] == '\n',
+	    "... its pub: and uid: lines only, not the site's sub: lines");
 	free(a.body);
 
 	/* the batch lookup: identifiers of the published ones only */

@@ -306,6 +306,16 @@ t_search(void)
 	snprintf(uri, sizeof(uri), "gpg --keyserver hkp://keys.example.org:80 "
 	    "--recv-keys %s", afpr);
 	ok(strstr(a1.body, uri) != NULL, "... and gpg's command for it");
+	/* the test keys' Cv25519 subkey has no back-signature (it needs
+	 * none): not indexed for lookups, and still listed here */
+	ok(strstr(a1.body, "<div class=\"subkey\"><div class=\"fpr\">") &&
+	    strstr(a1.body, "ECDH, 255 bits; for encryption; created 20"),
+	    "... the encryption subkey: algorithm, use, created");
+	free(a1.body);
+	snprintf(uri, sizeof(uri), "/search?q=%s", A_MAIN);
+	a1 = get(&t, uri, "de", NULL);
+	ok(strstr(a1.body, "f\xc3\xbcr Verschl\xc3\xbcsselung; erzeugt 20"),
+	    "... in German too");
 	free(a1.body);
 
 	snprintf(uri, sizeof(uri), "/search?q=Alice+%%3C%s%%3E", A_MAIN);

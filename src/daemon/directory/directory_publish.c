@@ -35,7 +35,12 @@ hkp_uid_escape(struct buf *b, const char *s)
 	}
 }
 
-/* The HKP machine-readable index for c with its published addresses. */
+/*
+ * The HKP machine-readable index for c with its published addresses,
+ * and after them a line per subkey for the site's page,
+ * "sub:FPR:algo:bits:created:expires:flags:usage" (flags "r": revoked;
+ * usage "s", "e", "a"), which HKP's op=index leaves out.
+ */
 static void
 hkp_index(const struct pgp_cert *c, const char *const *addrs, size_t n,
     struct buf *b)
@@ -59,6 +64,15 @@ hkp_index(const struct pgp_cert *c, const char *const *addrs, size_t n,
 		buf_addstr(b, "uid:");
 		hkp_uid_escape(b, u->text);
 		buf_printf(b, ":%lld::\r\n", (long long)u->created);
+	}
+	for (i = 0; i < c->nsubs; i++) {
+		const struct pgp_subkey *s = &c->subs[i];
+
+		buf_printf(b, "sub:%s:%d:%u:%lld:", s->fpr, s->algo, s->bits,
+		    (long long)s->created);
+		if (s->expires)
+			buf_printf(b, "%lld", (long long)s->expires);
+		buf_printf(b, ":%s:%s\r\n", s->revoked ? "r" : "", s->usage);
 	}
 }
 

@@ -173,57 +173,83 @@ split(const char *line, size_t len, struct field *f, size_t max)
 	return n;
 }
 
-/* The fields of key k from its HKP index ("pub:FPR:algo:bits:created:
- * expires:flags" and "uid:TEXT:created::" lines). */
+/* "pub:"/"sub:" fields from algo on (algo, bits, created, expires,
+ * flags) into k. */
 static void
-key_from_index(struct tmpl_scope *k, const char *idx)
+key_fields(struct tmpl_scope *k, const struct field *f)
 {
-	struct field f[8];
-	const char *line, *end;
 	char v[3][24];
-	size_t n, len, i;
+	size_t i;
+
+	for (i = 0; i < 3; i++)	/* bits, created, expires */
+		snprintf(v[i], sizeof(v[i]), "%.*s", (int)(f[1 + i].len < 20 ?
+		    f[1 + i].len : 20), f[1 + i].p);
+	set_algo(k, (int)strtol(f[0].p, NULL, 10), v[0]);
+	set_date(k, "created", v[1]);
+	set_date(k, "expires", v[2]);
+	if (f[4].len > 0 && memchr(f[4].p, 'r', f[4].len))
+		tmpl_set(k, "revoked", "1");
+}
+
+/* What a subkey may do ("sea"), in words of lang. */
+static void
+set_usage(struct tmpl_scope *s, const struct field *f, size_t lang)
+{
+	static const struct {
+		char c;
+		const char *what;
+	} use[] = { { 's', N_("signing") }, { 'e', N_("encryption") },
+	    { 'a', N_("authentication") } };
+	char out[128];
+	size_t i, o = 0;
+	int k;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(use) / sizeof(use[0]); i++)
+		if (memchr(f->p, use[i].c, f->len) != NULL && o < sizeof(out) &&
+		    (k = snprintf(out + o, sizeof(out) - o, "%s%s",
+		    o ? ", " : "", lang_tr(lang, use[i].what))) > 0)
+			o += (size_t)k;
+	if (out[0] != '\0')
+		tmpl_set(s, "usage", out);
+}
+
+/*
+ * The fields of key k from its stored HKP index: "pub:FPR:algo:bits:
+ * created:expires:flags", "uid:TEXT:created::" and the site's
+ * "sub:FPR:algo:bits:created:expires:flags:usage" lines.
+ */
+static void
+key_from_index(struct tmpl_scope *k, const char *idx, size_t lang)
+{
+	struct tmpl_scope *it;
+	struct field f[9];
+	const char *line, *end;
+	char fpr[FPR_LEN + 1];
+	size_t n, len;
 
 	tmpl_list(k, "uids");
+	tmpl_list(k, "subkeys");
 	for (line = idx; *line != '\0'; line = *end ? end + 1 : end) {
 		end = line + strcspn(line, "\n");
 		len = (size_t)(end - line);
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
-		n = split(line, len, f, 8);
-		if (n >= 7 && f[0].len == 3 && !memcmp(f[0].p, "pub", 3)) {
-			for (i = 0; i < 3; i++)	/* bits, created, expires */
-				snprintf(v[i], sizeof(v[i]), "%.*s",
-				    (int)(f[3 + i].len < 20 ? f[3 + i].len :
-				    20), f[3 + i].p);
-			set_algo(k, (int)strtol(f[2].p, NULL, 10), v[0]);
-			set_date(k, "created", v[1]);
-			set_date(k, "expires", v[2]);
-			if (f[6].len > 0 && memchr(f[6].p, 'r', f[6].len))
-				tmpl_set(k, "revoked", "1");
-		} else if (n >= 2 && f[0].len == 3 &&
-		    !memcmp(f[0].p, "uid", 3))
+		n = split(line, len, f, 9);
+		if (n >= 7 && f[0].len == 3 && !memcmp(f[0].p, "pub", 3))
+			key_fields(k, &f[2]);
+		else if (n >= 2 && f[0].len == 3 && !memcmp(f[0].p, "uid", 3))
 			set_uid(tmpl_item(k, "uids"), f[1].p, f[1].len);
+		else if (n >= 8 && f[0].len == 3 && !memcmp(f[0].p, "sub", 3) &&
+		    f[1].len == FPR_LEN) {
+			it = tmpl_item(k, "subkeys");
+			memcpy(fpr, f[1].p, FPR_LEN);
+			fpr[FPR_LEN] = '\0';
+			groups(it, "sgroups", fpr);
+			key_fields(it, &f[2]);
+			set_usage(it, &f[7], lang);
+		}
 	}
-}
-
-/* The ids key fpr is indexed under besides its own: its subkeys. */
-static void
-key_subkeys(struct daemon *d, struct tmpl_scope *k, const char *fpr)
-{
-	struct store_cert_state st;
-	struct err e;
-	size_t i;
-
-	tmpl_list(k, "subkeys");
-	if (store_begin_read(d->store, &e) == -1)
-		return;
-	if (store_cert_state(d->store, fpr, &st, &e) == 0) {
-		for (i = 1; i < st.nkeyids; i++)
-			groups(tmpl_item(k, "subkeys"), "sgroups",
-			    st.keyids[i].fpr);
-		store_cert_state_release(&st);
-	}
-	store_rollback(d->store);
 }
 
 /* GET /search?q= */
@@ -274,8 +300,7 @@ h_search(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 			tmpl_set(k, "keyid", it->keyid);
 			groups(k, "groups", it->fpr);
 			key_from_index(k, it->hkp_index != NULL ?
-			    it->hkp_index : "");
-			key_subkeys(d, k, it->fpr);
+			    it->hkp_index : "", site_lang(r));
 		}
 	}
 	site_page(w, r, status, N_("Search"), "search.html", s);

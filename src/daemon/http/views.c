@@ -190,7 +190,7 @@ void
 view_hkp_index(struct resp *w, const struct store_pub *p)
 {
 	const struct store_pub *q;
-	const char *lines;
+	const char *lines, *end;
 	size_t n = 0;
 
 	for (q = p; q != NULL; q = q->next)
@@ -198,8 +198,15 @@ view_hkp_index(struct resp *w, const struct store_pub *p)
 	buf_reset(&w->body);
 	buf_printf(&w->body, "info:1:%zu\r\n", n);
 	for (q = p; q != NULL; q = q->next) {
-		lines = strstr(q->hkp_index, "\r\npub:");
-		buf_addstr(&w->body, lines ? lines + 2 : "");
+		/* the pub: and uid: lines; the sub: lines after them are
+		 * the site's (clients know only the draft's records) */
+		if ((lines = strstr(q->hkp_index, "\r\npub:")) == NULL)
+			continue;
+		lines += 2;
+		if ((end = strstr(lines, "\r\nsub:")) != NULL)
+			buf_add(&w->body, lines, (size_t)(end - lines) + 2);
+		else
+			buf_addstr(&w->body, lines);
 	}
 	w->status = 200;
 	w->ctype = "text/plain; charset=utf-8";

@@ -186,6 +186,37 @@ fill_uids(rnp_key_handle_t key, struct pgp_cert *c)
 	}
 }
 
+/* What subkey sub is, for people (algorithm, size, dates, usage). */
+static void
+fill_sub(rnp_key_handle_t sub, struct pgp_subkey *s)
+{
+	static const struct {
+		const char *usage;
+		char c;
+	} use[] = { { "sign", 's' }, { "encrypt", 'e' },
+	    { "authenticate", 'a' } };
+	char *alg = NULL;
+	uint32_t v = 0;
+	size_t i, n = 0;
+	bool yes;
+
+	if (rnp_key_get_alg(sub, &alg) == RNP_SUCCESS)
+		s->algo = algo_id(alg);
+	rnp_buffer_destroy(alg);
+	if (rnp_key_get_bits(sub, &v) == RNP_SUCCESS)
+		s->bits = v;
+	if (rnp_key_get_creation(sub, &v) == RNP_SUCCESS)
+		s->created = v;
+	if (rnp_key_get_expiration(sub, &v) == RNP_SUCCESS && v)
+		s->expires = s->created + v;
+	rnp_key_is_revoked(sub, &s->revoked);
+	for (i = 0; i < sizeof(use) / sizeof(use[0]); i++)
+		if (rnp_key_allows_usage(sub, use[i].usage, &yes) ==
+		    RNP_SUCCESS && yes)
+			s->usage[n++] = use[i].c;
+	s->usage[n] = '\0';
+}
+
 /* Fill c->subs from key. */
 static void
 fill_subs(rnp_key_handle_t key, struct pgp_cert *c)
@@ -201,6 +232,7 @@ fill_subs(rnp_key_handle_t key, struct pgp_cert *c)
 			continue;
 		key_ids(sub, c->subs[c->nsubs].fpr, c->subs[c->nsubs].keyid);
 		c->subs[c->nsubs].backsig = pgp_sub_backsig(sub, c->keyid);
+		fill_sub(sub, &c->subs[c->nsubs]);
 		c->nsubs++;
 		rnp_key_handle_destroy(sub);
 	}

@@ -48,6 +48,12 @@ struct pgp_subkey {
 	bool backsig;		/* bound with a valid back-signature made
 				 * by the subkey: only such a subkey is
 				 * this cert's to claim in lookups */
+	int algo;		/* as pgp_cert's, for the site's page */
+	unsigned bits;
+	int64_t created, expires;	/* expires 0: never */
+	bool revoked;
+	char usage[4];		/* what it may do: "s" sign, "e" encrypt,
+				 * "a" authenticate, in that order */
 };
 
 struct pgp_cert {
