@@ -2,7 +2,7 @@
 # DEVELOPER=1 (-Werror), V=1.  Targets: all check unit e2e run lint deps
 # fuzz fuzz-replay.
 
-PKGS     := libmicrohttpd librnp sqlite3 libcurl jansson libsodium inih libidn2
+PKGS     := libmicrohttpd librnp sqlite3 libcurl jansson libsodium inih libidn2 nettle
 VERSION  := 0.1.0
 
 ifeq ($(FUZZ),1)
@@ -47,7 +47,7 @@ INC_daemon    := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory \
 	$(D)/xfer $(D)/http $(D)
 INC_client    := lib src/client
 INC_tests     := $(INC_daemon) $(D)/store/sqlite src/client tests/unit tests/store
-LIBC_lib      := $(call pc,libsodium libidn2 jansson)
+LIBC_lib      := $(call pc,libsodium libidn2 jansson nettle)
 LIBC_pgp      := $(call pc,librnp jansson libsodium)
 LIBC_sqlite   := $(call pc,sqlite3)
 LIBC_mail     := $(call pc,libcurl libsodium)
@@ -80,7 +80,7 @@ LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/%.o)
 DAEMON_OBJ := $(DAEMON_SRC:%.c=$(BUILD)/%.o)
 CLIENT_SRC := $(wildcard src/client/*.c)
 CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
-CLIENT_LIBS := $(shell pkg-config --libs gpgme libcurl jansson libsodium libidn2 2>/dev/null) -lunistring
+CLIENT_LIBS := $(shell pkg-config --libs gpgme libcurl jansson libsodium libidn2 nettle 2>/dev/null) -lunistring
 ALL_SRC    := $(LIB_SRC) $(DAEMON_SRC) $(CLIENT_SRC)
 ALL_HDR    := $(wildcard lib/*.h $(D)/*.h $(D)/*/*.h $(D)/*/*/*.h)
 # the module object for a bare name (pgp_strip -> build/src/daemon/pgp/pgp_strip.o)
@@ -91,9 +91,9 @@ mod = $(foreach n,$(1),$(patsubst %.c,$(BUILD)/%.o,$(filter %/$(n).c,$(DAEMON_SR
 T_email :=
 T_str   :=
 T_token := token
-T_pgp   := pgp pgp_pkt pgp_strip pgp_verify
-T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify
-T_serverkey := pgp pgp_pkt pgp_strip pgp_verify pgp_serverkey
+T_pgp   := pgp pgp_pkt pgp_strip pgp_verify pgp_wkd
+T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify pgp_wkd
+T_serverkey := pgp pgp_pkt pgp_strip pgp_verify pgp_wkd pgp_serverkey
 T_submission :=
 T_recovery := recovery
 T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt store_sqlite_admin store_sqlite_limits
@@ -101,16 +101,17 @@ T_store_life := $(T_store)
 T_store_batch := $(T_store)
 T_store_admin := $(T_store)
 T_store_conf := $(T_store)
-T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify mail_compose mail_dir mail_smtp mailer config lang $(T_store)
+T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify seal token pgp pgp_pkt pgp_strip pgp_verify pgp_wkd mail_compose mail_dir mail_smtp mailer config lang $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)
-T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web http $(T_directory)
+T_http := limit http_who http_pool routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web h_wkd http $(T_directory)
 T_site := $(T_http)
+T_wkd := $(T_http)
 T_directory_abuse := $(T_http)
 T_mail_rate := $(T_directory)
 T_mail  := mail_compose mail_dir
 T_config := config
-T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web $(T_directory)
+T_limit := limit http_who http_pool http routes h_keys h_upload h_verify h_manage views site assets h_site h_search h_web h_wkd $(T_directory)
 T_priv := priv
 T_sandbox := sandbox sandbox_seccomp
 T_removal :=

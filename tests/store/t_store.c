@@ -412,7 +412,7 @@ main(void)
 	if (s == NULL)
 		return tap_done();
 	t_modes();
-	ok(user_version() == 10, "schema version 10");
+	ok(user_version() == 11, "schema version 11");
 	t_lookup(s);
 	t_addr(s);
 	t_tokens(s);
@@ -422,7 +422,7 @@ main(void)
 
 	s = store_open(url, &e);
 	ok(s != NULL, "reopen");
-	ok(user_version() == 10, "reopen keeps the schema version");
+	ok(user_version() == 11, "reopen keeps the schema version");
 	ok(finds(s, STORE_BY_FPR, FPR_B, FPR_A, PUB_A) &&
 	    finds(s, STORE_BY_EMAIL, ADDR, FPR_D, PUB_D), "data kept");
 	t_threads(s);

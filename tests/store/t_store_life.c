@@ -91,7 +91,7 @@ t_upgrade(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 10, "upgraded to 10");
+	ok(db_int(path, "PRAGMA user_version") == 11, "upgraded to 11");
 	ok(db_int(path, "SELECT count(*) FROM certs WHERE fpr = '" FPR_V3
 	    "'") == 0 && db_int(path, "SELECT count(*) FROM tokens") == 0 &&
 	    db_int(path, "SELECT count(*) FROM addresses") == 1,
@@ -129,8 +129,9 @@ t_upgrade(const char *dir)
 }
 
 /* A database as schema 7 left it, for the upgrade to 8: a fresh one
- * with what migrations 8 to 10 added taken out, and keys of every kind. */
+ * with what migrations 8 to 11 added taken out, and keys of every kind. */
 static const char v7_back[] =
+	"DROP TABLE wkd;"
 	"DROP INDEX outbox_rcpt; ALTER TABLE outbox DROP COLUMN failed;"
 	"ALTER TABLE outbox DROP COLUMN leased_by;"
 	"DROP TRIGGER unconfirmed_ins; DROP TRIGGER unconfirmed_del;"
@@ -180,7 +181,7 @@ t_upgrade8(const char *dir)
 	ok(s != NULL, "store_open upgrades it (%s)", s ? "ok" : e.msg);
 	if (s == NULL)
 		return;
-	ok(db_int(path, "PRAGMA user_version") == 10, "upgraded to 10");
+	ok(db_int(path, "PRAGMA user_version") == 11, "upgraded to 11");
 	ok(db_int(path, "SELECT bytes FROM certs WHERE fpr = '" FPR_A "'") ==
 	    8 && db_int(path, "SELECT bytes FROM certs WHERE fpr = '" FPR_C
 	    "'") == 3, "each key's size in bytes, UTF-8 counted as bytes");

@@ -23,9 +23,8 @@
 static char tmp[] = "/tmp/t_directory_abuse.XXXXXX";
 
 #include "dirtest.h"
-#include "http.h"
 #include "mail.h"
-#include "routes.h"
+#include "reqtest.h"
 
 #define NMANY 12	/* user IDs of the many key: more than the cap */
 #define NX 4		/* keys with one user ID each */
@@ -451,46 +450,13 @@ t_room(void)
 
 /* ---- what the answers say ---------------------------------------------- */
 
-struct answer {
-	int status;
-	char retry_after[32];
-	char *body;
-};
-
 /* One request from client through the routes. */
 static struct answer
 call(struct dt *t, const char *uri, const char *ctype, const char *body,
     const char *client)
 {
-	struct answer a;
-	struct resp w;
-	struct req r;
-
-	memset(&r, 0, sizeof(r));
-	r.method = HTTP_POST;
-	r.uri = strdup(uri);
-	r.path = r.uri;
-	r.query = "";
-	buf_init(&r.body, t->d.cfg.max_body);
-	buf_addstr(&r.body, body);
-	r.content_type = ctype;
-	str_lcpy(r.client, client, sizeof(r.client));
-	memset(&w, 0, sizeof(w));
-	buf_init(&w.body, 16 * 1024 * 1024);
-	w.status = 500;
-	routes_dispatch(&t->d, &r, &w);
-	memset(&a, 0, sizeof(a));
-	a.status = w.status;
-	for (size_t i = 0; i < w.nhdr; i++) {
-		if (!strcmp(w.hname[i], "Retry-After"))
-			str_lcpy(a.retry_after, w.hval[i],
-			    sizeof(a.retry_after));
-		free(w.hval[i]);
-	}
-	a.body = buf_detach(&w.body, NULL);
-	free(r.uri);
-	buf_release(&r.body);
-	return a;
+	return rq_run(&t->d, &(struct rq){ .method = HTTP_POST, .uri = uri,
+	    .ctype = ctype, .body = body, .client = client });
 }
 
 /* A form body keytext=<b armored, percent-encoded>; the caller frees. */

@@ -7,66 +7,15 @@
 static char tmp[] = "/tmp/t_http.XXXXXX";
 
 #include "dirtest.h"
-#include "http.h"
-#include "routes.h"
-
-struct answer {
-	int status;
-	char ctype[64];
-	char etag[64];
-	char csp[256];
-	char nosniff[32];
-	char referrer[32];
-	char *body;
-};
+#include "reqtest.h"
 
 /* Run one request through the routes; the answer's strings are ours. */
 static struct answer
 call(struct dt *t, enum http_method m, const char *uri, const char *ctype,
     const char *body, const char *inm)
 {
-	struct answer a;
-	struct resp w;
-	struct req r;
-	char *q;
-
-	memset(&r, 0, sizeof(r));
-	r.method = m;
-	r.uri = strdup(uri);
-	r.path = r.uri;
-	r.query = "";
-	if ((q = strchr(r.uri, '?')) != NULL) {
-		*q = '\0';
-		r.query = q + 1;
-	}
-	buf_init(&r.body, t->d.cfg.max_body);
-	if (body != NULL && buf_addstr(&r.body, body) == -1)
-		r.too_big = true;
-	r.content_type = ctype;
-	r.if_none_match = inm;
-	memset(&w, 0, sizeof(w));
-	buf_init(&w.body, 16 * 1024 * 1024);
-	w.status = 500;
-	routes_dispatch(&t->d, &r, &w);
-
-	memset(&a, 0, sizeof(a));
-	a.status = w.status;
-	str_lcpy(a.ctype, w.ctype ? w.ctype : "", sizeof(a.ctype));
-	for (size_t i = 0; i < w.nhdr; i++) {
-		if (!strcmp(w.hname[i], "ETag"))
-			str_lcpy(a.etag, w.hval[i], sizeof(a.etag));
-		if (!strcmp(w.hname[i], "Content-Security-Policy"))
-			str_lcpy(a.csp, w.hval[i], sizeof(a.csp));
-		if (!strcmp(w.hname[i], "X-Content-Type-Options"))
-			str_lcpy(a.nosniff, w.hval[i], sizeof(a.nosniff));
-		if (!strcmp(w.hname[i], "Referrer-Policy"))
-			str_lcpy(a.referrer, w.hval[i], sizeof(a.referrer));
-		free(w.hval[i]);
-	}
-	a.body = buf_detach(&w.body, NULL);
-	free(r.uri);
-	buf_release(&r.body);
-	return a;
+	return rq_run(&t->d, &(struct rq){ .method = m, .uri = uri,
+	    .ctype = ctype, .body = body, .inm = inm });
 }
 
 static void

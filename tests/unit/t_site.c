@@ -10,20 +10,8 @@ static char tmp[] = "/tmp/t_site.XXXXXX";
 #include <ctype.h>
 
 #include "dirtest.h"
-#include "http.h"
-#include "routes.h"
+#include "reqtest.h"
 #include "site.h"
-
-struct answer {
-	int status;
-	char ctype[64];
-	char csp[256];
-	char cache[128];
-	char location[256];
-	char cookie[256];
-	char clang[16];
-	char *body;
-};
 
 static const char *hdr_accept;	/* the Accept header of run's requests */
 
@@ -33,52 +21,9 @@ static struct answer
 run(struct dt *t, enum http_method m, const char *uri, const char *ctype,
     const void *body, size_t len, const char *al, const char *cookie)
 {
-	struct answer a;
-	struct resp w;
-	struct req r;
-	char *q;
-	size_t i;
-
-	memset(&r, 0, sizeof(r));
-	r.method = m;
-	r.uri = strdup(uri);
-	r.path = r.uri;
-	r.query = "";
-	if ((q = strchr(r.uri, '?')) != NULL) {
-		*q = '\0';
-		r.query = q + 1;
-	}
-	buf_init(&r.body, t->d.cfg.max_body);
-	if (body != NULL && buf_add(&r.body, body, len) == -1)
-		r.too_big = true;
-	r.content_type = ctype;
-	r.accept = hdr_accept;
-	r.accept_language = al;
-	r.lang_cookie = cookie;
-	memset(&w, 0, sizeof(w));
-	buf_init(&w.body, 4 * 1024 * 1024);
-	w.status = 500;
-	routes_dispatch(&t->d, &r, &w);
-	memset(&a, 0, sizeof(a));
-	a.status = buf_failed(&w.body) ? 500 : w.status;
-	str_lcpy(a.ctype, w.ctype ? w.ctype : "", sizeof(a.ctype));
-	for (i = 0; i < w.nhdr; i++) {
-		if (!strcmp(w.hname[i], "Content-Security-Policy"))
-			str_lcpy(a.csp, w.hval[i], sizeof(a.csp));
-		if (!strcmp(w.hname[i], "Cache-Control"))
-			str_lcpy(a.cache, w.hval[i], sizeof(a.cache));
-		if (!strcmp(w.hname[i], "Location"))
-			str_lcpy(a.location, w.hval[i], sizeof(a.location));
-		if (!strcmp(w.hname[i], "Set-Cookie"))
-			str_lcpy(a.cookie, w.hval[i], sizeof(a.cookie));
-		if (!strcmp(w.hname[i], "Content-Language"))
-			str_lcpy(a.clang, w.hval[i], sizeof(a.clang));
-		free(w.hval[i]);
-	}
-	a.body = buf_detach(&w.body, NULL);
-	free(r.uri);
-	buf_release(&r.body);
-	return a;
+	return rq_run(&t->d, &(struct rq){ .method = m, .uri = uri,
+	    .ctype = ctype, .body = body, .len = len, .accept = hdr_accept,
+	    .al = al, .cookie = cookie });
 }
 
 static struct answer

@@ -5,11 +5,13 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <ini.h>
 
@@ -70,6 +72,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "rate_uploads", N(CFG_RATE, rate_uploads) },
 	{ "rate_mails", N(CFG_RATE, rate_mails) },
 	{ "trusted_proxies", S(trusted_proxies) },
+	{ "wkd_domains", S(wkd_domains) },
 	{ "proxy_header", S(proxy_header) },
 	{ "max_client_conns", N(CFG_UINT, max_client_conns) },
 	{ "conn_timeout", N(CFG_DURATION, conn_timeout) },
@@ -351,6 +354,46 @@ config_proxies_check(const char *list, struct err *e)
 	return 0;
 }
 
+/* wkd_domains: DNS names (ASCII; an IDN as its A-labels), lower-cased
+ * here, separated by commas or spaces. */
+static int
+config_wkd_check(char *list, struct err *e)
+{
+	char *p;
+	size_t n, i;
+
+	for (p = list; *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	for (p = list + strspn(list, ", "); *p; p += strspn(p, ", ")) {
+		n = strcspn(p, ", ");
+		for (i = 0; i < n; i++)
+			if (!isalnum((unsigned char)p[i]) && p[i] != '-' &&
+			    p[i] != '.')
+				break;
+		if (i < n || n == 0 || n > 253 || p[0] == '.' || p[0] == '-' ||
+		    p[n - 1] == '.' || memchr(p, '.', n) == NULL)
+			return err_set(e, ERR_INVALID, "bad domain '%.*s' in "
+			    "wkd_domains", (int)(n < 64 ? n : 64), p);
+		p += n;
+	}
+	return 0;
+}
+
+bool
+config_wkd_domain(const struct config *c, const char *domain, size_t len)
+{
+	const char *p;
+	size_t n;
+
+	for (p = c->wkd_domains; *p; p += n) {
+		p += strspn(p, ", ");
+		n = strcspn(p, ", ");
+		if (n > 0 && n == len && strncasecmp(p, domain, n) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* Read an INI file. */
 int
 config_load(struct config *c, const char *path, struct err *e)
@@ -490,7 +533,8 @@ config_finish(struct config *c, struct err *e)
 		    "upload_workers (at most 64) is too large");
 	if (c->upload_queue == 0)
 		c->upload_queue = 1;
-	if (config_proxies_check(c->trusted_proxies, e) == -1)
+	if (config_proxies_check(c->trusted_proxies, e) == -1 ||
+	    config_wkd_check(c->wkd_domains, e) == -1)
 		return -1;
 	return 0;
 }

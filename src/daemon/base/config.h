@@ -64,6 +64,10 @@ struct config {
 	bool rate_limits;	/* off: no bucket at all (benchmarks) */
 	struct config_rate rate_lookups, rate_uploads, rate_mails;
 	char trusted_proxies[256]; /* peers whose proxy_header is believed */
+	/* the mail domains whose Web Key Directory this server is (their
+	 * DNS points openpgpkey.DOMAIN or DOMAIN here): names separated by
+	 * commas or spaces, lower case; "" none */
+	char wkd_domains[1024];
 	char proxy_header[64];	/* the client's address, rightmost entry */
 	unsigned max_client_conns; /* open connections per client address */
 	int64_t conn_timeout;	/* a connection idle this long is closed */
@@ -91,5 +95,9 @@ int config_finish(struct config *c, struct err *e);
 int config_rate(const char *s, struct config_rate *out);
 /* Parse "90", "90s", "10m", "2h", "7d" into seconds; -1 when malformed. */
 int64_t config_duration(const char *s);
+
+/* Whether domain (len bytes, any case) is one of c's wkd_domains. */
+bool config_wkd_domain(const struct config *c, const char *domain,
+    size_t len);
 
 #endif

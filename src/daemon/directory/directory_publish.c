@@ -116,6 +116,33 @@ dir_publish_ids(const struct pgp_cert *c, struct store_cert *out)
 	}
 }
 
+/* The WKD form of out's published key for each of addrs. */
+static int
+wkd_forms(const char *const *addrs, size_t n, struct store_cert *out,
+    struct err *e)
+{
+	struct store_wkd *w;
+	struct buf b;
+	size_t i;
+
+	out->wkd = xcalloc(n ? n : 1, sizeof(*out->wkd));
+	for (i = 0; i < n; i++) {
+		w = &out->wkd[out->nwkd];
+		if (wkd_key(addrs[i], w->key, sizeof(w->key)) == -1)
+			continue;	/* no address of ours: not served */
+		str_lcpy(w->address, addrs[i], sizeof(w->address));
+		buf_init(&b, KEY_MAX);
+		if (pgp_wkd_form(out->published, out->published_len, addrs[i],
+		    &b, e) == -1) {
+			buf_release(&b);
+			return -1;
+		}
+		w->data = (uint8_t *)buf_detach(&b, &w->len);
+		out->nwkd++;
+	}
+	return 0;
+}
+
 /* Fill out for c from its published form pub, which it takes. */
 int
 dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
@@ -135,6 +162,10 @@ dir_publish_fill(const struct pgp_cert *c, const char *const *addrs,
 	out->published = buf_detach(pub, &out->published_len);
 	out->hkp_index = buf_detach(&idx, NULL);
 	buf_release(&idx);
+	if (wkd_forms(addrs, n, out, e) == -1) {
+		dir_publish_release(out);
+		return -1;
+	}
 	return 0;
 }
 
@@ -161,6 +192,9 @@ dir_publish_release(struct store_cert *sc)
 	free(sc->published);
 	free(sc->hkp_index);
 	free(sc->subs);
+	store_wkd_free(sc->wkd, sc->nwkd);
+	sc->wkd = NULL;
+	sc->nwkd = 0;
 	sc->published = sc->hkp_index = NULL;
 	sc->subs = NULL;
 	sc->published_len = sc->nsubs = 0;

@@ -12,6 +12,8 @@
 void h_vks_by_fpr(struct daemon *, struct req *, struct resp *, const char *);
 void h_vks_by_keyid(struct daemon *, struct req *, struct resp *,
     const char *);
+/* h_wkd.c: the Web Key Directory of the wkd_domains */
+void h_wkd(struct daemon *, struct req *, struct resp *, const char *);
 void h_vks_by_email(struct daemon *, struct req *, struct resp *,
     const char *);
 void h_hkp_lookup(struct daemon *, struct req *, struct resp *, const char *);

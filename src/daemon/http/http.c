@@ -345,6 +345,9 @@ http_begin(struct http *h, struct MHD_Connection *conn, struct http_req *hr,
 		    MHD_HEADER_KIND, "Accept-Language");
 		hr->r.lang_cookie = MHD_lookup_connection_value(conn,
 		    MHD_COOKIE_KIND, "lang");
+		if (strncmp(hr->r.path, "/.well-known/", 13) == 0)
+			hr->r.host = MHD_lookup_connection_value(conn,
+			    MHD_HEADER_KIND, "Host");
 	}
 	who_headers(&h->who, conn, true);
 	who_client(&h->who, conn, &hr->r);

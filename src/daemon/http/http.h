@@ -32,6 +32,7 @@ struct req {
 	const char *accept;
 	const char *accept_language;
 	const char *lang_cookie;	/* the cookie lang=, the site's switch */
+	const char *host;	/* Host: read for /.well-known/ only (WKD) */
 	/* who asks, for the per-client limits: the peer's IPv4 address or
 	 * its IPv6 /64 ("2001:db8:1:2::/64"); behind a trusted proxy, the
 	 * address its header names.  "" when unknown (tests/unit). */

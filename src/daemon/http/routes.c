@@ -34,6 +34,7 @@ static const struct route routes[] = {
 	    h_vks_request_verify, ROUTE_MAIL | ROUTE_HEAVY },
 	{ HTTP_GET, "/pks/lookup", true, h_hkp_lookup, LOOKUP },
 	{ HTTP_POST, "/pks/add", true, h_hkp_add, UPLOAD | ROUTE_MAIL },
+	{ HTTP_GET, "/.well-known/openpgpkey/", false, h_wkd, LOOKUP },
 	{ HTTP_GET, "/api/v1/lookup/", false, h_api_lookup, LOOKUP },
 	{ HTTP_POST, "/api/v1/lookup", true, h_api_lookup_batch, LOOKUP },
 	{ HTTP_GET, "/api/v1/server-key", true, h_api_server_key, LOOKUP },

@@ -119,6 +119,17 @@ int pgp_publish(const uint8_t *full, size_t len, const char *const *emails,
     size_t nemails, struct buf *out, struct err *e);
 
 /*
+ * The Web Key Directory's form of a published key for one of its
+ * addresses: the binary packets of pub (a pgp_publish result, armored)
+ * with only the user IDs whose address is address (and their
+ * signatures), appended to out.  A packet walk, no librnp: the forms of
+ * every address of a key cost about one pgp_publish less than their
+ * number.  ERR_INVALID when pub is not such packets.
+ */
+int pgp_wkd_form(const char *pub, size_t len, const char *address,
+    struct buf *out, struct err *e);
+
+/*
  * pgp_parse of an input that holds exactly one cert, then pgp_publish of
  * its full form for emails, in one librnp pass (each key is loaded and
  * its signatures checked once, not twice): *out as pgp_parse fills it

@@ -15,16 +15,10 @@
 #include "pgp_pkt.h"
 #include "str.h"
 #include "xmalloc.h"
-/* OpenPGP packet tags we look at. */
-enum {
-	TAG_SIG = 2, TAG_SECKEY = 5, TAG_PUBKEY = 6, TAG_SECSUB = 7,
-	TAG_MARKER = 10, TAG_TRUST = 12, TAG_UID = 13, TAG_PUBSUB = 14,
-	TAG_UATTR = 17
-};
 
 
 /* Read one packet header at p[*off]; sets tag and body, skips it. */
-static int
+int
 pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag,
     const uint8_t **body, size_t *bodylen)
 {

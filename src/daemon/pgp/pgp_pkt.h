@@ -42,6 +42,17 @@ enum {
  * SHA-256 here, and no real key comes near. */
 #define SIG_HASH_MAX	((size_t)64 << 20)
 
+/* The packet at p[*off] (len bytes in all): its tag and body, and *off
+ * moved past it; -1 for a header that is not a whole, definite one. */
+int pkt_next(const uint8_t *p, size_t len, size_t *off, int *tag,
+    const uint8_t **body, size_t *bodylen);
+/* Packet tags. */
+enum {
+	TAG_SIG = 2, TAG_SECKEY = 5, TAG_PUBKEY = 6, TAG_SECSUB = 7,
+	TAG_MARKER = 10, TAG_TRUST = 12, TAG_UID = 13, TAG_PUBSUB = 14,
+	TAG_UATTR = 17
+};
+
 /* Check one cert's counts in st against lim (ERR_TOOBIG naming it). */
 int pkt_cert_check(const struct pkt_stats *st, const struct pgp_limits *lim,
     struct err *e);

@@ -118,6 +118,9 @@ store_cert_release(struct store_cert *c)
 	free(c->hkp_index);
 	free(c->subs);
 	free(c->addrs);
+	store_wkd_free(c->wkd, c->nwkd);
+	c->wkd = NULL;
+	c->nwkd = 0;
 	c->addrs = NULL;
 	c->naddrs = 0;
 	c->full = NULL;
@@ -125,6 +128,16 @@ store_cert_release(struct store_cert *c)
 	c->hkp_index = NULL;
 	c->subs = NULL;
 	c->full_len = c->published_len = c->nsubs = 0;
+}
+
+void
+store_wkd_free(struct store_wkd *w, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(w[i].data);
+	free(w);
 }
 
 /* Free what a lookup result owns and clear the pointers. */

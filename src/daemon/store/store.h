@@ -33,6 +33,7 @@
 
 #include "sizes.h"
 #include "err.h"
+#include "wkd.h"
 
 #define STORE_HASH_LEN 32
 #define STORE_ETAG_LEN 34	/* "\"" + 32 hex + "\"" */
@@ -43,6 +44,16 @@ struct store;
 struct store_subkey {
 	char fpr[FPR_LEN + 1];
 	char keyid[KEYID_LEN + 1];
+};
+
+/* A key's Web Key Directory form for one of its published addresses:
+ * the binary key with that address's user IDs only (pgp_wkd_form), found
+ * by key "HASH@domain" (wkd.h). */
+struct store_wkd {
+	char address[EMAIL_MAX + 1];
+	char key[WKD_HASH_LEN + EMAIL_MAX + 2];
+	uint8_t *data;
+	size_t len;
 };
 
 /* Everything kept about one key. */
@@ -63,6 +74,10 @@ struct store_cert {
 	int64_t updated;	/* when the published form last changed */
 	struct store_subkey *subs;	/* indexed for lookup by subkey */
 	size_t nsubs;
+	/* cert_put: the WKD forms of the published addresses, replacing
+	 * those stored; not filled by cert_get */
+	struct store_wkd *wkd;
+	size_t nwkd;
 	int64_t first_stored;	/* cert_get, certs_scan; not cert_put */
 	bool had_address;	/* cert_get, certs_scan; not cert_put */
 	/* who first stored it (the per-client limits): cert_put records it
@@ -100,7 +115,9 @@ struct store_pub {
 enum store_by {
 	STORE_BY_FPR,	/* 40 upper-case hex: primary or subkey */
 	STORE_BY_KEYID,	/* 16 upper-case hex: primary or subkey */
-	STORE_BY_EMAIL	/* normalised address, published only */
+	STORE_BY_EMAIL,	/* normalised address, published only */
+	STORE_BY_WKD	/* "HASH@domain" (wkd.h), published only:
+			 * published is then the binary WKD form */
 };
 
 enum token_kind {
@@ -267,6 +284,7 @@ void store_addr_rows_free(struct store_addr *rows, size_t n);
 void store_upload_view_release(struct store_upload_view *v);
 void store_certs_free(struct store_cert *rows, size_t n);
 void store_cert_state_release(struct store_cert_state *c);
+void store_wkd_free(struct store_wkd *w, size_t n);
 void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 
 /*

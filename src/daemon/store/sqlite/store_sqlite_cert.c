@@ -140,6 +140,38 @@ sq_keyids_put(struct sq_conn *w, const struct store_cert *c, struct err *e)
 	return 0;
 }
 
+/* Replace c's WKD forms by c->wkd. */
+static int
+sq_wkd_put(struct sq_conn *w, const struct store_cert *c, struct err *e)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc;
+
+	st = sq_prep(w, SQ_WKD_DEL, "DELETE FROM wkd WHERE cid = "
+	    "(SELECT id FROM certs WHERE fpr = ?1)", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, c->fpr, -1, SQLITE_STATIC);
+	if (sq_run(w, st, rc, e) == -1)
+		return -1;
+	for (i = 0; i < c->nwkd; i++) {
+		st = sq_prep(w, SQ_WKD_ADD, "INSERT INTO wkd (cid, address, hu, "
+		    "data) SELECT id, ?2, ?3, ?4 FROM certs WHERE fpr = ?1", e);
+		if (st == NULL)
+			return -1;
+		rc = sqlite3_bind_text(st, 1, c->fpr, -1, SQLITE_STATIC);
+		rc |= sqlite3_bind_text(st, 2, c->wkd[i].address, -1,
+		    SQLITE_STATIC);
+		rc |= sqlite3_bind_text(st, 3, c->wkd[i].key, -1,
+		    SQLITE_STATIC);
+		rc |= sq_bind_bytes(st, 4, c->wkd[i].data, c->wkd[i].len);
+		if (sq_run(w, st, rc, e) == -1)
+			return -1;
+	}
+	return 0;
+}
+
 /*
  * Insert or replace cert c and its key index.  A new cert is first stored
  * at c->updated, by c->client; an update keeps first_stored, had_address
@@ -189,7 +221,9 @@ sq_cert_put(struct store *s, const struct store_cert *c, struct err *e)
 	    0)));
 	if (sq_run(w, st, rc, e) == -1)
 		return -1;
-	return sq_keyids_put(w, c, e);
+	if (sq_keyids_put(w, c, e) == -1)
+		return -1;
+	return sq_wkd_put(w, c, e);
 }
 
 /* The fingerprint address is published under; 1 if none. */

@@ -37,6 +37,12 @@ static const char *const sq_lookup_sql[SQ_NREAD] = {
 	[SQ_BY_EMAIL] = SQ_PUB_COLS
 	    "FROM addresses a JOIN certs c ON c.id = a.cid "
 	    "WHERE a.address = ?1",
+	/* the form of a binding that is published now (the join), never a
+	 * row a republish has yet to replace */
+	[SQ_BY_WKD] = "SELECT c.fpr, c.keyid, w.data, NULL, c.etag, "
+	    "c.updated FROM wkd w JOIN addresses a ON a.address = w.address "
+	    "AND a.cid = w.cid JOIN certs c ON c.id = w.cid WHERE w.hu = ?1 "
+	    "ORDER BY c.fpr",
 	[SQ_BY_UPLOAD] = "SELECT fpr, revoked, upload_addrs FROM certs "
 	    "WHERE upload_hash = ?1 LIMIT 1",
 	/* the token kind and the statuses are bound (?5..?8), so the
@@ -409,6 +415,9 @@ sq_lookup(struct store *s, enum store_by by, const char *key,
 		break;
 	case STORE_BY_EMAIL:
 		slot = SQ_BY_EMAIL;
+		break;
+	case STORE_BY_WKD:
+		slot = SQ_BY_WKD;
 		break;
 	default:
 		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",

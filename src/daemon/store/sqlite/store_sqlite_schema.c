@@ -248,7 +248,20 @@ static const char *const sq_migrations[] = {
 	 */
 	"ALTER TABLE outbox ADD COLUMN failed INTEGER;"
 	"CREATE INDEX outbox_rcpt ON outbox(rcpt, id)"
-	" WHERE sent IS NULL AND failed IS NULL;"
+	" WHERE sent IS NULL AND failed IS NULL;",
+	/*
+	 * 11: the Web Key Directory form of each published address (its
+	 * key with that address's user IDs only), found by "HASH@domain".
+	 * Written with the cert (cert_put); keys published before it get
+	 * theirs from keydird republish.
+	 */
+	"CREATE TABLE wkd ("
+	" cid INTEGER NOT NULL REFERENCES certs(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" hu TEXT NOT NULL,"
+	" data BLOB NOT NULL);"
+	"CREATE INDEX wkd_cid ON wkd(cid);"
+	"CREATE INDEX wkd_hu ON wkd(hu);"
 };
 #define SQ_NMIGRATIONS ((int)(sizeof(sq_migrations) / sizeof(sq_migrations[0])))
 
