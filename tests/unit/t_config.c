@@ -116,6 +116,19 @@ main(void)
 	ok(config_finish(&c, &e) == 0, "defaults pass the final check");
 	is_str(c.database, "sqlite:var/keydir.db", "database derived from "
 	    "data_dir");
+	ok(config_set(&c, "wkd_domains", " Example.ORG, example.net  ", &e) ==
+	    0 && config_finish(&c, &e) == 0 && config_wkd_domain(&c,
+	    "example.org", 11) && config_wkd_domain(&c, "EXAMPLE.NET", 11) &&
+	    !config_wkd_domain(&c, "example.co", 10) &&
+	    !config_wkd_domain(&c, "ample.org", 9), "wkd_domains: a list, "
+	    "any case, exact names only");
+	ok(config_set(&c, "wkd_domains", "example.org, bad_name.org", &e) ==
+	    0 && config_finish(&c, &e) == -1 && strstr(e.msg, "bad_name.org"),
+	    "wkd_domains: a name that is not a DNS name is refused, named");
+	ok(config_set(&c, "wkd_domains", "localhost", &e) == 0 &&
+	    config_finish(&c, &e) == -1, "wkd_domains: a name without a dot "
+	    "is refused");
+	config_set(&c, "wkd_domains", "", &e);
 	config_set(&c, "base_url", "ftp://x", &e);
 	ok(config_finish(&c, &e) == -1, "base_url must be http(s)");
 
