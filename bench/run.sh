@@ -146,7 +146,8 @@ now_ms() { date +%s%3N; }
 kd_start() {
 	local dir=$1 fpr=$2 port=${3:-$PORT} t0 code
 	t0=$(now_ms)
-	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$port" \
+	"$KEYDIRD" serve "${KD_USER[@]}" --data-dir "$dir" \
+		--listen "127.0.0.1:$port" \
 		--base-url "http://127.0.0.1:$port" --set mail_rate=1s \
 		--set rate_limits=off --set max_unconfirmed_per_client=0 \
 		2>>"$dir.log" &
@@ -170,6 +171,16 @@ kd_stop() {
 # kd_rss [PID]: VmRSS in MB of keydird (default KD_PID).
 kd_rss() { awk '/^VmRSS/ {printf "%.0f", $2 / 1024}' "/proc/${1:-$KD_PID}/status"; }
 
+# kd_own DIR: DIR (and the export beside it) readable and writable by
+# the account keydird switches to, when it switches.
+kd_own() {
+	[ ${#KD_USER[@]} -eq 0 ] && return 0
+	mkdir -p "$1"
+	chown -R nobody "$1"
+	[ -e "$1.export" ] && chmod a+r "$1.export"
+	return 0
+}
+
 # A data directory holding the keys of body file $2, by keydird import.
 import_dir() {
 	local dir=$1 body=$2
@@ -178,10 +189,13 @@ import_dir() {
 			"$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		cat "$body"
 	} >"$dir.export"
+	kd_own "$dir"
 	if "$KEYDIRD" --help 2>&1 | grep -q 'import.*FILE'; then
-		"$KEYDIRD" import --data-dir "$dir" "$dir.export" 2>>"$dir.log"
+		"$KEYDIRD" import "${KD_USER[@]}" --data-dir "$dir" \
+		    "$dir.export" 2>>"$dir.log"
 	else
-		"$KEYDIRD" import --data-dir "$dir" <"$dir.export" 2>>"$dir.log"
+		"$KEYDIRD" import "${KD_USER[@]}" --data-dir "$dir" \
+		    <"$dir.export" 2>>"$dir.log"
 	fi
 	rm -f "$dir.export"
 }
@@ -190,7 +204,9 @@ import_dir() {
 # variant waits for any answer.
 kd_start_empty() {
 	local dir=$1
-	"$KEYDIRD" serve --data-dir "$dir" --listen "127.0.0.1:$PORT" \
+	kd_own "$dir"
+	"$KEYDIRD" serve "${KD_USER[@]}" --data-dir "$dir" \
+		--listen "127.0.0.1:$PORT" \
 		--base-url "$URL" --set mail_rate=1s --set rate_limits=off \
 		--set max_unconfirmed_per_client=0 2>>"$dir.log" &
 	KD_PID=$!
@@ -379,6 +395,9 @@ main() {
 	mkdir -p "$CACHE" "$RESULTS"
 	WORK=$(mktemp -d "${TMPDIR:-/tmp}/keydir-bench.XXXXXX")
 	chmod 755 "$WORK"	# nginx workers run as nobody
+	# keydird refuses to run as root without an account to switch to
+	KD_USER=()
+	[ "$(id -u)" -eq 0 ] && KD_USER=(--user nobody)
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	build_tools
