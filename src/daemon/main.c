@@ -26,6 +26,7 @@
 #include "log.h"
 #include "mail.h"
 #include "priv.h"
+#include "receive.h"
 #include "sandbox.h"
 #include "scheduler.h"
 #include "str.h"
@@ -44,6 +45,7 @@ static const char usage_text[] =
     "       keydird republish [the same options]\n"
     "       keydird rotate-key [the same options]\n"
     "       keydird state [the same options] [FPR | --keys | --outbox]\n"
+    "       keydird receive [the same options] < MAIL\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -76,7 +78,8 @@ static const char usage_text[] =
     "                     conn_timeout, request_timeout, header_timeout,\n"
     "                     max_mails_per_upload, mail_global_rate,\n"
     "                     max_unconfirmed_per_client,\n"
-    "                     max_unconfirmed_bytes (README: Limits)\n"
+    "                     max_unconfirmed_bytes (README: Limits),\n"
+    "                     wkd_domains (README: Web Key Directory)\n"
     "\n"
     "keydird serve drops root once the port is bound; then (sandbox, on\n"
     "by default) Landlock keeps its files to the data directory and a\n"
@@ -94,6 +97,10 @@ static const char usage_text[] =
     "keydird republish computes every key's published form, key index\n"
     "and published addresses again by this keydird's rules (run it once\n"
     "after an upgrade that changed them); it may run while serve does.\n"
+    "\n"
+    "keydird receive takes one Web Key Service mail on stdin (an MTA's\n"
+    "pipe): exit 0, 65 (EX_DATAERR: refused, why on stderr) or 75\n"
+    "(EX_TEMPFAIL: try again later).\n"
     "\n"
     "keydird rotate-key makes a new server key; the old one still\n"
     "decrypts submissions for server_key_grace (30 days).  Restart serve\n"
@@ -233,7 +240,7 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 }
 
 /* The mailer's settings from the config. */
-static void
+void
 mail_config_of(const struct config *c, struct mail_config *mc,
     char *maildir, size_t sz)
 {
@@ -442,6 +449,8 @@ run(struct daemon *d, const char *cmd, int64_t now, const char *file,
 		return admin_rotate_key(d);
 	if (!strcmp(cmd, "republish"))
 		return admin_republish(d);
+	if (!strcmp(cmd, "receive"))
+		return receive_mail(d);
 	return import(d, file);
 }
 
@@ -449,7 +458,7 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "serve", "maintain", "export",
-	    "import", "republish", "state", "rotate-key" };
+	    "import", "republish", "state", "rotate-key", "receive" };
 	enum xfer_view view = XFER_VIEW_COUNTS;
 	struct daemon d;
 	const char *file = NULL;

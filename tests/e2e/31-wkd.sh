@@ -12,14 +12,7 @@
 # nothing.
 . "$(dirname "$0")/lib.sh"
 
-if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
-	skip "31-wkd needs root and mount namespaces (unshare -m) here"
-	done_testing
-fi
-for c in nginx openssl; do
-	command -v $c >/dev/null || bail "$c is missing (make deps-test)"
-done
-port_open 443 && bail "port 443 is taken: the WKD clients fetch only there"
+wkd_front_check
 
 P=$(free_port)
 DATA=$T_DIR/data
@@ -35,70 +28,7 @@ g "$GH" --armor --export "$U" >"$T_DIR/una.asc"
 is "$(vks_upload "$KD_URL" "$T_DIR/una.asc")" 200 \
     "una@example.org uploaded, never confirmed"
 
-# the CA, the server certificate for both names, the bundle
-TLS=$T_DIR/tls
-mkdir -p "$TLS"
-(
-	cd "$TLS" &&
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-	    -subj '/CN=keydir test CA' -keyout ca.key -out ca.crt \
-	    -addext 'basicConstraints=critical,CA:TRUE' \
-	    -addext 'keyUsage=critical,keyCertSign,cRLSign' &&
-	openssl req -newkey rsa:2048 -nodes -subj /CN=example.org \
-	    -keyout server.key -out server.csr &&
-	printf '%s\n' 'subjectAltName=DNS:openpgpkey.example.org,DNS:example.org' \
-	    'extendedKeyUsage=serverAuth' >ext.cnf &&
-	openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
-	    -CAcreateserial -days 2 -extfile ext.cnf -out server.crt &&
-	cat /etc/ssl/certs/ca-certificates.crt ca.crt >bundle.crt
-) >"$T_DIR/tls.log" 2>&1 || { cat "$T_DIR/tls.log" >&2; bail "a test CA"; }
-printf '127.0.0.1 localhost\n127.0.0.1 openpgpkey.example.org example.org\n' \
-    >"$T_DIR/hosts"
-
-NG=$T_DIR/nginx
-mkdir -p "$NG/tmp"
-cat >"$NG/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-error_log $NG/error.log info;
-pid $NG/nginx.pid;
-events { worker_connections 64; }
-http {
-    access_log $NG/access.log;
-    client_body_temp_path $NG/tmp/body;
-    proxy_temp_path $NG/tmp/proxy;
-    fastcgi_temp_path $NG/tmp/fcgi;
-    uwsgi_temp_path $NG/tmp/uwsgi;
-    scgi_temp_path $NG/tmp/scgi;
-    server {
-        listen 127.0.0.1:443 ssl;
-        ssl_certificate $TLS/server.crt;
-        ssl_certificate_key $TLS/server.key;
-        location /.well-known/openpgpkey/ {
-            proxy_pass http://127.0.0.1:$P;
-            proxy_set_header Host \$host;
-        }
-    }
-}
-CONF
-nginx -c "$NG/nginx.conf" -e "$NG/error.log" &
-T_PIDS+=($!)
-wait_until 10 port_open 443 || bail "nginx listens on 443"
-
-# in_ns OUT CMD: CMD in the namespace, with a fresh GNUPGHOME; its output
-# in OUT, its status returned
-in_ns() {
-	local out=$1 h
-	shift
-	h=$(mktemp -d "$T_DIR/wkdhome.XXXXXX")
-	chmod 700 "$h"
-	T_HOMES+=("$h")
-	unshare -m sh -c 'mount --bind "$1" /etc/hosts &&
-	    mount --bind "$2" /etc/ssl/certs/ca-certificates.crt &&
-	    shift 2 && "$@"; rc=$?; gpgconf --kill all; exit $rc' sh \
-	    "$T_DIR/hosts" "$TLS/bundle.crt" env GNUPGHOME="$h" \
-	    SSL_CERT_FILE="$TLS/ca.crt" "$@" >"$out" 2>&1
-}
+wkd_front "$P"
 # locate ADDR (in the namespace): gpg's WKD lookup, then what it has
 cat >"$T_DIR/locate" <<'SH'
 #!/bin/sh
@@ -112,21 +42,21 @@ in_ns "$T_DIR/adv.out" "$T_DIR/locate" dave@example.org
 rc=$?
 is "$rc" 0 "gpg finds dave@example.org through WKD"
 like "$(cat "$T_DIR/adv.out")" "fpr:+$F:" "... his key"
-grep -q 'openpgpkey/example.org/hu/' "$NG/access.log"
+grep -q 'openpgpkey/example.org/hu/' "$WKD_LOG"
 ok $? "... by the advanced method (openpgpkey.example.org)"
 like "$(grep -c '^uid:' <(grep -v '^#' "$T_DIR/adv.out"))" '^1$' \
     "... with one user ID"
 
 # the direct method: openpgpkey.example.org does not resolve
-printf '127.0.0.1 localhost\n127.0.0.1 example.org\n' >"$T_DIR/hosts"
-seen=$(wc -l <"$NG/access.log")
+printf '127.0.0.1 localhost\n127.0.0.1 example.org\n' >"$WKD_HOSTS"
+seen=$(wc -l <"$WKD_LOG")
 in_ns "$T_DIR/direct.out" "$T_DIR/locate" dave@example.org
 is "$?" 0 "the direct method too (only example.org resolves)"
-tail -n +$((seen + 1)) "$NG/access.log" |
+tail -n +$((seen + 1)) "$WKD_LOG" |
     grep -q 'GET /.well-known/openpgpkey/hu/'
 ok $? "... the request was the direct one"
 printf '127.0.0.1 localhost\n127.0.0.1 openpgpkey.example.org example.org\n' \
-    >"$T_DIR/hosts"
+    >"$WKD_HOSTS"
 
 in_ns "$T_DIR/una.out" "$T_DIR/locate" una@example.org
 ok "$([ $? != 0 ]; echo $?)" "gpg finds nothing for an unconfirmed address"
@@ -150,7 +80,7 @@ wait_until 20 has_more_mails "$DATA/mail" dave@example.org "$N"
 L=$(mail_link "$(mail_to "$DATA/mail" dave@example.org)" manage)
 is "$(http POST "$L")" 200 "dave's address removed through a manage link"
 H=$(gpg-wks-client --print-wkd-hash dave@example.org 2>/dev/null | cut -d' ' -f1)
-[ -n "$H" ] || H=$(grep -o 'hu/[a-z0-9]*' "$NG/access.log" | head -1 | cut -c4-)
+[ -n "$H" ] || H=$(grep -o 'hu/[a-z0-9]*' "$WKD_LOG" | head -1 | cut -c4-)
 is "$(http GET "$KD_URL/.well-known/openpgpkey/example.org/hu/$H" \
     -H 'Host: openpgpkey.example.org')" 404 "WKD answers 404 for it"
 in_ns "$T_DIR/gone.out" "$T_DIR/locate" dave@example.org

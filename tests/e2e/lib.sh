@@ -478,6 +478,100 @@ publish() {
 	done
 }
 
+# --- the Web Key Directory's front: TLS on 443, names, a test CA --------------
+# WKD clients fetch only https://openpgpkey.DOMAIN or https://DOMAIN on port
+# 443 and trust only the system's CA bundle.  wkd_front PORT makes a
+# throw-away CA and a certificate for openpgpkey.example.org and
+# example.org, puts nginx on 127.0.0.1:443 in front of keydird on PORT (as
+# an operator would), and writes WKD_HOSTS; in_ns runs a client in a
+# private mount namespace where /etc/hosts is WKD_HOSTS and the CA bundle
+# holds the test CA.  Nothing of the machine's changes.
+
+# wkd_front_check: skip the whole script (visibly) where it cannot run.
+wkd_front_check() {
+	if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
+		skip "$(basename "$0") needs root and mount namespaces" \
+		    "(unshare -m) here"
+		done_testing
+	fi
+	local c
+	for c in nginx openssl; do
+		command -v $c >/dev/null || bail "$c is missing (make deps-test)"
+	done
+	port_open 443 &&
+	    bail "port 443 is taken: the WKD clients fetch only there"
+}
+
+wkd_front() {
+	local port=$1 ng=$T_DIR/nginx
+	WKD_TLS=$T_DIR/tls
+	WKD_HOSTS=$T_DIR/hosts
+	WKD_LOG=$ng/access.log
+	mkdir -p "$WKD_TLS" "$ng/tmp"
+	(
+		cd "$WKD_TLS" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj '/CN=keydir test CA' -keyout ca.key -out ca.crt \
+		    -addext 'basicConstraints=critical,CA:TRUE' \
+		    -addext 'keyUsage=critical,keyCertSign,cRLSign' &&
+		openssl req -newkey rsa:2048 -nodes -subj /CN=example.org \
+		    -keyout server.key -out server.csr &&
+		printf '%s\n' \
+		    'subjectAltName=DNS:openpgpkey.example.org,DNS:example.org' \
+		    'extendedKeyUsage=serverAuth' >ext.cnf &&
+		openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key \
+		    -CAcreateserial -days 2 -extfile ext.cnf -out server.crt &&
+		cat /etc/ssl/certs/ca-certificates.crt ca.crt >bundle.crt
+	) >"$T_DIR/tls.log" 2>&1 ||
+	    { cat "$T_DIR/tls.log" >&2; bail "a test CA"; }
+	printf '127.0.0.1 localhost\n127.0.0.1 openpgpkey.example.org example.org\n' \
+	    >"$WKD_HOSTS"
+	cat >"$ng/nginx.conf" <<CONF
+worker_processes 1;
+daemon off;
+error_log $ng/error.log info;
+pid $ng/nginx.pid;
+events { worker_connections 64; }
+http {
+    access_log $WKD_LOG;
+    client_body_temp_path $ng/tmp/body;
+    proxy_temp_path $ng/tmp/proxy;
+    fastcgi_temp_path $ng/tmp/fcgi;
+    uwsgi_temp_path $ng/tmp/uwsgi;
+    scgi_temp_path $ng/tmp/scgi;
+    server {
+        listen 127.0.0.1:443 ssl;
+        ssl_certificate $WKD_TLS/server.crt;
+        ssl_certificate_key $WKD_TLS/server.key;
+        location /.well-known/openpgpkey/ {
+            proxy_pass http://127.0.0.1:$port;
+            proxy_set_header Host \$host;
+        }
+    }
+}
+CONF
+	nginx -c "$ng/nginx.conf" -e "$ng/error.log" &
+	T_PIDS+=($!)
+	wait_until 10 port_open 443 || bail "nginx listens on 443"
+}
+
+# in_ns OUT CMD...: CMD in the namespace, with a fresh GNUPGHOME (or
+# NS_HOME's), its output in OUT; its status returned.
+in_ns() {
+	local out=$1 h=${NS_HOME:-}
+	shift
+	if [ -z "$h" ]; then
+		h=$(mktemp -d "$T_DIR/wkdhome.XXXXXX")
+		chmod 700 "$h"
+		T_HOMES+=("$h")
+	fi
+	unshare -m sh -c 'mount --bind "$1" /etc/hosts &&
+	    mount --bind "$2" /etc/ssl/certs/ca-certificates.crt &&
+	    shift 2 && "$@"; rc=$?; gpgconf --kill all; exit $rc' sh \
+	    "$WKD_HOSTS" "$WKD_TLS/bundle.crt" env GNUPGHOME="$h" \
+	    SSL_CERT_FILE="$WKD_TLS/ca.crt" "$@" >"$out" 2>&1
+}
+
 # --- signed removal requests ------------------------------------------------
 
 # nonce: 32 random hex digits

@@ -108,9 +108,12 @@ t_lookups(void)
 	    !strstr(a.body, "mailbox-only"), "a served domain's policy (%d)",
 	    a.status);
 	free(a.body);
+	str_lcpy(t.d.cfg.submission_address, "key-submission@example.org",
+	    sizeof(t.d.cfg.submission_address));
 	a = get(&t, "/.well-known/openpgpkey/example.org/submission-address",
 	    "openpgpkey.example.org");
-	ok(a.status == 404, "no submission-address (no WKS mail yet)");
+	ok(a.status == 200 && !strcmp(a.body, "key-submission@example.org\n"),
+	    "submission-address: where the Web Key Service takes mail");
 	free(a.body);
 
 	snprintf(uri, sizeof(uri), "/.well-known/openpgpkey/example.org/hu/%s"

@@ -140,6 +140,27 @@ int dir_request_verify(struct daemon *d, int64_t now, const char *token,
 /* Release what out owns. */
 void dir_upload_release(struct dir_upload *out);
 
+/* What an inbound Web Key Service mail did (directory_wks.c). */
+struct dir_wks {
+	enum { DIR_WKS_SUBMISSION = 1, DIR_WKS_RESPONSE } kind;
+	char fpr[FPR_LEN + 1];
+	char address[EMAIL_MAX + 1];
+	bool mailed;		/* submission: a confirmation request went */
+	int64_t retry_at;	/* submission rate limited: when it may */
+	bool published;		/* response: the address is published */
+};
+
+/*
+ * One inbound mail of the Web Key Service (msg, len bytes, RFC 5322): a
+ * key submission, which is stored and whose sender address is sent a
+ * confirmation request, or a confirmation response, which publishes the
+ * address as a confirmation link does.  ERR_INVALID (naming the rule) for
+ * anything else, and nothing changes; other codes when a later try may
+ * work.
+ */
+int dir_wks_receive(struct daemon *d, int64_t now, const char *msg,
+    size_t len, struct dir_wks *out, struct err *e);
+
 /*
  * Look at a confirmation link without changing anything (GET).  Errors:
  * ERR_NOTFOUND for an unknown token, ERR_GONE for a used or expired one.

@@ -126,6 +126,11 @@ int dir_mail_replaced(struct daemon *d, const char *addr,
 int dir_mail_manage(struct daemon *d, const char *addr, const char *fpr,
     const char *tok, int64_t now, int64_t expires, size_t lang,
     struct err *e);
+int dir_mail_wks_request(struct daemon *d, const struct pgp_cert *c,
+    const char *addr, const char *tok, int64_t now, int64_t expires,
+    struct err *e);
+int dir_mail_wks_done(struct daemon *d, const char *addr, const char *fpr,
+    int64_t now, struct err *e);
 int dir_mail_reverify(struct daemon *d, const char *addr,
     const struct store_cert *c, const char *tok, int64_t now,
     int64_t expires, struct err *e);

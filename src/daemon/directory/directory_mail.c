@@ -312,3 +312,109 @@ dir_mail_recovery_notice(struct daemon *d, const char *addr,
 	buf_release(&body);
 	return rc;
 }
+
+/*
+ * The Web Key Service's confirmation request for address of c (draft-
+ * koch-openpgp-webkey-service 4.2): a text for people, and the request
+ * itself (sender, address, fingerprint, nonce tok) encrypted to c, so
+ * that only the key's holder reads the nonce; the two signed by the
+ * server key, as gpg-wks-server sends it.  gpg-wks-client --receive
+ * answers it.
+ */
+int
+dir_mail_wks_request(struct daemon *d, const struct pgp_cert *c,
+    const char *addr, const char *tok, int64_t now, int64_t expires,
+    struct err *e)
+{
+	char groups[64], when[64], owner[FPR_LEN + 1];
+	struct store_cert prev;
+	struct buf text, req, payload, entity, sig, msg;
+	struct mail_spec m;
+	int rc = -1, has_prev;
+
+	memset(&prev, 0, sizeof(prev));
+	buf_init(&text, 64 * 1024);
+	buf_init(&req, 4096);
+	buf_init(&payload, 64 * 1024);
+	buf_init(&entity, 256 * 1024);
+	buf_init(&sig, 64 * 1024);
+	buf_init(&msg, 512 * 1024);
+	if (d->server_key == NULL) {
+		err_set(e, ERR_INTERNAL, "wks: no server key to sign with");
+		goto out;
+	}
+	has_prev = store_addr_owner(d->store, addr, owner, e);
+	if (has_prev == 0 && strcmp(owner, c->fpr) != 0)
+		has_prev = store_cert_get(d->store, owner, &prev, e);
+	else if (has_prev == 0)
+		has_prev = 1;
+	if (has_prev == -1)
+		goto out;
+	fpr_groups(c->fpr, groups, sizeof(groups));
+	dir_when_str(expires, when, sizeof(when));
+	buf_printf(&text, "Hello,\n\nsomeone asked the key directory at %s\n"
+	    "through the Web Key Service to publish this OpenPGP key for\n"
+	    "the address %s:\n\n  %s\n\n", d->cfg.base_url, addr, groups);
+	if (has_prev == 0)
+		prior_text(&prev, 0, &text);
+	buf_printf(&text, "If it is yours, your mail program (gpg-wks-client "
+	    "--receive)\nanswers this mail: the request in it is encrypted "
+	    "to the key,\nso the answer also proves you hold its secret "
+	    "part.  Nothing\nis published before.  The request expires on "
+	    "%s.\n\nIf this was not you, ignore this mail.\n", when);
+	buf_printf(&req, "type: confirmation-request\nsender: %s\n"
+	    "address: %s\nfingerprint: %s\nnonce: %s\n",
+	    d->cfg.submission_address, addr, c->fpr, tok);
+	if (buf_failed(&text) || buf_failed(&req)) {
+		err_set(e, ERR_INTERNAL, "wks: the request does not fit");
+		goto out;
+	}
+	if (pgp_encrypt_to(c->full, c->full_len, (const uint8_t *)req.data,
+	    req.len, &payload, e) == -1 || buf_addch(&payload, '\0') == -1 ||
+	    mail_wks_entity(text.data, payload.data, &entity, e) == -1 ||
+	    buf_addch(&entity, '\0') == -1 ||
+	    pgp_serverkey_sign(d->server_key->secret,
+	    d->server_key->secret_len, entity.data, &sig, e) == -1 ||
+	    buf_addch(&sig, '\0') == -1)
+		goto out;
+	memset(&m, 0, sizeof(m));
+	m.from = d->cfg.submission_address;
+	m.to = addr;
+	m.subject = has_prev == 0 ? "Confirm the new key for this address" :
+	    "Confirm your key publication";
+	m.date = now;
+	if (mail_compose_signed(&m, "confirm", entity.data, sig.data, &msg,
+	    e) == 0)
+		rc = store_outbox_add(d->store, addr, msg.data, msg.len, now,
+		    e);
+out:
+	store_cert_release(&prev);
+	buf_release(&text);
+	buf_release(&req);
+	buf_release(&payload);
+	buf_release(&entity);
+	buf_release(&sig);
+	buf_release(&msg);
+	return rc;
+}
+
+/* After a confirmation through the Web Key Service: it is published. */
+int
+dir_mail_wks_done(struct daemon *d, const char *addr, const char *fpr,
+    int64_t now, struct err *e)
+{
+	char groups[64];
+	struct buf body;
+	int rc;
+
+	fpr_groups(fpr, groups, sizeof(groups));
+	buf_init(&body, 64 * 1024);
+	buf_printf(&body, "Hello,\n\nthe key directory at %s now publishes\n"
+	    "this key for the address %s:\n\n  %s\n\nIt is found by this "
+	    "address, in the Web Key Directory too.\n", d->cfg.base_url,
+	    addr, groups);
+	rc = queue(d, addr, "Your key has been published", &body, NULL, 0,
+	    now, e);
+	buf_release(&body);
+	return rc;
+}

@@ -7,6 +7,7 @@
  *   advanced  Host openpgpkey.DOMAIN:
  *             /.well-known/openpgpkey/DOMAIN/hu/HASH[?l=LOCAL]
  *             /.well-known/openpgpkey/DOMAIN/policy
+ *             /.well-known/openpgpkey/DOMAIN/submission-address
  *   direct    Host DOMAIN:
  *             /.well-known/openpgpkey/hu/HASH[?l=LOCAL]
  *             /.well-known/openpgpkey/policy
@@ -14,8 +15,9 @@
  * The advanced path names its domain, so it is believed whatever the
  * Host (a proxy may rewrite it); the direct one takes the domain from
  * Host.  A domain not served answers 404 to everything, policy too, so
- * that clients remember "no WKD here".  No submission-address: this
- * directory does not take Web Key Service mail yet.
+ * that clients remember "no WKD here".  submission-address names where
+ * the Web Key Service takes mail (keydird receive): the server key's
+ * address, whose key WKD serves when its domain is one of these.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -125,7 +127,9 @@ wkd_domain(struct daemon *d, struct req *r, struct resp *w,
 		/* the draft's version; "mailbox-only" is not said: a key's
 		 * user IDs keep their names here */
 		view_text(w, 200, "protocol-version: 5");
-	} else
+	} else if (!strcmp(rest, "submission-address"))
+		view_text(w, 200, d->cfg.submission_address);
+	else
 		not_found(w);
 }
 
@@ -137,7 +141,8 @@ h_wkd(struct daemon *d, struct req *r, struct resp *w, const char *rest)
 	const char *slash;
 	size_t n;
 
-	if (!strncmp(rest, "hu/", 3) || !strcmp(rest, "policy")) {
+	if (!strncmp(rest, "hu/", 3) || !strcmp(rest, "policy") ||
+	    !strcmp(rest, "submission-address")) {
 		if (host_domain(r->host, domain) == -1)
 			not_found(w);
 		else

@@ -41,6 +41,17 @@ struct mail_spec {
  * byte; out is then unchanged.
  */
 int mail_compose(const struct mail_spec *m, struct buf *out, struct err *e);
+/*
+ * The Web Key Service's confirmation request: mail_wks_entity writes the
+ * part to sign (text, then the application/vnd.gnupg.wks part holding
+ * payload, an armored message), CRLF line ends; mail_compose_signed the
+ * whole mail (Wks-Draft-Version 3, Wks-Phase wks_phase) with entity and
+ * its detached armored signature sig as multipart/signed.
+ */
+int mail_wks_entity(const char *text, const char *payload, struct buf *out,
+    struct err *e);
+int mail_compose_signed(const struct mail_spec *m, const char *wks_phase,
+    const char *entity, const char *sig, struct buf *out, struct err *e);
 /* True when a can be a recipient: plain ASCII, one '@', no specials. */
 bool mail_addr_ok(const char *a);
 

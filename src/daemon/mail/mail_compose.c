@@ -434,3 +434,75 @@ out:
 	buf_release(&tmp);
 	return rc;
 }
+
+/*
+ * The Web Key Service's confirmation request (draft-koch-openpgp-
+ * webkey-service 4.2, as gpg-wks-server writes it): the entity that is
+ * signed, a multipart/mixed of the text and the application/vnd.gnupg.wks
+ * part (payload, armored: only line breaks and ASCII).
+ */
+int
+mail_wks_entity(const char *text, const char *payload, struct buf *out,
+    struct err *e)
+{
+	const char *p;
+	char bnd[64];
+	int rc;
+
+	for (p = payload; *p; p++)
+		if ((unsigned char)*p > 0x7e || (*p < 0x20 && *p != '\n' &&
+		    *p != '\r'))
+			return err_set(e, ERR_INVALID, "wks: the payload is not "
+			    "armored");
+	rand_hex(bnd + strlen("=_keydir_"));
+	memcpy(bnd, "=_keydir_", strlen("=_keydir_"));
+	rc = buf_printf(out, "Content-Type: multipart/mixed; boundary=\"%s\""
+	    "\r\n\r\n--%s\r\n", bnd, bnd);
+	rc |= buf_addstr(out, "Content-Type: text/plain; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	rc |= qp_body(out, text);
+	rc |= buf_printf(out, "\r\n--%s\r\nContent-Type: "
+	    "application/vnd.gnupg.wks\r\nContent-Transfer-Encoding: 7bit\r\n"
+	    "\r\n", bnd);
+	for (p = payload; *p; p++)
+		rc |= *p == '\n' ? buf_add(out, "\r\n", 2) : *p == '\r' ? 0 :
+		    buf_addch(out, *p);
+	return rc | buf_printf(out, "\r\n--%s--\r\n", bnd) ?
+	    err_set(e, ERR_TOOBIG, "mail too large") : 0;
+}
+
+/* The whole message: m's headers, the Web Key Service's, then
+ * multipart/signed of entity and its detached signature sig (armored). */
+int
+mail_compose_signed(const struct mail_spec *m, const char *wks_phase,
+    const char *entity, const char *sig, struct buf *out, struct err *e)
+{
+	struct buf tmp;
+	const char *p;
+	char bnd[64];
+	int rc;
+
+	if (spec_check(m, e) == -1)
+		return -1;
+	buf_init(&tmp, out->max - out->len);
+	rand_hex(bnd + strlen("=_keydir_s_"));
+	memcpy(bnd, "=_keydir_s_", strlen("=_keydir_s_"));
+	rc = add_common(&tmp, m, e) == -1;
+	rc |= buf_printf(&tmp, "Wks-Draft-Version: 3\r\nWks-Phase: %s\r\n"
+	    "Content-Type: multipart/signed; micalg=pgp-sha256; "
+	    "protocol=\"application/pgp-signature\"; boundary=\"%s\"\r\n"
+	    "\r\n--%s\r\n", wks_phase, bnd, bnd);
+	rc |= buf_addstr(&tmp, entity);
+	rc |= buf_printf(&tmp, "\r\n--%s\r\nContent-Type: "
+	    "application/pgp-signature; name=\"signature.asc\"\r\n\r\n", bnd);
+	for (p = sig; *p; p++)
+		rc |= *p == '\n' ? buf_add(&tmp, "\r\n", 2) : *p == '\r' ? 0 :
+		    buf_addch(&tmp, *p);
+	rc |= buf_printf(&tmp, "\r\n--%s--\r\n", bnd);
+	if (rc || buf_failed(&tmp) || buf_add(out, tmp.data, tmp.len) == -1) {
+		buf_release(&tmp);
+		return err_set(e, ERR_TOOBIG, "mail too large");
+	}
+	buf_release(&tmp);
+	return 0;
+}

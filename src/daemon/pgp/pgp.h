@@ -205,6 +205,20 @@ int pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
 int pgp_verify_encrypted(const struct pgp_keyring *keys, const uint8_t *msg,
     size_t len, const uint8_t *full, size_t full_len, struct buf *text,
     struct pgp_signer *who, struct err *e);
+/* A message encrypted to one of keys, signed or not (the Web Key
+ * Service's mail): its plaintext; refused as pgp_decrypt_signed refuses,
+ * but for the signature. */
+int pgp_decrypt(const struct pgp_keyring *keys, const uint8_t *msg, size_t len,
+    struct buf *text, struct err *e);
+
+/*
+ * data encrypted to the cert full (its encryption subkeys, AES-256,
+ * integrity-protected), armored, appended to out (the Web Key Service's
+ * confirmation request, which only the key's holder can read).
+ * ERR_INVALID when the cert has no key that may encrypt.
+ */
+int pgp_encrypt_to(const uint8_t *full, size_t full_len, const uint8_t *data,
+    size_t len, struct buf *out, struct err *e);
 
 /*
  * What stays of a revoked key that asked to be removed (a tombstone): the

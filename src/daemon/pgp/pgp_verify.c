@@ -409,14 +409,13 @@ keys_load(rnp_ffi_t ffi, const struct pgp_keyring *keys, struct err *e)
 }
 
 /*
- * Decrypt msg with keys, whoever signed it: the caller learns the signer's
- * cert from the text and then verifies (pgp_verify_encrypted).  Refused
- * (ERR_INVALID) unless it is signed, encrypted to one of keys and
- * integrity-protected.
+ * Decrypt msg with keys: refused (ERR_INVALID) unless it is encrypted to
+ * one of keys, integrity-protected and, with want_signed, signed (by
+ * whoever: the caller verifies later).
  */
-int
-pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
-    size_t len, struct buf *text, struct err *e)
+static int
+decrypt_run(const struct pgp_keyring *keys, const uint8_t *msg, size_t len,
+    bool want_signed, struct buf *text, struct err *e)
 {
 	struct pgp_protection prot;
 	struct vrun r;
@@ -451,13 +450,33 @@ pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
 		    rnp_result_to_string(r.res));
 	else if (!prot.integrity)
 		err_set(e, ERR_INVALID, "not integrity-protected (no MDC)");
-	else if (!vrun_signed(&r, true))
+	else if (want_signed && !vrun_signed(&r, true))
 		err_set(e, ERR_INVALID, "encrypted but not signed");
 	else
 		rc = vrun_text(&r, text, e);
 out:
 	vrun_release(&r);
 	return rc;
+}
+
+/*
+ * Decrypt msg with keys, whoever signed it: the caller learns the signer's
+ * cert from the text and then verifies (pgp_verify_encrypted).  Refused
+ * (ERR_INVALID) unless it is signed, encrypted to one of keys and
+ * integrity-protected.
+ */
+int
+pgp_decrypt_signed(const struct pgp_keyring *keys, const uint8_t *msg,
+    size_t len, struct buf *text, struct err *e)
+{
+	return decrypt_run(keys, msg, len, true, text, e);
+}
+
+int
+pgp_decrypt(const struct pgp_keyring *keys, const uint8_t *msg, size_t len,
+    struct buf *text, struct err *e)
+{
+	return decrypt_run(keys, msg, len, false, text, e);
 }
 
 /* Verify a submission encrypted to keys against the cert full. */
