@@ -22,6 +22,11 @@ int admin_state(struct daemon *d, enum xfer_view v, const char *fpr);
  * rules.  The exit status: 0, 1 when a key failed or on an error. */
 int admin_republish(struct daemon *d);
 
+/* keydird wkd-export DIR: a static Web Key Directory of the wkd_domains
+ * into DIR (wkd_export.c).  The exit status: 0, 1 on an error, 2 without
+ * DIR. */
+int admin_wkd_export(struct daemon *d, const char *dir);
+
 /* keydird rotate-key: a new server key; the old one decrypts on for
  * server_key_grace.  The exit status: 0, or 1 on an error. */
 int admin_rotate_key(struct daemon *d);

@@ -46,6 +46,7 @@ static const char usage_text[] =
     "       keydird rotate-key [the same options]\n"
     "       keydird state [the same options] [FPR | --keys | --outbox]\n"
     "       keydird receive [the same options] < MAIL\n"
+    "       keydird wkd-export [the same options] DIR\n"
     "       keydird --help | --version\n"
     "\n"
     "keydird is a verifying OpenPGP key directory: it publishes an address\n"
@@ -80,7 +81,9 @@ static const char usage_text[] =
     "                     max_unconfirmed_per_client,\n"
     "                     max_unconfirmed_bytes (README: Limits),\n"
     "                     wkd_domains (README: Web Key Directory)\n"
-    "\n"
+    "\n";
+
+static const char usage_more[] =
     "keydird serve drops root once the port is bound; then (sandbox, on\n"
     "by default) Landlock keeps its files to the data directory and a\n"
     "seccomp filter refuses exec, ptrace, mounts and namespaces.\n"
@@ -101,6 +104,9 @@ static const char usage_text[] =
     "keydird receive takes one Web Key Service mail on stdin (an MTA's\n"
     "pipe): exit 0, 65 (EX_DATAERR: refused, why on stderr) or 75\n"
     "(EX_TEMPFAIL: try again later).\n"
+    "\n"
+    "keydird wkd-export writes the Web Key Directory of wkd_domains into\n"
+    "DIR/DOMAIN/ (hu/, policy, submission-address) for a web server.\n"
     "\n"
     "keydird rotate-key makes a new server key; the old one still\n"
     "decrypts submissions for server_key_grace (30 days).  Restart serve\n"
@@ -190,6 +196,7 @@ parse_args(int argc, char **argv, struct config *c, int64_t *now,
 			return bad_option(ch, argv);
 		else if (ch == 'h') {
 			fputs(usage_text, stdout);
+			fputs(usage_more, stdout);
 			exit(0);
 		}
 	optind = 1;
@@ -451,6 +458,8 @@ run(struct daemon *d, const char *cmd, int64_t now, const char *file,
 		return admin_republish(d);
 	if (!strcmp(cmd, "receive"))
 		return receive_mail(d);
+	if (!strcmp(cmd, "wkd-export"))
+		return admin_wkd_export(d, file);
 	return import(d, file);
 }
 
@@ -458,7 +467,8 @@ int
 main(int argc, char **argv)
 {
 	static const char *const cmds[] = { "serve", "maintain", "export",
-	    "import", "republish", "state", "rotate-key", "receive" };
+	    "import", "republish", "state", "rotate-key", "receive",
+	    "wkd-export" };
 	enum xfer_view view = XFER_VIEW_COUNTS;
 	struct daemon d;
 	const char *file = NULL;
@@ -478,6 +488,7 @@ main(int argc, char **argv)
 
 	if (argc >= 2 && !strcmp(argv[1], "--help")) {
 		fputs(usage_text, stdout);
+		fputs(usage_more, stdout);
 		return 0;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "--version")) {
@@ -507,8 +518,8 @@ main(int argc, char **argv)
 	now = time(NULL);
 	if (parse_args(argc - 1, argv + 1, &d.cfg,
 	    !strcmp(argv[1], "maintain") ? &now : NULL,
-	    !strcmp(argv[1], "import") || !strcmp(argv[1], "state") ? &file :
-	    NULL, !strcmp(argv[1], "state") ? &view : NULL) == -1)
+	    !strcmp(argv[1], "import") || !strcmp(argv[1], "state") ||
+	    !strcmp(argv[1], "wkd-export") ? &file : NULL, !strcmp(argv[1], "state") ? &view : NULL) == -1)
 		return 2;
 	return run(&d, argv[1], now, file, view);
 }

@@ -72,6 +72,27 @@ else
 	skip "sq is not installed"
 fi
 
+# keydird wkd-export: the same bytes as files, for a web server
+H=$(gpg-wks-client --print-wkd-hash dave@example.org 2>/dev/null | cut -d' ' -f1)
+[ -n "$H" ] || H=$("$(gpgconf --list-dirs libexecdir)/gpg-wks-client" \
+    --print-wkd-hash dave@example.org | cut -d' ' -f1)
+wkd_export() {
+	"$KEYDIRD" wkd-export --data-dir "$DATA" --set wkd_domains=example.org \
+	    "$T_DIR/tree" >"$T_DIR/export.out" 2>&1
+}
+wkd_export
+is "$?" 0 "keydird wkd-export"
+is "$(http GET "$KD_URL/.well-known/openpgpkey/example.org/hu/$H" \
+    -H 'Host: openpgpkey.example.org')" 200 "WKD serves dave's key"
+cmp -s "$T_DIR/body" "$T_DIR/tree/example.org/hu/$H"
+ok $? "... and the exported file holds the same bytes"
+like "$(cat "$T_DIR/tree/example.org/policy")" "protocol-version" \
+    "... a policy beside it"
+ok "$([ -s "$T_DIR/tree/example.org/submission-address" ]; echo $?)" \
+    "... and the submission address"
+is "$(ls "$T_DIR/tree/example.org/hu" | wc -l)" 1 \
+    "... one key: una's is not confirmed"
+
 # removed by a manage link: gone from WKD at once
 N=$(mails_to "$DATA/mail" dave@example.org)
 http POST "$KD_URL/api/v1/manage" -H 'Content-Type: application/json' \
@@ -79,10 +100,11 @@ http POST "$KD_URL/api/v1/manage" -H 'Content-Type: application/json' \
 wait_until 20 has_more_mails "$DATA/mail" dave@example.org "$N"
 L=$(mail_link "$(mail_to "$DATA/mail" dave@example.org)" manage)
 is "$(http POST "$L")" 200 "dave's address removed through a manage link"
-H=$(gpg-wks-client --print-wkd-hash dave@example.org 2>/dev/null | cut -d' ' -f1)
-[ -n "$H" ] || H=$(grep -o 'hu/[a-z0-9]*' "$WKD_LOG" | head -1 | cut -c4-)
 is "$(http GET "$KD_URL/.well-known/openpgpkey/example.org/hu/$H" \
     -H 'Host: openpgpkey.example.org')" 404 "WKD answers 404 for it"
 in_ns "$T_DIR/gone.out" "$T_DIR/locate" dave@example.org
 ok "$([ $? != 0 ]; echo $?)" "gpg finds it no more"
+wkd_export
+ok "$([ ! -e "$T_DIR/tree/example.org/hu/$H" ]; echo $?)" \
+    "an export after the removal has no file for it"
 done_testing

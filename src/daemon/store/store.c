@@ -544,6 +544,13 @@ store_certs_scan(struct store *s, const char *after, size_t max,
 }
 
 int
+store_wkd_scan(struct store *s, const char *after, size_t max,
+    struct store_wkd **rows, size_t *n, struct err *e)
+{
+	return s->ops->wkd_scan(s, after, max, rows, n, e);
+}
+
+int
 store_addr_restore(struct store *s, const struct store_addr *a,
     struct err *e)
 {

@@ -328,6 +328,10 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  *                   published, verified, asked) filled; *n < max at the
  *                   end.  Free with store_certs_free.  Inside begin_read
  *                   or begin.
+ *   wkd_scan        up to max WKD forms of published bindings with key
+ *                   > after ("" for the first), in key order (keydird
+ *                   wkd-export); *n < max at the end.  Free with
+ *                   store_wkd_free.  Inside begin_read or begin.
  *   addr_restore    publish a->address for a->fpr with a's exact dates,
  *                   taking it from any other key; marks a->fpr as having
  *                   had an address
@@ -466,6 +470,8 @@ int store_outbox_release(struct store *s, int64_t id, int64_t at,
     struct err *e);
 int store_outbox_next(struct store *s, int64_t *when, struct err *e);
 int store_begin_read(struct store *s, struct err *e);
+int store_wkd_scan(struct store *s, const char *after, size_t max,
+    struct store_wkd **rows, size_t *n, struct err *e);
 int store_certs_scan(struct store *s, const char *after, size_t max,
     struct store_cert **rows, size_t *n, struct err *e);
 int store_addr_restore(struct store *s, const struct store_addr *a,

@@ -93,6 +93,8 @@ struct store_ops {
 	int (*begin_read)(struct store *s, struct err *e);
 	int (*certs_scan)(struct store *s, const char *after, size_t max,
 	    struct store_cert **rows, size_t *n, struct err *e);
+	int (*wkd_scan)(struct store *s, const char *after, size_t max,
+	    struct store_wkd **rows, size_t *n, struct err *e);
 	int (*addr_restore)(struct store *s, const struct store_addr *a,
 	    struct err *e);
 	int (*cert_restore_meta)(struct store *s, const char *fpr,

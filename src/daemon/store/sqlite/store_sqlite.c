@@ -368,6 +368,7 @@ const struct store_ops store_sqlite_ops = {
 	.outbox_next = sq_outbox_next,
 	.begin_read = sq_begin_read,
 	.certs_scan = sq_certs_scan,
+	.wkd_scan = sq_wkd_scan,
 	.addr_restore = sq_addr_restore,
 	.cert_restore_meta = sq_cert_restore_meta,
 	.stats = sq_stats,

@@ -39,6 +39,7 @@ enum sq_slot {
 	SQ_CERT_PUT,
 	SQ_WKD_DEL,
 	SQ_WKD_ADD,
+	SQ_WKD_SCAN,
 	SQ_KEYIDS_DEL,
 	SQ_KEYIDS_ADD,
 	SQ_ADDR_OWNER,
@@ -227,6 +228,8 @@ int sq_rate_purge(struct store *s, int64_t before, size_t *n, struct err *e);
 
 /* store_sqlite_xfer.c */
 int sq_begin_read(struct store *s, struct err *e);
+int sq_wkd_scan(struct store *s, const char *after, size_t max,
+    struct store_wkd **rows, size_t *n, struct err *e);
 int sq_certs_scan(struct store *s, const char *after, size_t max,
     struct store_cert **rows, size_t *n, struct err *e);
 int sq_addr_restore(struct store *s, const struct store_addr *a,

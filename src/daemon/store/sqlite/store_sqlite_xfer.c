@@ -110,6 +110,51 @@ sq_certs_scan(struct store *s, const char *after, size_t max,
 	return 0;
 }
 
+/* Up to max WKD forms of published bindings after key `after`. */
+int
+sq_wkd_scan(struct store *s, const char *after, size_t max,
+    struct store_wkd **rows, size_t *n, struct err *e)
+{
+	struct sq_conn *w = sq_w(s);
+	struct store_wkd *r;
+	sqlite3_stmt *st;
+	size_t cap = 0;
+	int rc;
+
+	*rows = NULL;
+	*n = 0;
+	st = sq_prep(w, SQ_WKD_SCAN, "SELECT w.address, w.hu, w.data "
+	    "FROM wkd w JOIN addresses a ON a.address = w.address AND "
+	    "a.cid = w.cid WHERE w.hu > ?1 ORDER BY w.hu LIMIT ?2", e);
+	if (st == NULL)
+		return -1;
+	rc = sqlite3_bind_text(st, 1, after, -1, SQLITE_STATIC);
+	rc |= sqlite3_bind_int64(st, 2, max > INT64_MAX ? INT64_MAX :
+	    (int64_t)max);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 16;
+			*rows = xrealloc(*rows, cap * sizeof(**rows));
+		}
+		r = &(*rows)[(*n)++];
+		memset(r, 0, sizeof(*r));
+		sq_col_cpy(st, 0, r->address, sizeof(r->address));
+		sq_col_cpy(st, 1, r->key, sizeof(r->key));
+		r->data = (uint8_t *)sq_col_dup(st, 2, &r->len);
+		rc = SQLITE_OK;
+	}
+	if (rc != SQLITE_DONE)
+		sq_err(w->db, rc, e);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_wkd_free(*rows, *n);
+		*rows = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Publish a->address for a->fpr with a's dates, taking it from any other
  * key, and mark a->fpr as a key that has had an address.
