@@ -2,7 +2,8 @@
  * receive: keydird receive.  The mail goes to the directory through the
  * same store as serve's (SQLite takes writers from several processes);
  * the mail it queues is delivered here, at once, as keydird maintain
- * delivers its own.
+ * delivers its own.  Once the mail is read, the process is in serve's
+ * sandbox (Landlock, seccomp) before anything parses it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "log.h"
 #include "mail.h"
 #include "receive.h"
+#include "sandbox.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -66,6 +68,13 @@ receive_mail(struct daemon *d)
 		fprintf(stderr, "keydird receive: a mail over %d bytes is "
 		    "refused\n", RECEIVE_MAX);
 		return EX_DATAERR;
+	}
+	/* anyone's mail is parsed and decrypted next: in serve's sandbox */
+	if (d->cfg.sandbox && sandbox_serve(d->cfg.data_dir,
+	    store_file(d->cfg.database), &e) == -1) {
+		fprintf(stderr, "keydird receive: %s\n", e.msg);
+		free(msg);
+		return EX_TEMPFAIL;
 	}
 	if ((d->store = store_open(d->cfg.database, &e)) == NULL) {
 		fprintf(stderr, "keydird receive: %s\n", e.msg);

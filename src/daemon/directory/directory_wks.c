@@ -16,8 +16,10 @@
  * What is not one of these, or breaks a rule, changes nothing.
  */
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "daemon.h"
 #include "directory_int.h"
@@ -140,6 +142,7 @@ wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
 	struct pgp_cert *certs = NULL, c;
 	struct dir_upload u;
 	struct req_unit ru;
+	char client[STORE_CLIENT_LEN + 1];
 	size_t n = 0, i;
 	bool has = false;
 	int rc;
@@ -163,8 +166,13 @@ wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
 	if (!has)
 		return err_set(e, ERR_INVALID, "wks: the key has no user ID "
 		    "with the sender's address %s", address);
+	/* the per-client limit on never-confirmed keys counts per sender
+	 * (mail has no better client; a forged sender still meets the
+	 * global max_unconfirmed_bytes) */
+	memcpy(client, "wks:", 4);
+	str_lcpy(client + 4, address, sizeof(client) - 4);	/* cut: fine */
 	memset(&o, 0, sizeof(o));
-	o.client = "";
+	o.client = client;
 	if (dir_upload_with(d, now, key, len, &o, &u, e) == -1)
 		return -1;
 	dir_upload_release(&u);
