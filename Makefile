@@ -117,6 +117,7 @@ T_sandbox := sandbox sandbox_seccomp
 T_removal :=
 T_tmpl :=
 T_i18n :=
+T_mime :=
 T_multipart :=
 T_armor :=
 T_atomic := directory_atomic $(T_store)
