@@ -6,7 +6,9 @@
 # keydird receive, the confirmation request read from keydird's Maildir
 # and answered by gpg-wks-client --receive, the answer piped into
 # keydird receive, then WKD serves the key and gpg-wks-client --check
-# finds it.  Refusals, each changing nothing and exiting 65 (EX_DATAERR)
+# finds it; a second key for the address through WKS, whose request
+# names the published key, replaces it with a notice.  Refusals, each
+# changing nothing and exiting 65 (EX_DATAERR)
 # for the MTA: the response again (its nonce used), a response with a
 # wrong nonce, one for an address outside wkd_domains, a submission
 # whose sender's address is not on the key, malformed MIME.
@@ -118,4 +120,40 @@ like "$(mail_part "$(mail_to "$DATA/mail" carol@example.org)" subject)" \
 receive "$T_DIR/c3.eml"
 is "$?" 65 "the same response again: EX_DATAERR (its nonce is used)"
 like "$(cat "$T_DIR/receive.err")" "already used" "... why"
+
+# a new key for carol through WKS: the request names the published key
+C2=$(gen_key "$GH" "Carol New <carol@example.org>")
+ok "$([ -n "$C2" ]; echo $?)" "a second key for carol"
+N=$(mails_to "$DATA/mail" carol@example.org)
+sleep 1	# mail_rate=1s: one request per address per second
+NS_HOME=$GH in_ns "$T_DIR/n1.eml" "$WKSC" --create "$C2" carol@example.org
+is "$?" 0 "gpg-wks-client --create for it" || diag "$(cat "$T_DIR/n1.eml")"
+chmod 644 "$T_DIR/n1.eml"
+receive "$T_DIR/n1.eml"
+is "$?" 0 "its submission is taken"
+wait_until 10 has_more_mails "$DATA/mail" carol@example.org "$N"
+cp "$(mail_to "$DATA/mail" carol@example.org)" "$T_DIR/n2.eml"
+chmod 644 "$T_DIR/n2.eml"
+G=$(echo "$C" | sed 's/.\{4\}/& /g; s/ $//')
+like "$(mail_part "$T_DIR/n2.eml" body)" "ANOTHER key" \
+    "the request says the address has another key"
+like "$(mail_part "$T_DIR/n2.eml" body)" "$G" "... and names it"
+NS_HOME=$GH in_ns "$T_DIR/n3.eml" "$WKSC" --receive <"$T_DIR/n2.eml"
+chmod 644 "$T_DIR/n3.eml"
+receive "$T_DIR/n3.eml"
+is "$?" 0 "the answer is taken"
+http GET "$KD_URL/vks/v1/by-email/carol@example.org" >/dev/null
+g "$GH" --import-options show-only --import --with-colons <"$T_DIR/body" \
+    >"$T_DIR/now.colons" 2>/dev/null
+like "$(cat "$T_DIR/now.colons")" "fpr:+$C2:" "carol@example.org is the new key's"
+has_replaced() {
+	local f
+	for f in "$DATA"/mail/new/* "$DATA"/mail/cur/*; do
+		grep -qi '^To: *<\?carol@example.org' "$f" 2>/dev/null &&
+		    mail_part "$f" subject | grep -q 'was replaced' && return 0
+	done
+	return 1
+}
+wait_until 10 has_replaced
+ok $? "the notice of the replacement"
 done_testing
