@@ -8,8 +8,9 @@
 # the CA bundle holds the test CA: nothing of the machine's changes.
 # gpg --locate-external-keys finds a confirmed address through the
 # advanced and the direct method and nothing for an unconfirmed one;
-# sq wkd get finds it; after removal, WKD answers 404 and gpg finds
-# nothing.
+# sq wkd get and OpenPGP.js's wkd-client find it; keydird wkd-export
+# writes the same bytes; after removal, WKD answers 404, gpg finds
+# nothing and an export has no file for it.
 . "$(dirname "$0")/lib.sh"
 
 wkd_front_check
@@ -70,6 +71,24 @@ if command -v sq >/dev/null; then
 	like "$(cat "$T_DIR/sq.colons")" "fpr:+$F:" "... the same key"
 else
 	skip "sq is not installed"
+fi
+
+# OpenPGP.js's WKD client (tests/browser, pinned in its lock file)
+B=$E2E_ROOT/tests/browser
+if command -v node >/dev/null; then
+	if [ ! -d "$B/node_modules/@openpgp/wkd-client" ] ||
+	    [ "$B/package-lock.json" -nt "$B/node_modules/.package-lock.json" ]
+	then
+		(cd "$B" && npm ci --no-audit --no-fund >"$T_DIR/npm.log" 2>&1) ||
+		    { cat "$T_DIR/npm.log" >&2; bail "npm ci in tests/browser"; }
+	fi
+	in_ns "$T_DIR/js.out" env NODE_EXTRA_CA_CERTS="$WKD_TLS/ca.crt" \
+	    WKD_EMAIL=dave@example.org node "$B/wkd.mjs"
+	is "$?" 0 "OpenPGP.js's wkd-client looks dave@example.org up" ||
+	    diag "$(cat "$T_DIR/js.out")"
+	is "$(tail -1 "$T_DIR/js.out")" "$F" "... and gets his key"
+else
+	bail "node is missing (make deps-test)"
 fi
 
 # keydird wkd-export: the same bytes as files, for a web server
