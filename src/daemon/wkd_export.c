@@ -84,7 +84,8 @@ next_domain(const char **p, char *out, size_t sz)
 static int
 fill(struct daemon *d, const char *tmp, size_t *nkeys)
 {
-	char dom[256], path[4400], after[sizeof(((struct store_wkd *)0)->key)];
+	char dom[256], path[4400], text[320];
+	char after[sizeof(((struct store_wkd *)0)->key)];
 	const char *p = d->cfg.wkd_domains, *at;
 	struct store_wkd *rows;
 	struct err e;
@@ -99,13 +100,15 @@ fill(struct daemon *d, const char *tmp, size_t *nkeys)
 		if (mkdir(path, 0755) == -1)
 			return -1;
 		snprintf(path, sizeof(path), "%s/%s/policy", tmp, dom);
-		if (put_file(path, "protocol-version: 5\n", 20) == -1)
+		snprintf(text, sizeof(text), "protocol-version: 5\n"
+		    "submission-address: %s\n", d->cfg.submission_address);
+		if (put_file(path, text, strlen(text)) == -1)
 			return -1;
 		snprintf(path, sizeof(path), "%s/%s/submission-address", tmp,
 		    dom);
-		snprintf(after, sizeof(after), "%s\n",
+		snprintf(text, sizeof(text), "%s\n",
 		    d->cfg.submission_address);
-		if (put_file(path, after, strlen(after)) == -1)
+		if (put_file(path, text, strlen(text)) == -1)
 			return -1;
 	}
 	if (store_begin_read(d->store, &e) == -1) {

@@ -104,7 +104,8 @@ t_lookups(void)
 	free(a.body);
 	a = get(&t, "/.well-known/openpgpkey/example.org/policy",
 	    "openpgpkey.example.org");
-	ok(a.status == 200 && strstr(a.body, "protocol-version: 5") &&
+	ok(a.status == 200 && strstr(a.body, "protocol-version: 5\n") &&
+	    strstr(a.body, "submission-address: ") &&
 	    !strstr(a.body, "mailbox-only"), "a served domain's policy (%d)",
 	    a.status);
 	free(a.body);

@@ -124,9 +124,13 @@ wkd_domain(struct daemon *d, struct req *r, struct resp *w,
 	else if (!strncmp(rest, "hu/", 3))
 		wkd_key_get(d, r, w, domain, rest + 3);
 	else if (!strcmp(rest, "policy")) {
-		/* the draft's version; "mailbox-only" is not said: a key's
-		 * user IDs keep their names here */
-		view_text(w, 200, "protocol-version: 5");
+		/* the draft's version and where submissions go;
+		 * "mailbox-only" is not said: a key's user IDs keep their
+		 * names here, and gpg-wks-client would add a bare one */
+		resp_printf(w, 200, "text/plain; charset=utf-8",
+		    "protocol-version: 5\nsubmission-address: %s\n",
+		    d->cfg.submission_address);
+		resp_header(w, "Access-Control-Allow-Origin", "*");
 	} else if (!strcmp(rest, "submission-address"))
 		view_text(w, 200, d->cfg.submission_address);
 	else
