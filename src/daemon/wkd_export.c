@@ -3,10 +3,12 @@
  * wkd_domains for a web server to serve, laid out as gpg-wks-server's
  * is: DIR/DOMAIN/hu/HASH, DIR/DOMAIN/policy, DIR/DOMAIN/submission-
  * address.  From one snapshot of the store; each domain's folder is
- * made beside the old one and swapped in by rename, so a web server
- * never serves half an export, and an address no longer published has
- * no file left behind.
+ * made beside the old one and exchanged with it in one step
+ * (renameat2 RENAME_EXCHANGE), so a web server never serves half an
+ * export nor none, and an address no longer published has no file left
+ * behind.
  */
+#define _GNU_SOURCE	/* renameat2 */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -174,27 +176,24 @@ admin_wkd_export(struct daemon *d, const char *dir)
 		log_warn("wkd-export: writing into %s", tmp);
 		goto out;
 	}
-	/* swap each domain's folder in: the old one moves aside first */
+	/* each domain's new folder takes the old one's place in one step;
+	 * the old one is then where the new one was, and goes below */
 	for (p = d->cfg.wkd_domains; next_domain(&p, dom, sizeof(dom));
 	    ndom++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, dom);
-		snprintf(old, sizeof(old), "%s/old-%s", tmp, dom);
-		if (rename(path, old) == -1 && errno != ENOENT) {
-			log_warn("wkd-export: %s", path);
-			goto out;
-		}
 		snprintf(old, sizeof(old), "%s/%s", tmp, dom);
-		if (rename(old, path) == -1) {
-			log_warn("wkd-export: %s", path);
-			goto out;
-		}
+		if (renameat2(AT_FDCWD, old, AT_FDCWD, path,
+		    RENAME_EXCHANGE) == 0)
+			continue;
+		if (errno == ENOENT && rename(old, path) == 0)
+			continue;	/* the first export */
+		log_warn("wkd-export: %s", path);
+		goto out;
 	}
 	printf("%zu keys for %zu domains in %s\n", nkeys, ndom, dir);
 	rc = 0;
 out:
 	for (p = d->cfg.wkd_domains; next_domain(&p, dom, sizeof(dom));) {
-		snprintf(old, sizeof(old), "%s/old-%s", tmp, dom);
-		rm_domain(old);
 		snprintf(old, sizeof(old), "%s/%s", tmp, dom);
 		rm_domain(old);
 	}

@@ -11,7 +11,8 @@
 # changing nothing and exiting 65 (EX_DATAERR)
 # for the MTA: the response again (its nonce used), a response with a
 # wrong nonce, one for an address outside wkd_domains, a submission
-# whose sender's address is not on the key, malformed MIME.
+# whose sender's address is not on the key, a key that cannot encrypt
+# (not even stored), malformed MIME.
 . "$(dirname "$0")/lib.sh"
 
 wkd_front_check
@@ -90,6 +91,28 @@ response() {	# ADDRESS NONCE FILE
 	    "$1" "$body" >"$3"
 	chmod 644 "$3"
 }
+# a submission of a key that cannot encrypt (the request could not
+# reach its holder): refused before anything is stored
+submission() {	# FROM KEYFILE OUT
+	local body
+	body=$( { printf 'Content-Type: application/pgp-keys\n\n'; cat "$2"; } |
+	    g "$GH" --trust-model always --armor --encrypt -r "$SRV")
+	printf 'From: %s\nTo: key-submission@example.org\nMIME-Version: 1.0\nContent-Type: multipart/encrypted; protocol="application/pgp-encrypted"; boundary="b"\n\n--b\nContent-Type: application/pgp-encrypted\n\nVersion: 1\n\n--b\nContent-Type: application/octet-stream\n\n%s\n--b--\n' \
+	    "$1" "$body" >"$3"
+	chmod 644 "$3"
+}
+E=$(g "$GH" --quick-gen-key "Erin <erin@example.org>" ed25519 sign never \
+    >/dev/null 2>&1; fpr_of "$GH" "Erin <erin@example.org>")
+g "$GH" --armor --export "$E" >"$T_DIR/erin.asc"
+submission erin@example.org "$T_DIR/erin.asc" "$T_DIR/erin.eml"
+K0=$("$KEYDIRD" state --data-dir "$DATA" 2>/dev/null | jq -r .keys)
+like "$K0" '^[0-9]+$' "keydird state counts the keys ($K0)"
+receive "$T_DIR/erin.eml"
+is "$?" 65 "a sign-only key: EX_DATAERR"
+like "$(cat "$T_DIR/receive.err")" "may encrypt" "... why"
+is "$("$KEYDIRD" state --data-dir "$DATA" 2>/dev/null | jq -r .keys)" "$K0" \
+    "... and it is not stored"
+
 response carol@example.org abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG \
     "$T_DIR/wrong.eml"
 receive "$T_DIR/wrong.eml"

@@ -355,8 +355,18 @@ dir_mail_wks_request(struct daemon *d, const struct pgp_cert *c,
 	buf_printf(&text, "Hello,\n\nsomeone asked the key directory at %s\n"
 	    "through the Web Key Service to publish this OpenPGP key for\n"
 	    "the address %s:\n\n  %s\n\n", d->cfg.base_url, addr, groups);
-	if (has_prev == 0)
-		prior_text(&prev, 0, &text);
+	if (has_prev == 0) {
+		char pg[64], pw[64];
+
+		/* the link mail's paragraph, without its attachment */
+		fpr_groups(prev.fpr, pg, sizeof(pg));
+		dir_when_str(prev.created, pw, sizeof(pw));
+		buf_printf(&text, "This address is published now with ANOTHER "
+		    "key:\n\n  %s\n  (created %s)\n\nConfirming REPLACES "
+		    "that key with the new one for this\naddress.  The old key "
+		    "stays findable by its fingerprint,\nwithout this address."
+		    "\n\n", pg, pw);
+	}
 	buf_printf(&text, "If it is yours, your mail program (gpg-wks-client "
 	    "--receive)\nanswers this mail: the request in it is encrypted "
 	    "to the key,\nso the answer also proves you hold its secret "

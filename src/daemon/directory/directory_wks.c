@@ -132,6 +132,44 @@ req_unit(struct daemon *d, void *arg, struct err *e)
 	return 0;
 }
 
+/* Whether c has a live key that may encrypt (the request must reach its
+ * holder, and only its holder). */
+static bool
+can_encrypt(const struct pgp_cert *c, int64_t now)
+{
+	size_t i;
+
+	if (c->revoked || (c->expires != 0 && c->expires <= now))
+		return false;
+	for (i = 0; i < c->nsubs; i++)
+		if (strchr(c->subs[i].usage, 'e') != NULL &&
+		    !c->subs[i].revoked && (c->subs[i].expires == 0 ||
+		    c->subs[i].expires > now))
+			return true;
+	/* a primary of an algorithm that encrypts (RSA, ElGamal, ECDH) */
+	return c->algo == 1 || c->algo == 2 || c->algo == 16 ||
+	    c->algo == 18 || c->algo == 20;
+}
+
+/* Whether a request went to address within mail_rate (*until: when the
+ * next may go). */
+static int
+rate_limited(struct daemon *d, const char *address, int64_t now,
+    int64_t *until, struct err *e)
+{
+	int64_t last = 0;
+	int rc;
+
+	if (store_begin_read(d->store, e) == -1)
+		return -1;
+	rc = store_rate_get(d->store, address, &last, e);
+	store_rollback(d->store);
+	if (rc == -1)
+		return -1;
+	*until = last + d->cfg.mail_rate;
+	return rc == 0 && now - last < d->cfg.mail_rate;
+}
+
 /* A submission: key (binary or armored) from address. */
 static int
 wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
@@ -144,7 +182,7 @@ wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
 	struct req_unit ru;
 	char client[STORE_CLIENT_LEN + 1];
 	size_t n = 0, i;
-	bool has = false;
+	bool has = false, enc;
 	int rc;
 
 	if (!in_wkd(d, address))
@@ -162,15 +200,26 @@ wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
 		    !strcmp(certs[0].uids[i].email, address))
 			has = true;
 	str_lcpy(out->fpr, certs[0].fpr, sizeof(out->fpr));
+	enc = can_encrypt(&certs[0], now);
 	pgp_certs_free(certs, n);
+	/* everything that would refuse the request is checked before the
+	 * key is stored: a refused mail leaves nothing behind */
 	if (!has)
 		return err_set(e, ERR_INVALID, "wks: the key has no user ID "
 		    "with the sender's address %s", address);
-	/* the per-client limit on never-confirmed keys counts per sender
-	 * (mail has no better client; a forged sender still meets the
-	 * global max_unconfirmed_bytes) */
-	memcpy(client, "wks:", 4);
-	str_lcpy(client + 4, address, sizeof(client) - 4);	/* cut: fine */
+	if (!enc)
+		return err_set(e, ERR_INVALID, "wks: the key has no live key "
+		    "that may encrypt: the request could not reach its "
+		    "holder");
+	if (!mail_addr_ok(address))
+		return err_set(e, ERR_INVALID, "wks: %s cannot be mailed",
+		    address);
+	if ((rc = rate_limited(d, address, now, &out->retry_at, e)) != 0)
+		return rc == -1 ? -1 : 0;	/* taken, nothing sent */
+	/* the mail path is one client: anyone can forge a sender, so the
+	 * never-confirmed keys of all WKS mail together meet
+	 * max_unconfirmed_per_client (an MTA limits by sending host) */
+	str_lcpy(client, "wks", sizeof(client));
 	memset(&o, 0, sizeof(o));
 	o.client = client;
 	if (dir_upload_with(d, now, key, len, &o, &u, e) == -1)
@@ -184,6 +233,10 @@ wks_submission(struct daemon *d, int64_t now, const uint8_t *key,
 	store_rollback(d->store);
 	if (rc == -1)
 		return -1;
+	if (c.revoked) {
+		pgp_cert_release(&c);
+		return err_set(e, ERR_INVALID, "wks: the key is revoked");
+	}
 	ru = (struct req_unit){ &c, address, now, false, 0 };
 	rc = dir_atomic(d, req_unit, &ru, e);
 	pgp_cert_release(&c);
@@ -212,7 +265,7 @@ field(const char *text, const char *name, char *out, size_t sz)
 			n = (size_t)(eol - p);
 			while (n > 0 && (p[n - 1] == '\r' || p[n - 1] == ' '))
 				n--;
-			if (n >= sz)
+			if (n >= sz || str_has_ctl(p, n))
 				return -1;
 			memcpy(out, p, n);
 			out[n] = '\0';
@@ -320,7 +373,9 @@ dir_wks_receive(struct daemon *d, int64_t now, const char *msg, size_t len,
 	} else
 		err_set(e, ERR_INVALID, "wks: the encrypted part is neither a "
 		    "key (application/pgp-keys) nor a confirmation response "
-		    "(application/vnd.gnupg.wks) but %s", inner.ctype);
+		    "(application/vnd.gnupg.wks) but %s",
+		    str_has_ctl(inner.ctype, strlen(inner.ctype)) ? "?" :
+		    inner.ctype);
 out:
 	free(secs);
 	free(lens);
