@@ -8,7 +8,9 @@
  * The same tables and meaning as SQLite's current schema (one key per
  * address is addresses' primary key; keyids may name a subkey under two
  * certs), in PostgreSQL's types: BIGINT times, BYTEA for binary, TEXT
- * for the armored forms.  The never-confirmed totals are not a counter
+ * for the armored forms; identifiers and addresses compare and sort as
+ * bytes (COLLATE "C"), as SQLite's do, whatever the database's locale.
+ * The never-confirmed totals are not a counter
  * row (every new key would update the same row, and serializable units
  * would fail each other): they are summed over the partial index
  * certs_room when asked.
@@ -24,8 +26,8 @@ static const char *const pg_migrations[] = {
 	/* 1: the schema */
 	"CREATE TABLE certs ("
 	" id BIGSERIAL PRIMARY KEY,"
-	" fpr TEXT UNIQUE NOT NULL,"
-	" keyid TEXT NOT NULL,"
+	" fpr TEXT COLLATE \"C\" UNIQUE NOT NULL,"
+	" keyid TEXT COLLATE \"C\" NOT NULL,"
 	" algo INTEGER NOT NULL,"
 	" bits INTEGER NOT NULL,"
 	" created BIGINT NOT NULL,"
@@ -49,16 +51,17 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX certs_room ON certs(first_stored, id, bytes)"
 	" WHERE NOT had_address AND NOT revoked;"
 	"CREATE TABLE keyids ("
-	" fpr TEXT NOT NULL,"
-	" keyid TEXT NOT NULL,"
-	" cert TEXT NOT NULL REFERENCES certs(fpr) ON DELETE CASCADE,"
+	" fpr TEXT COLLATE \"C\" NOT NULL,"
+	" keyid TEXT COLLATE \"C\" NOT NULL,"
+	" cert TEXT COLLATE \"C\" NOT NULL REFERENCES certs(fpr)"
+	" ON DELETE CASCADE,"
 	" cid BIGINT NOT NULL,"
 	" pos INTEGER NOT NULL,"
 	" PRIMARY KEY (fpr, cert));"
 	"CREATE INDEX keyids_keyid ON keyids(keyid, cid);"
 	"CREATE INDEX keyids_cert ON keyids(cert);"
 	"CREATE TABLE addresses ("
-	" address TEXT PRIMARY KEY,"
+	" address TEXT COLLATE \"C\" PRIMARY KEY,"
 	" cid BIGINT NOT NULL REFERENCES certs(id) ON DELETE CASCADE,"
 	" published BIGINT NOT NULL,"
 	" verified BIGINT NOT NULL DEFAULT 0,"
@@ -68,19 +71,19 @@ static const char *const pg_migrations[] = {
 	"CREATE TABLE tokens ("
 	" hash BYTEA PRIMARY KEY CHECK (length(hash) = 32),"
 	" kind INTEGER NOT NULL,"
-	" fpr TEXT NOT NULL,"
-	" address TEXT NOT NULL,"
+	" fpr TEXT COLLATE \"C\" NOT NULL,"
+	" address TEXT COLLATE \"C\" NOT NULL,"
 	" created BIGINT NOT NULL,"
 	" expires BIGINT NOT NULL,"
 	" used BIGINT NOT NULL DEFAULT 0);"
 	"CREATE INDEX tokens_fpr_address ON tokens(fpr, address);"
 	"CREATE INDEX tokens_expires ON tokens(expires);"
 	"CREATE TABLE mail_rate ("
-	" address TEXT PRIMARY KEY,"
+	" address TEXT COLLATE \"C\" PRIMARY KEY,"
 	" last BIGINT NOT NULL);"
 	"CREATE TABLE outbox ("
 	" id BIGSERIAL PRIMARY KEY,"
-	" rcpt TEXT NOT NULL,"
+	" rcpt TEXT COLLATE \"C\" NOT NULL,"
 	" data BYTEA NOT NULL,"
 	" created BIGINT NOT NULL,"
 	" attempts INTEGER NOT NULL DEFAULT 0,"
@@ -93,7 +96,7 @@ static const char *const pg_migrations[] = {
 	"CREATE INDEX outbox_rcpt ON outbox(rcpt, id)"
 	" WHERE sent IS NULL AND failed IS NULL;"
 	"CREATE TABLE nonces ("
-	" nonce TEXT PRIMARY KEY,"
+	" nonce TEXT COLLATE \"C\" PRIMARY KEY,"
 	" until BIGINT NOT NULL);"
 	"CREATE INDEX nonces_until ON nonces(until);"
 	"CREATE TABLE recovery ("
@@ -102,8 +105,8 @@ static const char *const pg_migrations[] = {
 	" updated BIGINT NOT NULL);"
 	"CREATE TABLE wkd ("
 	" cid BIGINT NOT NULL REFERENCES certs(id) ON DELETE CASCADE,"
-	" address TEXT NOT NULL,"
-	" hu TEXT NOT NULL,"
+	" address TEXT COLLATE \"C\" NOT NULL,"
+	" hu TEXT COLLATE \"C\" NOT NULL,"
 	" data BYTEA NOT NULL);"
 	"CREATE INDEX wkd_cid ON wkd(cid);"
 	"CREATE INDEX wkd_hu ON wkd(hu);",
