@@ -12,11 +12,16 @@
 #include "str.h"
 #include "xmalloc.h"
 
-/* The connection a thread holds for its unit of work: for which store
- * (and which opening of it: gen), and which. */
-static _Thread_local const struct pg *tl_owner;
-static _Thread_local unsigned long tl_gen;
-static _Thread_local struct pg_conn *tl_conn;
+/* The connections a thread holds for its units of work, one per store
+ * handle (a thread may hold a unit on each of two handles: an export's
+ * snapshot while another handle writes): for which store (and which
+ * opening of it: gen), and which connection. */
+#define PG_TL_UNITS 8
+static _Thread_local struct {
+	const struct pg *owner;
+	unsigned long gen;
+	struct pg_conn *conn;
+} tl_units[PG_TL_UNITS];
 static atomic_ulong pg_generation;
 
 void
@@ -255,19 +260,30 @@ struct pg_conn *
 pg_conn(struct store *s)
 {
 	const struct pg *q = s->impl;
+	size_t i;
 
-	return tl_owner == q && tl_gen == q->gen ? tl_conn : NULL;
+	for (i = 0; i < PG_TL_UNITS; i++)
+		if (tl_units[i].owner == q && tl_units[i].gen == q->gen)
+			return tl_units[i].conn;
+	return NULL;
 }
 
 struct pg_conn *
 pg_take(struct store *s, struct err *e)
 {
-	struct pg *q = s->impl;
 	struct pg_conn *c;
-	size_t i;
 
 	if ((c = pg_conn(s)) != NULL)
 		return c;
+	return pg_take_free(s, e);
+}
+
+struct pg_conn *
+pg_take_free(struct store *s, struct err *e)
+{
+	struct pg *q = s->impl;
+	size_t i;
+
 	pthread_mutex_lock(&q->lock);
 	for (;;) {
 		for (i = 0; i < q->npool; i++)
@@ -337,10 +353,17 @@ unit_begin(struct store *s, const char *sql, struct err *e)
 {
 	struct pg *q = s->impl;
 	struct pg_conn *c;
+	size_t i;
 
 	if (pg_conn(s) != NULL)
 		return err_set(e, ERR_INTERNAL, "store: a unit of work is "
 		    "already open on this thread");
+	for (i = 0; i < PG_TL_UNITS; i++)
+		if (tl_units[i].owner == NULL)
+			break;
+	if (i == PG_TL_UNITS)
+		return err_set(e, ERR_INTERNAL, "store: more than %d units "
+		    "open on one thread", PG_TL_UNITS);
 	if ((c = pg_take(s, e)) == NULL)
 		return -1;
 	if (pg_exec_plain(c, sql, e) == -1) {
@@ -348,9 +371,9 @@ unit_begin(struct store *s, const char *sql, struct err *e)
 		return -1;
 	}
 	c->in_txn = true;
-	tl_owner = q;
-	tl_gen = q->gen;
-	tl_conn = c;
+	tl_units[i].owner = q;
+	tl_units[i].gen = q->gen;
+	tl_units[i].conn = c;
 	return 0;
 }
 
@@ -358,10 +381,16 @@ unit_begin(struct store *s, const char *sql, struct err *e)
 static void
 unit_end(struct store *s)
 {
-	struct pg_conn *c = pg_conn(s);
+	const struct pg *q = s->impl;
+	struct pg_conn *c = NULL;
+	size_t i;
 
-	tl_owner = NULL;
-	tl_conn = NULL;
+	for (i = 0; i < PG_TL_UNITS; i++)
+		if (tl_units[i].owner == q && tl_units[i].gen == q->gen) {
+			c = tl_units[i].conn;
+			tl_units[i].owner = NULL;
+			tl_units[i].conn = NULL;
+		}
 	if (c != NULL) {
 		c->in_txn = false;
 		pg_put(s, c);

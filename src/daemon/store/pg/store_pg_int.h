@@ -75,6 +75,9 @@ struct pg_conn *pg_conn(struct store *s);
 /* A connection for one call outside a unit (the thread's inside one);
  * give it back with pg_put. */
 struct pg_conn *pg_take(struct store *s, struct err *e);
+/* A connection that is not the thread's unit's: lookups, which never see
+ * a unit's uncommitted writes, its own thread's either (store.h). */
+struct pg_conn *pg_take_free(struct store *s, struct err *e);
 void pg_put(struct store *s, struct pg_conn *c);
 
 /*

@@ -1,6 +1,7 @@
 /*
  * store_pg_read: lookups and the upload answer, outside any unit of
- * work, on a pooled connection.  A lookup that needs two statements (a
+ * work, on a pooled connection (never the thread's unit's: a lookup does
+ * not see a unit's uncommitted writes).  A lookup that needs two statements (a
  * fingerprint that is not a primary's, then a subkey's) reads both in
  * one REPEATABLE READ snapshot, as SQLite's does, so that a unit turning
  * one into the other between them cannot make the key vanish.
@@ -119,7 +120,7 @@ pgs_lookup(struct store *s, enum store_by by, const char *key,
 		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
 		    (int)by);
 	}
-	if ((c = pg_take(s, e)) == NULL)
+	if ((c = pg_take_free(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, key);
@@ -217,7 +218,7 @@ pgs_upload_view(struct store *s, const uint8_t hash[STORE_HASH_LEN],
 	int ret = -1, i;
 
 	memset(out, 0, sizeof(*out));
-	if ((c = pg_take(s, e)) == NULL)
+	if ((c = pg_take_free(s, e)) == NULL)
 		return -1;
 	/* the key and each address's status from one snapshot */
 	if (!c->in_txn) {
