@@ -2,7 +2,7 @@
 # DEVELOPER=1 (-Werror), V=1.  Targets: all check unit e2e run lint deps
 # fuzz fuzz-replay.
 
-PKGS     := libmicrohttpd librnp sqlite3 libcurl jansson libsodium inih libidn2 nettle
+PKGS     := libmicrohttpd librnp sqlite3 libpq libcurl jansson libsodium inih libidn2 nettle
 VERSION  := 0.1.0
 
 ifeq ($(FUZZ),1)
@@ -39,6 +39,7 @@ INC_pgp       := lib $(D)/pgp
 INC_store     := lib $(D)/store
 INC_base      := lib $(D)/base
 INC_sqlite    := lib $(D)/store $(D)/store/sqlite
+INC_pg        := lib $(D)/store $(D)/store/pg
 INC_mail      := lib $(D)/store $(D)/mail
 INC_directory := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory
 INC_xfer      := lib $(D)/base $(D)/store $(D)/directory $(D)/xfer
@@ -46,10 +47,11 @@ INC_http      := lib $(D)/base $(D)/store $(D)/directory $(D)/http
 INC_daemon    := lib $(D)/base $(D)/pgp $(D)/store $(D)/mail $(D)/directory \
 	$(D)/xfer $(D)/http $(D)
 INC_client    := lib src/client
-INC_tests     := $(INC_daemon) $(D)/store/sqlite src/client tests/unit tests/store
+INC_tests     := $(INC_daemon) $(D)/store/sqlite $(D)/store/pg src/client tests/unit tests/store
 LIBC_lib      := $(call pc,libsodium libidn2 jansson nettle)
 LIBC_pgp      := $(call pc,librnp jansson libsodium)
 LIBC_sqlite   := $(call pc,sqlite3)
+LIBC_pg       := $(call pc,libpq)
 LIBC_mail     := $(call pc,libcurl libsodium)
 LIBC_directory := $(call pc,libsodium)
 LIBC_xfer     := $(call pc,jansson libsodium)
@@ -68,9 +70,9 @@ LDFLAGS += -pie -Wl,-z,relro,-z,now $(SANFLAGS)
 LDLIBS  += $(PKG_LIBS) -lunistring -lpthread
 
 # layer of a source file: the folder it sits in
-LAYERS := base pgp store sqlite mail directory xfer http
+LAYERS := base pgp store sqlite pg mail directory xfer http
 layer_of = $(if $(filter lib/%,$(1)),lib,$(if $(filter src/client/%,$(1)),client,$(if $(filter tests/% bench/% fuzz/%,$(1)),tests,$(or \
-	$(if $(filter $(D)/store/sqlite/%,$(1)),sqlite),$(firstword $(foreach l,$(LAYERS),\
+	$(if $(filter $(D)/store/sqlite/%,$(1)),sqlite),$(if $(filter $(D)/store/pg/%,$(1)),pg),$(firstword $(foreach l,$(LAYERS),\
 	$(if $(filter $(D)/$(l)/%,$(1)),$(l)))),daemon))))
 layer_flags = $(addprefix -iquote ,$(INC_$(1))) $(LIBC_$(1))
 
@@ -96,11 +98,12 @@ T_pgp_verify := pgp pgp_pkt pgp_strip pgp_verify pgp_wkd pgp_wks
 T_serverkey := pgp pgp_pkt pgp_strip pgp_verify pgp_wkd pgp_wks pgp_serverkey
 T_submission :=
 T_recovery := recovery
-T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt store_sqlite_admin store_sqlite_limits
+T_store := store store_sqlite store_sqlite_schema store_sqlite_read store_sqlite_cert store_sqlite_mail store_sqlite_life store_sqlite_xfer store_sqlite_sync store_sqlite_ckpt store_sqlite_admin store_sqlite_limits store_pg store_pg_schema store_pg_read store_pg_cert store_pg_mail store_pg_life
 T_store_life := $(T_store)
 T_store_batch := $(T_store)
 T_store_admin := $(T_store)
 T_store_conf := $(T_store)
+T_store_conf_pg := $(T_store)
 T_directory := directory directory_atomic directory_limits directory_import directory_submit directory_recovery directory_serverkey pgp_serverkey directory_mail directory_maintain directory_manage directory_publish directory_rebuild directory_remove directory_session directory_verify directory_wks seal token pgp pgp_pkt pgp_strip pgp_verify pgp_wkd pgp_wks mail_compose mail_dir mail_smtp mailer config lang $(T_store)
 T_directory_life := $(T_directory)
 T_fault := $(T_directory)
@@ -190,6 +193,9 @@ $(BUILD)/src/daemon/base/lang.o: CFLAGS += -DLANG_MO_DIR='"$(BUILD)/po"'
 $(BUILD)/tests/t_%: $$(wildcard tests/unit/t_$$*.c tests/store/t_$$*.c) $(LIB_OBJ) $$(call mod,$$(T_$$*))
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(call layer_flags,tests) $(LDFLAGS) -o $@ $(filter %.c %.o,$^) $(LDLIBS)
+
+# the PostgreSQL suite starts its cluster with tests/pg/cluster.sh
+$(BUILD)/tests/t_store_conf_pg: CFLAGS += -DSRCDIR='"$(CURDIR)"'
 
 $(BUILD)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_util.c fuzz/fuzz.h \
     $$(if $$(filter $$*,$$(FUZZ_DAEMON)),fuzz/fuzz_daemon.c fuzz/fuzz_daemon.h) \
@@ -282,7 +288,7 @@ lint:
 
 # the layer table for scripts/layercheck: NAME FOLDER INCLUDE-FOLDERS...
 layers:
-	@$(foreach l,lib $(LAYERS) daemon,echo "$(l) $(or $(filter lib,$(l)),$(if $(filter sqlite,$(l)),$(D)/store/sqlite),$(if $(filter daemon,$(l)),$(D)),$(D)/$(l)) $(INC_$(l))";)
+	@$(foreach l,lib $(LAYERS) daemon,echo "$(l) $(or $(filter lib,$(l)),$(if $(filter sqlite,$(l)),$(D)/store/sqlite),$(if $(filter pg,$(l)),$(D)/store/pg),$(if $(filter daemon,$(l)),$(D)),$(D)/$(l)) $(INC_$(l))";)
 	@echo "client src/client $(INC_client)"
 
 # each header compiles on its own, with its layer's flags

@@ -6,8 +6,8 @@
 set -eu
 RUN="build-essential pkg-config libmicrohttpd-dev librnp-dev libsqlite3-dev
 libcurl4-openssl-dev libjansson-dev libsodium-dev libinih-dev libidn2-dev
-libgpgme-dev libunistring-dev gettext nettle-dev"
-TEST="$RUN gnupg dirmngr gpg-agent gpg-wks-client sq python3 python3-aiosmtpd curl jq
+libgpgme-dev libunistring-dev gettext nettle-dev libpq-dev"
+TEST="$RUN postgresql gnupg dirmngr gpg-agent gpg-wks-client sq python3 python3-aiosmtpd curl jq
 sqlite3 perl procps python3-cryptography chromium nginx openssl"
 FUZZ="$RUN clang libclang-rt-14-dev"
 # the browser tests' driver (tests/browser): node and npm, Debian's

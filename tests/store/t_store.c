@@ -362,9 +362,10 @@ t_urls(const char *dir)
 	struct err e;
 	char url[600];
 
-	ok(store_open("postgres://db/keydir", &e) == NULL &&
-	    e.code == ERR_INVALID && strstr(e.msg, "WITH_PG=0") != NULL,
-	    "postgres: not built in");
+	ok(store_open("postgresql:///nodb?host=/nonexistent&connect_timeout=2",
+	    &e) == NULL && e.code == ERR_RETRY && strstr(e.msg,
+	    "cannot connect") != NULL, "postgresql: the PostgreSQL backend, "
+	    "which says when it cannot connect (%s)", e.msg);
 	ok(store_open("mysql:x", &e) == NULL && e.code == ERR_INVALID,
 	    "unknown scheme refused: %s", e.msg);
 	ok(store_open("sqlite:", &e) == NULL, "empty path refused");

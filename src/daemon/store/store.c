@@ -41,9 +41,10 @@ store_backend(const char *url, const struct store_ops **ops,
 	if (n == 6 && strncmp(url, "sqlite", n) == 0)
 		return 0;
 	if ((n == 8 && strncmp(url, "postgres", n) == 0) ||
-	    (n == 10 && strncmp(url, "postgresql", n) == 0))
-		return err_set(e, ERR_INVALID,
-		    "postgres backend not built in (WITH_PG=0)");
+	    (n == 10 && strncmp(url, "postgresql", n) == 0)) {
+		*ops = &store_pg_ops;
+		return 0;
+	}
 	return err_set(e, ERR_INVALID, "unknown store scheme \"%.*s\"",
 	    (int)n, url);
 }
