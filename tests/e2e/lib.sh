@@ -53,6 +53,43 @@ if [ "$(id -u)" = 0 ]; then
 	KEYDIRD=$T_DIR/bin/keydird
 fi
 
+# KD_STORE=pg: every data directory's store is a database of its own in
+# a throwaway PostgreSQL cluster of this script (tests/pg/cluster.sh,
+# beside T_DIR, which is keydird's account's alone; stopped at the end).
+# KEYDIRD becomes a wrapper that gives every command the database of its
+# --data-dir (made on first use), so the tests run unchanged.
+PG_DIR=
+PG_URL=
+if [ "${KD_STORE:-sqlite}" = pg ]; then
+	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/keydir-pg.XXXXXX") &&
+	    chmod 755 "$PG_DIR" || exit 1
+	PG_URL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PG_DIR/c") || {
+		"$E2E_ROOT/tests/pg/cluster.sh" stop "$PG_DIR/c"
+		rmdir "$PG_DIR"
+		echo "Bail out! a PostgreSQL cluster (tests/pg/cluster.sh)"
+		exit 1
+	}
+	mkdir -p "$T_DIR/bin"
+	cat >"$T_DIR/bin/keydird-pg" <<WRAP
+#!/bin/bash
+# the database of --data-dir DIR in the test cluster, then keydird
+dir=./var
+args=("\$@")
+for ((i = 0; i < \${#args[@]}; i++)); do
+	case \${args[i]} in
+	--data-dir) dir=\${args[i + 1]} ;;
+	--data-dir=*) dir=\${args[i]#--data-dir=} ;;
+	esac
+done
+db=d\$(printf '%s' "\$(cd "\$dir" 2>/dev/null && pwd || echo "\$dir")" | md5sum | cut -c1-16)
+psql -q "$PG_URL" -c "CREATE DATABASE \$db" >/dev/null 2>&1
+url='$PG_URL'
+exec "$KEYDIRD" "\${args[0]}" --set "database=\${url/\/\/\/keydir/\/\/\/\$db}" "\${args[@]:1}"
+WRAP
+	chmod 755 "$T_DIR/bin" "$T_DIR/bin/keydird-pg"
+	KEYDIRD=$T_DIR/bin/keydird-pg
+fi
+
 # t_own PATH...: when running as root, give PATH (recursively) to T_USER,
 # the account keydird runs as; nothing otherwise.
 t_own() {
@@ -186,6 +223,15 @@ alive() {
 
 # start_keydird PORT DATADIR LOG [ARGS...]: sets KD_PID and KD_URL; 0 when
 # the server answers on PORT.  The log is appended to.
+# sqlite_only REASON: end a script that needs the SQLite file itself,
+# visibly, under KD_STORE=pg.
+sqlite_only() {
+	if [ "${KD_STORE:-sqlite}" = pg ]; then
+		skip "$(basename "$0") under PostgreSQL: $*"
+		done_testing
+	fi
+}
+
 start_keydird() {
 	local port=$1 dir=$2 log=$3
 	shift 3
@@ -800,6 +846,10 @@ t_cleanup() {
 	for h in "${T_HOMES[@]+"${T_HOMES[@]}"}"; do
 		GNUPGHOME=$h gpgconf --kill all >/dev/null 2>&1
 	done
+	if [ -n "$PG_DIR" ]; then
+		"$E2E_ROOT/tests/pg/cluster.sh" stop "$PG_DIR/c" >/dev/null 2>&1
+		rmdir "$PG_DIR"
+	fi
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		echo "# kept $T_DIR" >&2
 	else
