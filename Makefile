@@ -160,7 +160,7 @@ else
 FUZZ_MAIN := fuzz/replay.c
 endif
 
-.PHONY: all check unit e2e run lint deps deps-test clean hdrcheck bench layercheck layers \
+.PHONY: all check unit e2e e2e-pg run lint deps deps-test clean hdrcheck bench layercheck layers \
 	fuzz fuzz-replay deps-fuzz
 all: $(BUILD)/keydird $(BUILD)/keydir
 
@@ -226,12 +226,19 @@ unit: $(UNIT_BIN)
 e2e: all
 	KEYDIRD=$(abspath $(BUILD)/keydird) prove -f -e bash tests/e2e/[0-9]*.sh
 
-# make check: everything, then again under ASan+UBSan.
+# the same end-to-end tests with every keydird on PostgreSQL (a throwaway
+# cluster per script; tests/e2e/lib.sh, KD_STORE=pg)
+e2e-pg: all
+	KD_STORE=pg KEYDIRD=$(abspath $(BUILD)/keydird) prove -f -e bash \
+		tests/e2e/[0-9]*.sh
+
+# make check: everything (the end-to-end tests on SQLite and on
+# PostgreSQL), then again under ASan+UBSan (on SQLite).
 check: deps-test
 	$(MAKE) layercheck
 	scripts/po-check
 	$(MAKE) -j2 all $(UNIT_BIN) $(FUZZ_BIN)
-	$(MAKE) unit e2e fuzz-replay
+	$(MAKE) unit e2e e2e-pg fuzz-replay
 	$(MAKE) -j2 SANITIZE=address,undefined all $(UNIT_BIN:build/%=build-san/%) \
 		$(FUZZ_BIN:build/%=build-san/%)
 	$(MAKE) SANITIZE=address,undefined unit e2e fuzz-replay

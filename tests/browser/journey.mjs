@@ -275,6 +275,8 @@ async function replacement(page) {
 	    'is now published'), 'replace: ... and confirmed');
 	seen.add(m && m.link);
 
+	// keydird runs with mail_rate=1s: one request per address a second
+	await new Promise((r) => setTimeout(r, 1100));
 	await page.setExtraHTTPHeaders({ 'Accept-Language': 'de' });
 	ok(await uploadAndAsk(page, env('KEY4'), addr),
 	    'replace: a second key for the address, uploaded in German');

@@ -259,6 +259,8 @@ is "$(http POST "$URL/pks/add" --data-urlencode "keytext@$T_DIR/dup.asc")" 400 \
 is "$(rows)" "$before" "... nothing stored"
 
 # --- keydird republish: what an older keydird left behind -----------------------
+# (that state is written with SQLite's SQL into the database file)
+sqlite_only "the state an older keydird left is written into the SQLite file"
 # Its index had Mal's flagless binding of Vic's key (never uploaded), and
 # it published gina@example.org from 'bob@hostile.example <gina@...>'.
 VF=$($CRAFT fpr --seed vic)

@@ -21,6 +21,8 @@ if [ -z "${KD_MOUNTNS:-}" ]; then
 	exit 0
 fi
 . "$(dirname "$0")/lib.sh"
+# a PostgreSQL server's full disk is ERR_UNAVAIL through pg_err (53100)
+sqlite_only "the disk that fills is the SQLite file's"
 
 KP=$(free_port)
 DATA=$T_DIR/data

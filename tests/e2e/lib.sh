@@ -69,8 +69,10 @@ if [ "${KD_STORE:-sqlite}" = pg ]; then
 		echo "Bail out! a PostgreSQL cluster (tests/pg/cluster.sh)"
 		exit 1
 	}
-	mkdir -p "$T_DIR/bin"
-	cat >"$T_DIR/bin/keydird-pg" <<WRAP
+	mkdir -p "$T_DIR/pgbin"
+	# named keydird, with the client beside it (19, 20 look there)
+	ln -s "$(dirname "$KEYDIRD")/keydir" "$T_DIR/pgbin/keydir"
+	cat >"$T_DIR/pgbin/keydird" <<WRAP
 #!/bin/bash
 # the database of --data-dir DIR in the test cluster, then keydird
 dir=./var
@@ -86,8 +88,8 @@ psql -q "$PG_URL" -c "CREATE DATABASE \$db" >/dev/null 2>&1
 url='$PG_URL'
 exec "$KEYDIRD" "\${args[0]}" --set "database=\${url/\/\/\/keydir/\/\/\/\$db}" "\${args[@]:1}"
 WRAP
-	chmod 755 "$T_DIR/bin" "$T_DIR/bin/keydird-pg"
-	KEYDIRD=$T_DIR/bin/keydird-pg
+	chmod 755 "$T_DIR/pgbin" "$T_DIR/pgbin/keydird"
+	KEYDIRD=$T_DIR/pgbin/keydird
 fi
 
 # t_own PATH...: when running as root, give PATH (recursively) to T_USER,
