@@ -153,12 +153,20 @@ for round in $(seq "$ROUNDS"); do
 	INFLIGHT=$((INFLIGHT + n))
 	# the crash image: the database and its WAL as the kill left them,
 	# checked on a copy so that keydird's own recovery is what runs next
-	rm -f "$T_DIR/snap/"*
-	cp "$DATA/keydir.db" "$T_DIR/snap/"
-	[ -e "$DATA/keydir.db-wal" ] && cp "$DATA/keydir.db-wal" "$T_DIR/snap/"
-	res=$(sqlite3 "$T_DIR/snap/keydir.db" 'PRAGMA integrity_check;' \
-	    'PRAGMA foreign_key_check;' 2>&1)
-	is "$res" ok "round $round: killed; the crash image passes integrity_check"
+	if [ "${KD_STORE:-sqlite}" = pg ]; then
+		# the database server was not killed: nothing to check
+		skip "round $round: the crash image is SQLite's (PostgreSQL's" \
+		    "server was not killed)"
+	else
+		rm -f "$T_DIR/snap/"*
+		cp "$DATA/keydir.db" "$T_DIR/snap/"
+		[ -e "$DATA/keydir.db-wal" ] &&
+		    cp "$DATA/keydir.db-wal" "$T_DIR/snap/"
+		res=$(sqlite3 "$T_DIR/snap/keydir.db" \
+		    'PRAGMA integrity_check;' 'PRAGMA foreign_key_check;' 2>&1)
+		is "$res" ok \
+		    "round $round: killed; the crash image passes integrity_check"
+	fi
 	start_keydird "$KP" "$DATA" "$LOG" "${KDARGS[@]}" ||
 	    bail "round $round: keydird restarts"
 	t0=$(date +%s.%N)
@@ -220,9 +228,13 @@ ok "$([ "$NCONF" -gt 0 ] && [ "$NUP" -ge 20 ]; echo $?)" \
     "the clients got work done ($NUP uploads, $NCONF confirmations)"
 
 stop_pid "$KD_PID" TERM
-res=$(sqlite3 "$DATA/keydir.db" 'PRAGMA integrity_check;' \
-    'PRAGMA foreign_key_check;' 2>&1)
-is "$res" ok "after the last stop the database passes integrity_check"
+if [ "${KD_STORE:-sqlite}" = pg ]; then
+	skip "integrity_check is SQLite's (PostgreSQL keeps its own)"
+else
+	res=$(sqlite3 "$DATA/keydir.db" 'PRAGMA integrity_check;' \
+	    'PRAGMA foreign_key_check;' 2>&1)
+	is "$res" ok "after the last stop the database passes integrity_check"
+fi
 
 NMAIL=$(mail_count "$MD")
 NDUP=$(awk '{print $2}' "$MD/deliveries" | sort | uniq -d | wc -l)
