@@ -5,6 +5,7 @@
  * server; then wait for SIGTERM or SIGINT and shut down in reverse.
  */
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -15,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -289,7 +291,7 @@ serve(struct daemon *d)
 	struct scheduler *sched;
 	struct http *h;
 	struct err e;
-	char maildir[1100], keyfile[1100];
+	char maildir[1100], keyfile[1100], node[PATH_MAX + 300];
 	sigset_t set;
 	int fd, dropped, sig = 0;
 
@@ -318,6 +320,19 @@ serve(struct daemon *d)
 	if (dir_server_key(d, time(NULL), &e) == -1)
 		log_fatalx("%s", e.msg);
 	mail_config_of(&d->cfg, &mc, maildir, sizeof(maildir));
+	/* this node's name for its outbox leases: host and data directory,
+	 * one serve each (the lock), however many share the database */
+	{
+		char host[256], dir[PATH_MAX];
+
+		if (gethostname(host, sizeof(host)) == -1)
+			str_lcpy(host, "localhost", sizeof(host));
+		host[sizeof(host) - 1] = '\0';
+		if (realpath(d->cfg.data_dir, dir) == NULL)
+			str_lcpy(dir, d->cfg.data_dir, sizeof(dir));
+		snprintf(node, sizeof(node), "%s:%s", host, dir);
+		mc.node = node;
+	}
 	if ((d->mailer = mailer_new(d->store, &mc, MAILER_SERVE, &e)) == NULL)
 		log_fatalx("%s", e.msg);
 	/* threads inherit the mask: only this one takes the signals */

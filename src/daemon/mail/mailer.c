@@ -10,9 +10,13 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "err.h"
 #include "log.h"
@@ -30,7 +34,9 @@ _Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
 
 struct mailer {
 	struct store *s;
-	const char *owner;	/* the lease owner: its role's name */
+	char *owner;		/* the lease owner: "maintain", "serve" or
+				 * "serve@NODE" */
+	enum mailer_role role;
 	struct mail_config c;	/* strings point at the copies below */
 	char *url, *user, *pass, *from, *dir;
 	pthread_t thread;
@@ -82,7 +88,22 @@ mailer_new(struct store *s, const struct mail_config *c,
 	}
 	m = xcalloc(1, sizeof(*m));
 	m->s = s;
-	m->owner = role == MAILER_SERVE ? "serve" : "maintain";
+	m->role = role;
+	if (role == MAILER_SERVE && c->node != NULL && c->node[0] != '\0') {
+		/* "serve@" and 9 hex digits of the node's name: an owner
+		 * fits STORE_LEASE_OWNER_MAX */
+		uint8_t h[16];
+		char hex[33];
+		size_t i;
+
+		crypto_generichash(h, sizeof(h), (const uint8_t *)c->node,
+		    strlen(c->node), NULL, 0);
+		for (i = 0; i < sizeof(h); i++)
+			snprintf(hex + 2 * i, 3, "%02x", h[i]);
+		m->owner = xmalloc(16);
+		snprintf(m->owner, 16, "serve@%.9s", hex);
+	} else
+		m->owner = xstrdup(role == MAILER_SERVE ? "serve" : "maintain");
 	m->c.smtp_url = m->url = dup_or_null(c->smtp_url);
 	m->c.smtp_user = m->user = dup_or_null(c->smtp_user);
 	m->c.smtp_pass = m->pass = dup_or_null(c->smtp_pass);
@@ -162,15 +183,26 @@ send_row(struct mailer *m, const struct store_mail *r, int64_t now,
 	int64_t delay = 0;
 	bool ok;
 
+	int tries, rc = -1;
+
 	err_clear(&de);
 	ok = deliver(m, r, &de) == 0;
-	if (store_begin(m->s, e) == -1)
-		return -1;
-	if (settle_row(m, r, now, ok, &de, &delay, e) == -1) {
-		store_rollback(m->s);
-		return -1;
+	/* the mail went out: its row must say so, or it goes again after
+	 * the lease; a unit another node's drain conflicts with is run
+	 * again (SERIALIZABLE stores) */
+	for (tries = 0; tries < 50; tries++) {
+		if (store_begin(m->s, e) == -1)
+			rc = -1;
+		else if (settle_row(m, r, now, ok, &de, &delay, e) == -1) {
+			store_rollback(m->s);
+			rc = -1;
+		} else
+			rc = store_commit(m->s, e);
+		if (rc == 0 || e->code != ERR_RETRY)
+			break;
+		usleep(5000 + randombytes_uniform(20000));
 	}
-	if (store_commit(m->s, e) == -1)
+	if (rc == -1)
 		return -1;
 	if (ok)
 		log_info("mail to %s sent (id %lld)", r->rcpt,
@@ -347,7 +379,15 @@ mailer_main(void *arg)
 	while (!atomic_load(&m->stop)) {
 		now = (int64_t)time(NULL);
 		err_clear(&e);
-		if ((sent = mailer_pass(m, now, &fetched, &e)) == -1) {
+		if ((sent = mailer_pass(m, now, &fetched, &e)) == -1 &&
+		    e.code == ERR_RETRY) {
+			/* another node's drain wrote the same rows (a
+			 * serialization failure): go again soon, at a
+			 * random moment, not after a whole poll */
+			usleep(20000 + randombytes_uniform(180000));
+			continue;
+		}
+		if (sent == -1) {
 			log_warnx("mail outbox: %s", e.msg);
 			fetched = 0;
 		}
@@ -366,21 +406,30 @@ mailer_main(void *arg)
 }
 
 /* Due again at once: the rows the serve drain before us leased and never
- * settled (it was killed mid-pass).  It held the lock we hold now, so it
- * is gone, and waiting out its lease would hold its mail for minutes. */
+ * settled (it was killed mid-pass).  It held the lock we hold now (the
+ * owner names this node's data directory), so it is gone, and waiting
+ * out its lease would hold its mail for minutes.  Other nodes' drains
+ * may be writing the outbox: a conflict is run again. */
 static int
 mailer_reclaim(struct mailer *m, struct err *e)
 {
-	size_t n;
+	size_t n = 0;
+	int tries, rc = -1;
 
-	if (store_begin(m->s, e) == -1)
-		return -1;
-	if (store_outbox_reclaim(m->s, m->owner, (int64_t)time(NULL), &n,
-	    e) == -1) {
-		store_rollback(m->s);
-		return -1;
+	for (tries = 0; tries < 20; tries++) {
+		if (store_begin(m->s, e) == -1)
+			rc = -1;
+		else if (store_outbox_reclaim(m->s, m->owner,
+		    (int64_t)time(NULL), &n, e) == -1) {
+			store_rollback(m->s);
+			rc = -1;
+		} else
+			rc = store_commit(m->s, e);
+		if (rc == 0 || e->code != ERR_RETRY)
+			break;
+		usleep(10000 * (useconds_t)(tries + 1));
 	}
-	if (store_commit(m->s, e) == -1)
+	if (rc == -1)
 		return -1;
 	if (n > 0)
 		log_warnx("mail outbox: %zu mails leased by a keydird serve "
@@ -396,7 +445,7 @@ mailer_start(struct mailer *m, struct err *e)
 
 	if (m->started)
 		return err_set(e, ERR_INTERNAL, "mailer already started");
-	if (strcmp(m->owner, "serve") != 0)
+	if (m->role != MAILER_SERVE)
 		return err_set(e, ERR_INTERNAL, "mailer: only serve's drains "
 		    "on a thread");
 	if (mailer_reclaim(m, e) == -1)
@@ -440,5 +489,6 @@ mailer_free(struct mailer *m)
 	free_secret(m->pass);
 	free(m->from);
 	free(m->dir);
+	free(m->owner);
 	free(m);
 }
