@@ -269,6 +269,16 @@ pg_conn(struct store *s)
 }
 
 struct pg_conn *
+pg_unit(struct store *s, struct err *e)
+{
+	struct pg_conn *c = pg_conn(s);
+
+	if (c == NULL)
+		err_set(e, ERR_INTERNAL, "store: outside a unit of work");
+	return c;
+}
+
+struct pg_conn *
 pg_take(struct store *s, struct err *e)
 {
 	struct pg_conn *c;

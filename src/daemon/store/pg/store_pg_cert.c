@@ -17,17 +17,6 @@
 #include "store_pg_int.h"
 #include "xmalloc.h"
 
-/* The unit's connection, or NULL with e set. */
-static struct pg_conn *
-unit(struct store *s, struct err *e)
-{
-	struct pg_conn *c = pg_conn(s);
-
-	if (c == NULL)
-		err_set(e, ERR_INTERNAL, "store: outside a unit of work");
-	return c;
-}
-
 /* Run a statement whose result does not matter: 0 or -1. */
 static int
 run(struct pg_conn *c, const char *name, const char *sql,
@@ -98,7 +87,7 @@ pgs_cert_get(struct store *s, const char *fpr, struct store_cert *out,
 	PGresult *r;
 
 	memset(out, 0, sizeof(*out));
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -228,7 +217,7 @@ pgs_cert_put(struct store *s, const struct store_cert *k, struct err *e)
 	struct pg_args a;
 	size_t idx = k->hkp_index != NULL ? strlen(k->hkp_index) : 0;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, k->fpr);
@@ -266,7 +255,7 @@ pgs_addr_owner(struct store *s, const char *address, char fpr[FPR_LEN + 1],
 	PGresult *r;
 	int ret = 1;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, address);
@@ -296,7 +285,7 @@ pgs_addr_list(struct store *s, const char *fpr, char ***addrs, size_t *n,
 
 	*addrs = NULL;
 	*n = 0;
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -334,7 +323,7 @@ pgs_addr_set(struct store *s, const char *address, const char *fpr,
 	struct pg_conn *c;
 	struct pg_args a;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, address);
@@ -357,7 +346,7 @@ pgs_addr_del(struct store *s, const char *address, struct err *e)
 	struct pg_conn *c;
 	struct pg_args a;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, address);
@@ -401,7 +390,7 @@ pgs_addr_get(struct store *s, const char *address, struct store_addr *out,
 	int ret = 1;
 
 	memset(out, 0, sizeof(*out));
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, address);
@@ -424,7 +413,7 @@ addr_mark(struct store *s, const char *name, const char *sql,
 	struct pg_args a;
 	int64_t n;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, address);
@@ -468,7 +457,7 @@ addr_rows(struct store *s, const char *name, const char *sql,
 
 	*rows = NULL;
 	*n = 0;
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_int(&a, before);
@@ -519,7 +508,7 @@ pgs_token_pending(struct store *s, const char *fpr, const char *address,
 	PGresult *r;
 
 	*pending = false;
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -549,7 +538,7 @@ pgs_upload_mark(struct store *s, const char *fpr,
 	size_t i;
 	int rc;
 
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	/* one a line, '+' live or '-' revoked: upload_view reads it back
 	 * (store_pg_read.c) */

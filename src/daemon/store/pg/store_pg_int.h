@@ -72,6 +72,9 @@ void pg_arg_bytes(struct pg_args *a, const void *p, size_t n);
 
 /* The thread's connection inside a unit of work, else NULL. */
 struct pg_conn *pg_conn(struct store *s);
+/* The same for an op that must run inside a unit: NULL with
+ * ERR_INTERNAL "store: outside a unit of work" outside one. */
+struct pg_conn *pg_unit(struct store *s, struct err *e);
 /* A connection for one call outside a unit (the thread's inside one);
  * give it back with pg_put. */
 struct pg_conn *pg_take(struct store *s, struct err *e);

@@ -20,17 +20,6 @@
 #include "store_pg_int.h"
 #include "xmalloc.h"
 
-/* The unit's connection; NULL with e set outside a unit. */
-static struct pg_conn *
-life_conn(struct store *s, struct err *e)
-{
-	struct pg_conn *c = pg_conn(s);
-
-	if (c == NULL)
-		err_set(e, ERR_INTERNAL, "store: outside a unit of work");
-	return c;
-}
-
 /* Grow *p (elements of sz bytes) so that index n fits. */
 static void *
 life_grow(void *p, size_t n, size_t *cap, size_t sz)
@@ -84,7 +73,7 @@ life_purge(struct store *s, const char *name, const char *sql, int64_t v,
 
 	if (n != NULL)
 		*n = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_int(&a, v);
@@ -110,7 +99,7 @@ pgs_cert_del(struct store *s, const char *fpr, struct err *e)
 	struct pg_args a;
 	int64_t n;
 
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -227,7 +216,7 @@ pgs_certs_scan(struct store *s, const char *after, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, after);
@@ -286,7 +275,7 @@ pgs_wkd_scan(struct store *s, const char *after, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, after);
@@ -324,7 +313,7 @@ pgs_addr_restore(struct store *s, const struct store_addr *ad, struct err *e)
 	struct pg_conn *c;
 	struct pg_args a;
 
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, ad->address);
@@ -345,7 +334,7 @@ pgs_cert_restore_meta(struct store *s, const char *fpr, int64_t first_stored,
 	struct pg_args a;
 	int64_t n;
 
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -415,7 +404,7 @@ pgs_stats(struct store *s, struct store_stats *out, struct err *e)
 	int i;
 
 	memset(out, 0, sizeof(*out));
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	if (pg_exec(c, "life_stats", sql_stats, NULL, &r, e) == -1)
 		return -1;
@@ -524,7 +513,7 @@ pgs_cert_state(struct store *s, const char *fpr, struct store_cert_state *out,
 	char cid[24];
 
 	memset(out, 0, sizeof(*out));
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, fpr);
@@ -566,7 +555,7 @@ pgs_outbox_list(struct store *s, int64_t after, size_t max,
 
 	*rows = NULL;
 	*n = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	pg_args_init(&a);
 	pg_arg_int(&a, after);
@@ -617,7 +606,7 @@ pgs_client_keys(struct store *s, const char *client, int64_t since,
 	struct pg_args a;
 
 	*n = *oldest = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	/* certs_client covers it */
 	pg_args_init(&a);
@@ -669,7 +658,7 @@ pgs_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
 	int i, k, rc = 0;
 
 	*n = 0;
-	if ((c = life_conn(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	if (life_two(c, "life_room_total", sql_room_total, NULL, &keys, &bytes,
 	    e) == -1)

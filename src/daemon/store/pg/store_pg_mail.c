@@ -20,17 +20,6 @@
 #include "store_pg_int.h"
 #include "xmalloc.h"
 
-/* The unit's connection, or NULL with e set. */
-static struct pg_conn *
-unit(struct store *s, struct err *e)
-{
-	struct pg_conn *c = pg_conn(s);
-
-	if (c == NULL)
-		err_set(e, ERR_INTERNAL, "store: outside a unit of work");
-	return c;
-}
-
 /* Run a statement that returns no rows; *n the rows it touched. */
 static int
 run(struct store *s, const char *name, const char *sql,
@@ -41,7 +30,7 @@ run(struct store *s, const char *name, const char *sql,
 
 	if (n != NULL)
 		*n = 0;
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	if (pg_exec(c, name, sql, a, &r, e) == -1)
 		return -1;
@@ -71,7 +60,7 @@ query(struct store *s, const char *name, const char *sql,
 	struct pg_conn *c;
 
 	*r = NULL;
-	if ((c = unit(s, e)) == NULL)
+	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
 	return pg_exec(c, name, sql, a, r, e);
 }
