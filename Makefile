@@ -285,7 +285,7 @@ fuzz: deps-fuzz
 # make bench: keydird against nginx and librnp (docs/PERFORMANCE.md).
 bench: deps
 	$(MAKE) all
-	BENCH_NO_BUILD=1 bench/run.sh
+	BENCH_NO_BUILD=1 STORE=$(STORE) bench/run.sh
 
 lint:
 	@! grep -nE '\b(strcpy|strcat|sprintf|vsprintf|gets|strtok|atoi|atol|strncpy)\(' \

@@ -15,6 +15,9 @@
 #   BENCH_NO_BUILD=1  use build/keydird as it is
 #   BENCH_KEEP=1   keep the work directory (data dirs, logs)
 #   BENCH_KEYDIRD  the keydird binary               (build/keydird)
+#   STORE=pg       keydird's store in PostgreSQL: a throwaway cluster
+#                  (tests/pg/cluster.sh) in the work directory, a database
+#                  per data directory                (sqlite)
 #
 # Test certs: the issue asks for Ed25519 certs made with gpg or sq.  At
 # 10^6 keys those take hours, so bench/gen.c makes the same kind of cert
@@ -131,6 +134,7 @@ cleanup() {
 	[ -n "$KD_PID" ] && kill "$KD_PID" 2>/dev/null && wait "$KD_PID" 2>/dev/null
 	[ -n "$KDS_PID" ] && kill "$KDS_PID" 2>/dev/null && wait "$KDS_PID" 2>/dev/null
 	[ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null && wait "$NGX_PID" 2>/dev/null
+	[ -n "$PG_URL" ] && tests/pg/cluster.sh stop "$WORK/pg" >/dev/null 2>&1
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		log "work directory kept: $WORK"
 	else
@@ -140,13 +144,27 @@ cleanup() {
 
 now_ms() { date +%s%3N; }
 
+# The --set database=... of data directory $1 into DBA (empty: SQLite in
+# the directory); STORE=pg: a database of its own, made on first use.
+PG_URL=
+DBA=()
+kd_db() {
+	local db
+	DBA=()
+	[ "${STORE:-sqlite}" = pg ] || return 0
+	db=b$(basename "$1" | tr -c 'a-z0-9\n' '_')
+	psql -q "$PG_URL" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
+	DBA=(--set "database=${PG_URL/\/\/\/keydir/\/\/\/$db}")
+}
+
 # Start keydird on data dir $1 and port $3 (default PORT); sets KD_PID and
 # COLD_MS, the time from exec to the first 200 on a by-fingerprint lookup
 # of $2.
 kd_start() {
 	local dir=$1 fpr=$2 port=${3:-$PORT} t0 code
 	t0=$(now_ms)
-	"$KEYDIRD" serve "${KD_USER[@]}" --data-dir "$dir" \
+	kd_db "$dir"
+	"$KEYDIRD" serve "${KD_USER[@]}" "${DBA[@]}" --data-dir "$dir" \
 		--listen "127.0.0.1:$port" \
 		--base-url "http://127.0.0.1:$port" --set mail_rate=1s \
 		--set rate_limits=off --set max_unconfirmed_per_client=0 \
@@ -190,11 +208,12 @@ import_dir() {
 		cat "$body"
 	} >"$dir.export"
 	kd_own "$dir"
+	kd_db "$dir"
 	if "$KEYDIRD" --help 2>&1 | grep -q 'import.*FILE'; then
-		"$KEYDIRD" import "${KD_USER[@]}" --data-dir "$dir" \
+		"$KEYDIRD" import "${KD_USER[@]}" "${DBA[@]}" --data-dir "$dir" \
 		    "$dir.export" 2>>"$dir.log"
 	else
-		"$KEYDIRD" import "${KD_USER[@]}" --data-dir "$dir" \
+		"$KEYDIRD" import "${KD_USER[@]}" "${DBA[@]}" --data-dir "$dir" \
 		    <"$dir.export" 2>>"$dir.log"
 	fi
 	rm -f "$dir.export"
@@ -205,7 +224,8 @@ import_dir() {
 kd_start_empty() {
 	local dir=$1
 	kd_own "$dir"
-	"$KEYDIRD" serve "${KD_USER[@]}" --data-dir "$dir" \
+	kd_db "$dir"
+	"$KEYDIRD" serve "${KD_USER[@]}" "${DBA[@]}" --data-dir "$dir" \
 		--listen "127.0.0.1:$PORT" \
 		--base-url "$URL" --set mail_rate=1s --set rate_limits=off \
 		--set max_unconfirmed_per_client=0 2>>"$dir.log" &
@@ -398,6 +418,11 @@ main() {
 	# keydird refuses to run as root without an account to switch to
 	KD_USER=()
 	[ "$(id -u)" -eq 0 ] && KD_USER=(--user nobody)
+	if [ "${STORE:-sqlite}" = pg ]; then
+		PG_URL=$(tests/pg/cluster.sh start "$WORK/pg") ||
+			die "a PostgreSQL cluster (tests/pg/cluster.sh)"
+		chmod 755 "$WORK"
+	fi
 	trap cleanup EXIT
 	trap 'exit 130' INT TERM
 	build_tools
@@ -477,7 +502,7 @@ report() {
 	{
 	echo "# keydir benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	echo "N_SMALL=$N_SMALL N_LARGE=$N_LARGE UPLOADS=$UPLOADS wrk -t2 -c$CONNS -d${DUR}s (lookups: median of $REPEAT runs), sample of $SAMPLE keys; directories filled by $how"
+	echo "STORE=${STORE:-sqlite} N_SMALL=$N_SMALL N_LARGE=$N_LARGE UPLOADS=$UPLOADS wrk -t2 -c$CONNS -d${DUR}s (lookups: median of $REPEAT runs), sample of $SAMPLE keys; directories filled by $how"
 	echo
 	echo '| test | keys | req/s | p50 ms | p99 ms | errors | ratio | target |'
 	echo '|---|---|---|---|---|---|---|---|'
