@@ -10,7 +10,7 @@
 command -v psql >/dev/null || bail "psql is missing (make deps-test)"
 PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
     bail "a directory for PostgreSQL"
-PG_DIR=$PGD	# lib.sh stops it at the end, after the nodes
+PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
 DBURL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
     bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
 OPTS=(--set "database=$DBURL")

@@ -60,6 +60,7 @@ fi
 # --data-dir (made on first use), so the tests run unchanged.
 PG_DIR=
 PG_URL=
+PG_DIRS=()	# clusters a script starts itself (tests/pg/cluster.sh DIR/c)
 if [ "${KD_STORE:-sqlite}" = pg ]; then
 	PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/keydir-pg.XXXXXX") &&
 	    chmod 755 "$PG_DIR" || exit 1
@@ -848,10 +849,10 @@ t_cleanup() {
 	for h in "${T_HOMES[@]+"${T_HOMES[@]}"}"; do
 		GNUPGHOME=$h gpgconf --kill all >/dev/null 2>&1
 	done
-	if [ -n "$PG_DIR" ]; then
-		"$E2E_ROOT/tests/pg/cluster.sh" stop "$PG_DIR/c" >/dev/null 2>&1
-		rmdir "$PG_DIR"
-	fi
+	for h in ${PG_DIR:+"$PG_DIR"} "${PG_DIRS[@]+"${PG_DIRS[@]}"}"; do
+		"$E2E_ROOT/tests/pg/cluster.sh" stop "$h/c" >/dev/null 2>&1
+		rmdir "$h" 2>/dev/null
+	done
 	if [ "${KEEP_TMP:-0}" = 1 ]; then
 		echo "# kept $T_DIR" >&2
 	else

@@ -39,10 +39,12 @@ start)
 	as_pg "$bin/initdb" -D "$dir/data" -U keydir -A trust -E UTF8 \
 	    --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 ||
 	    { cat "$dir/initdb.log" >&2; exit 1; }
+	# the server must hold none of the caller's descriptors (a test
+	# harness waits for its pipes to close)
 	as_pg "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 \
 	    -o "-c listen_addresses='' -k $dir -p $port -c fsync=off \
 	    -c synchronous_commit=off -c full_page_writes=off" start \
-	    >/dev/null 2>&1 || { cat "$dir/server.log" >&2; exit 1; }
+	    </dev/null >/dev/null 2>&1 || { cat "$dir/server.log" >&2; exit 1; }
 	as_pg "$bin/createdb" -h "$dir" -p "$port" -U keydir keydir >/dev/null
 	# the socket directory must be reachable by the tests' account
 	chmod 755 "$dir"
