@@ -9,7 +9,8 @@
 # email, fingerprint and key id, a signing subkey's fingerprint and key
 # id, HKP get and index, /search, WKD).  That the nodes answer from it:
 # with every table of the database locked, the three answer every warmed
-# lookup at once while the reference node waits.  Then, polled every
+# lookup but WKD's (not cached: it reads the database) at once while the
+# reference node waits.  Then, polled every
 # 20 ms on every node from the moment the request is sent (the times are
 # diag lines):
 #   - an address removed by a signed request through node 1: 404 on
@@ -62,19 +63,24 @@ craft cert --seed rita --uid 'Rita <rita@example.org>' \
     --sub rita-enc:0c:no >"$T_DIR/rita.asc"
 craft cert --seed zoe --uid 'Zoe <zoe@example.org>' \
     --sub zoe-sig:02:yes >"$T_DIR/zoe.asc"
+craft cert --seed max --uid 'Max <max@example.org>' \
+    --sub max-sig:02:yes >"$T_DIR/max.asc"
 craft cert --seed bo0 --uid 'Bo <bo@example.org>' >"$T_DIR/bo0.asc"
 craft cert --seed bo1 --uid 'Bo New <bo@example.org>' >"$T_DIR/bo1.asc"
 R=$(craft fpr --seed rita)
 RS=$(craft fpr --seed rita-sig)
 Z=$(craft fpr --seed zoe)
 ZS=$(craft fpr --seed zoe-sig)
+M=$(craft fpr --seed max)
+MS=$(craft fpr --seed max-sig)
 B0=$(craft fpr --seed bo0)
 B1=$(craft fpr --seed bo1)
 publish_soon "${NU[1]}" "$MD" "$T_DIR/rita.asc" rita@example.org \
     rita@work.example.org &&
     publish_soon "${NU[2]}" "$MD" "$T_DIR/zoe.asc" zoe@example.org &&
+    publish_soon "${NU[2]}" "$MD" "$T_DIR/max.asc" max@example.org &&
     publish_soon "${NU[3]}" "$MD" "$T_DIR/bo0.asc" bo@example.org
-ok $? "rita, zoe and bo published" || bail "cannot publish"
+ok $? "rita, zoe, max and bo published" || bail "cannot publish"
 # bo's second key: asked for, its confirmation kept for later
 is "$(vks_upload "${NU[2]}" "$T_DIR/bo1.asc")" 200 "bo's new key uploaded"
 NB=$(mails_to "$MD" bo@example.org)
@@ -139,9 +145,13 @@ unlock_all() {
 	    WHERE application_name = 'kd-locker'" >/dev/null
 	wait "$LOCKER" 2>/dev/null
 }
-from_memory() {	# from_memory DESCRIPTION PATH...: nodes 1-3 answer at once
-	local what=$1 n p bad=0
+# from_memory DESCRIPTION PATH...: nodes 1-3 answer at once, with the
+# tables locked, every PATH but WKD's (which the cache does not keep)
+from_memory() {
+	local what=$1 n p bad=0 paths
 	shift
+	mapfile -t paths < <(printf '%s\n' "$@" | grep -v '^\.well-known/')
+	set -- "${paths[@]}"
 	lock_all
 	ok $? "$what: every table locked ($(echo "$TABLES" | tr -cd , |
 	    wc -c | awk '{print $1 + 1}') tables)"
@@ -254,4 +264,41 @@ ok $? "the nodes listen again"
 mapfile -t WARM < <(paths rita@work.example.org "$R" "$RS")
 warm "rewarmed"
 from_memory "listening again" "${WARM[@]}"
+
+# 4. the listeners kept away: the database takes no new connection for
+# 1.5 s (as while it restarts, or is full), and a key is removed
+# meanwhile; its notification reaches no listener.  The caches must not
+# serve it past 1 s, while away nor when they listen again (a node that
+# cannot open a connection meanwhile may fail a lookup: that serves
+# nothing, so the checks are "not 200" here, and the answers after it
+# are 404 as on node 4)
+mapfile -t WARM < <(paths max@example.org "$M" "$MS")
+warm "max warmed"
+signed "$M" all 4 max >"$T_DIR/rm4.asc"
+CHECKS=()
+for n in 1 2 3; do
+	CHECKS+=("n$n-email ${NU[$n]}/vks/v1/by-email/max@example.org !200"
+	    "n$n-fpr ${NU[$n]}/vks/v1/by-fingerprint/$M !200"
+	    "n$n-keyid ${NU[$n]}/vks/v1/by-keyid/${M:24} !200"
+	    "n$n-subkey ${NU[$n]}/vks/v1/by-fingerprint/$MS !200")
+done
+PU=${URL/\/\/\/keydir/\/\/\/postgres}	# the postgres database, for the cut
+allow() { psql -X -q "$PU" -c "ALTER DATABASE keydir ALLOW_CONNECTIONS $1"; }
+allow false
+KILLED=$(psql -X -q -At "$PU" -c "SELECT count(pg_terminate_backend(pid))
+    FROM pg_stat_activity WHERE application_name = 'keydird-listen'")
+(sleep 1.5; allow true) &
+race_poll "$T_DIR/race4" 3 \
+    "POST ${NU[4]}/api/v1/remove $T_DIR/rm4.asc text/plain" "${CHECKS[@]}"
+wait $!
+ok "$([ "${KILLED:-0}" -ge 3 ]; echo $?)" \
+    "new connections refused, every keydird-listen backend terminated ($KILLED)"
+race_within "$T_DIR/race4" 1000 \
+    "max's key removed meanwhile through node 4: served by no node after 1 s"
+wait_for 10 "[ \"\$(q -c \"SELECT count(*) >= 3 FROM pg_stat_activity
+    WHERE application_name = 'keydird-listen'\")\" = t ]"
+ok $? "connections taken again: the nodes listen again"
+as_reference "after it" "vks/v1/by-email/max@example.org" \
+    "vks/v1/by-fingerprint/$M" "vks/v1/by-keyid/${MS:24}" \
+    "pks/lookup?op=index&options=mr&search=max@example.org"
 done_testing

@@ -649,10 +649,11 @@ in_ns() {
 # ("METHOD URL [BODYFILE [CONTENT-TYPE]]") that makes a change, and from
 # the moment it is sent ask each CHECK ("NAME URL WANT [HOST]") every
 # POLL_MS (default 20) ms, each check in a thread of its own, until
-# SECONDS have passed.  WANT is a status (404), key:FPR (200, and the
-# packets of the answer, armored or binary, hold FPR as a signature's
-# issuer fingerprint: it is the key FPR) or text:STRING (200 and the body
-# holds STRING).  OUT gets "trigger STATUS MS" (MS: the time from sending
+# SECONDS have passed.  WANT is a status (404), !STATUS (any other: !200
+# for "not served", where an error serves nothing either), key:FPR (200,
+# and the packets of the answer, armored or binary, hold FPR as a
+# signature's issuer fingerprint: it is the key FPR) or text:STRING (200
+# and the body holds STRING).  OUT gets "trigger STATUS MS" (MS: the time from sending
 # to its answer) and for each CHECK "NAME MS N BAD": MS is the time since
 # the trigger was sent of the first answer after which every answer was
 # as WANT (-1 when the last one was not), N the number of answers, BAD
@@ -700,6 +701,8 @@ def as_wanted(want, status, body):
         return status == 200 and holds_fpr(body, want[4:])
     if want.startswith("text:"):
         return status == 200 and want[5:].encode() in body
+    if want.startswith("!"):
+        return status != int(want[1:])
     return status == int(want)
 
 
