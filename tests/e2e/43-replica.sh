@@ -91,8 +91,8 @@ is "$(q "$RURL" -c "SELECT count(*) > 0 FROM pg_stat_activity
 # the replica started a statement over tables (FROM: not a probe of its
 # WAL position) between the request's sending and its answer; three tries
 on_replica() {
-	local try t0 t1 code
-	for try in 1 2 3; do
+	local t0 t1 code
+	for _ in 1 2 3; do
 		t0=$(date +%s.%N)
 		code=$(http GET "$U1/$1" -H 'Host: openpgpkey.example.org')
 		t1=$(date +%s.%N)

@@ -114,10 +114,10 @@ get() {		# get URL PATH [CURL ARGS]: the status
 	http GET "$1/$2" -H 'Host: openpgpkey.example.org' "${@:3}"
 }
 warm() {	# every node's cache: each lookup three times, all 200
-	local n p i bad=0
+	local n p bad=0
 	for n in 1 2 3; do
 		for p in "${WARM[@]}"; do
-			for i in 1 2 3; do
+			for _ in 1 2 3; do
 				[ "$(get "${NU[$n]}" "$p")" = 200 ] ||
 				    { bad=$((bad + 1)); diag "node $n: $p"; }
 			done
