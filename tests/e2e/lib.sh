@@ -527,6 +527,28 @@ publish() {
 	done
 }
 
+# publish_soon URL MAILDIR KEYFILE ADDR...: publish, where a lookup may
+# lag a confirmation by up to a second (a lookup cache, a replica:
+# README "PostgreSQL"): each ADDR must be found by email within 3 s of
+# its confirmation.
+publish_soon() {
+	local u=$1 md=$2 f=$3 a tok
+	local -A before=()
+	shift 3
+	for a; do before[$a]=$(mails_to "$md" "$a"); done
+	[ "$(vks_upload "$u" "$f")" = 200 ] || return 1
+	tok=$(jq -r .token "$T_DIR/body")
+	[ "$(vks_request "$u" "$tok" "$@")" = 200 ] || return 1
+	for a; do
+		wait_until 20 has_more_mails "$md" "$a" "${before[$a]}" ||
+		    return 1
+		[ "$(confirm "$(link_of "$(mail_to "$md" "$a")")")" = 200 ] ||
+		    return 1
+		wait_for 3 "[ \"\$(http GET '$u/vks/v1/by-email/$a')\" = 200 ]" ||
+		    return 1
+	done
+}
+
 # --- the Web Key Directory's front: TLS on 443, names, a test CA --------------
 # WKD clients fetch only https://openpgpkey.DOMAIN or https://DOMAIN on port
 # 443 and trust only the system's CA bundle.  wkd_front PORT makes a
@@ -619,6 +641,130 @@ in_ns() {
 	    shift 2 && "$@"; rc=$?; gpgconf --kill all; exit $rc' sh \
 	    "$WKD_HOSTS" "$WKD_TLS/bundle.crt" env GNUPGHOME="$h" \
 	    SSL_CERT_FILE="$WKD_TLS/ca.crt" "$@" >"$out" 2>&1
+}
+
+# --- how soon every node answers a change ----------------------------------
+
+# race_poll OUT SECONDS TRIGGER CHECK...: send the request TRIGGER
+# ("METHOD URL [BODYFILE [CONTENT-TYPE]]") that makes a change, and from
+# the moment it is sent ask each CHECK ("NAME URL WANT [HOST]") every
+# POLL_MS (default 20) ms, each check in a thread of its own, until
+# SECONDS have passed.  WANT is a status (404), !STATUS (any other: !200
+# for "not served", where an error serves nothing either), key:FPR (200,
+# and the packets of the answer, armored or binary, hold FPR as a
+# signature's issuer fingerprint: it is the key FPR) or text:STRING (200
+# and the body holds STRING).  OUT gets "trigger STATUS MS" (MS: the time from sending
+# to its answer) and for each CHECK "NAME MS N BAD": MS is the time since
+# the trigger was sent of the first answer after which every answer was
+# as WANT (-1 when the last one was not), N the number of answers, BAD
+# the last answer that was not as WANT ("STATUS@MS"; - if none was).
+race_poll() {
+	"$PY" - "$@" <<'EOF'
+import base64, http.client, os, re, sys, threading, time, urllib.parse
+out, seconds, trigger = sys.argv[1], float(sys.argv[2]), sys.argv[3].split()
+checks = [c.split() for c in sys.argv[4:]]
+every = float(os.environ.get("POLL_MS", "20")) / 1000
+
+
+def request(method, url, body=None, ctype=None, host=None):
+    u = urllib.parse.urlsplit(url)
+    c = http.client.HTTPConnection(u.hostname, u.port, timeout=5)
+    h = {"Connection": "close"}
+    if host:
+        h["Host"] = host
+    if ctype:
+        h["Content-Type"] = ctype
+    try:
+        c.request(method, u.path + ("?" + u.query if u.query else ""), body, h)
+        r = c.getresponse()
+        return r.status, r.read()
+    except OSError:
+        return 0, b""
+    finally:
+        c.close()
+
+
+def holds_fpr(body, fpr):
+    if b"-----BEGIN" in body:
+        b64 = "".join(l for l in body.decode("ascii", "replace").splitlines()
+                      if re.fullmatch(r"[A-Za-z0-9+/]+=*", l))
+        try:
+            body = base64.b64decode(b64)
+        except ValueError:
+            return False
+    # an issuer fingerprint subpacket: type 33, version 4, the fingerprint
+    return b"\x21\x04" + bytes.fromhex(fpr) in body
+
+
+def as_wanted(want, status, body):
+    if want.startswith("key:"):
+        return status == 200 and holds_fpr(body, want[4:])
+    if want.startswith("text:"):
+        return status == 200 and want[5:].encode() in body
+    if want.startswith("!"):
+        return status != int(want[1:])
+    return status == int(want)
+
+
+go = threading.Event()
+t0 = 0.0
+answers = [[] for _ in checks]
+
+
+def poll(i):
+    url, want = checks[i][1:3]
+    host = checks[i][3] if len(checks[i]) > 3 else None
+    go.wait()
+    while True:
+        sent = time.monotonic()
+        if sent >= t0 + seconds:
+            break
+        status, body = request("GET", url, host=host)
+        answers[i].append((time.monotonic() - t0, status,
+                           as_wanted(want, status, body)))
+        time.sleep(max(0.0, sent + every - time.monotonic()))
+
+
+threads = [threading.Thread(target=poll, args=(i,)) for i in range(len(checks))]
+for t in threads:
+    t.start()
+body = open(trigger[2], "rb").read() if len(trigger) > 2 else None
+t0 = time.monotonic()
+go.set()
+status, _ = request(trigger[0], trigger[1], body,
+                    trigger[3] if len(trigger) > 3 else None)
+took = time.monotonic() - t0
+for t in threads:
+    t.join()
+with open(out, "w") as f:
+    f.write("trigger %d %d\n" % (status, took * 1000))
+    for c, a in zip(checks, answers):
+        bad = [x for x in a if not x[2]]
+        if not a or not a[-1][2]:
+            ms = -1
+        elif not bad:
+            ms = a[0][0] * 1000
+        else:
+            ms = min(x[0] for x in a if x[2] and x[0] > bad[-1][0]) * 1000
+        f.write("%s %d %d %s\n" % (c[0], ms, len(a),
+                "%d@%d" % (bad[-1][1], bad[-1][0] * 1000) if bad else "-"))
+EOF
+}
+
+# race_within OUT MS DESCRIPTION: ok when race_poll's trigger was
+# answered 2xx and every check in OUT settled within MS of its sending;
+# each check's time is a diag line.
+race_within() {
+	local st=0 name ms n bad
+	read -r _ name ms <"$1" || { ok 1 "$3 (race_poll wrote nothing)"; return 1; }
+	diag "$3: the request was answered $name after $ms ms"
+	case $name in 2??) ;; *) st=1 ;; esac
+	while read -r name ms n bad; do
+		diag "  $name: settled after $ms ms ($n answers, last wrong one: $bad)"
+		[ "$ms" -ge 0 ] && [ "$ms" -le "$2" ] || st=1
+	done < <(tail -n +2 "$1")
+	[ "$(wc -l <"$1")" -gt 1 ] || st=1
+	ok "$st" "$3"
 }
 
 # --- signed removal requests ------------------------------------------------
