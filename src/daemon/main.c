@@ -70,6 +70,7 @@ static const char usage_text[] =
     "                     mail_retry_min, mail_retry_max,\n"
     "                     one_address_per_key, threads, smtp_user,\n"
     "                     smtp_pass, smtp_starttls, database,\n"
+    "                     database_read, lookup_cache (README: PostgreSQL),\n"
     "                     reverify_interval, reverify_grace,\n"
     "                     unconfirmed_ttl, sent_mail_ttl, maintain_every,\n"
     "                     submission_address, server_key_ttl,\n"
