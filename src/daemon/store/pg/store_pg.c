@@ -490,6 +490,7 @@ pg_close(struct store *s)
 
 	if (q == NULL)
 		return;
+	pg_node_free(q);
 	for (i = 0; i < q->npool; i++)
 		conn_close(&q->pool[i]);
 	pthread_mutex_destroy(&q->lock);
@@ -555,4 +556,8 @@ const struct store_ops store_pg_ops = {
 	.client_forget = pgs_client_forget,
 	.unconfirmed_room = pgs_unconfirmed_room,
 	.outbox_sent_since = pgs_outbox_sent_since,
+	.node_join = pgs_node_join,
+	.node_check = pgs_node_check,
+	.maint_try = pgs_maint_try,
+	.maint_release = pgs_maint_release,
 };
