@@ -25,9 +25,20 @@
  * still its own).  The one mail a node is sending when its connection
  * breaks may go out twice; no mail goes out never.
  *
- * The maintenance turn is an exclusive lock (PG_MAINT_CLASS, 0), tried,
- * never waited for, on the same connection: it goes with the session
- * too, so a node that dies mid-pass frees the turn at once.  A break
+ * node_check asks whether the name's lock is held at all (what the other
+ * nodes see), not only whether the connection answers: behind PgBouncer
+ * in transaction mode the lock lives on a server connection the pooler
+ * may close while the node lives; the check then takes it again and
+ * says 1, as after a break.  (There, a dead node's lock may outlive it
+ * on the pooler's server connection, and its leases wait for their end:
+ * the old way, never a mail sent twice.)
+ *
+ * The maintenance turn is an exclusive transaction-level lock
+ * (PG_MAINT_CLASS, 0), tried, never waited for, in a transaction kept
+ * open on the same connection for the pass (idle, holding no snapshot):
+ * a pooler keeps the transaction on one server connection, so the turn
+ * ends where it was taken, at maint_release's COMMIT or with the
+ * session, and a node that dies mid-pass frees it at once.  A break
  * while a pass runs lets another node's pass start beside it; every
  * maintenance unit is SERIALIZABLE, so that costs work, not correctness.
  */
@@ -45,7 +56,8 @@ struct pg_node {
 	char name[STORE_LEASE_OWNER_MAX + 1];	/* joined as; "" before */
 	bool lost;		/* joined, and the lock lapsed since the last
 				 * node_check */
-	bool maint;		/* this session has the maintenance turn */
+	bool maint;		/* the open transaction has the maintenance
+				 * turn */
 };
 
 /* Guards only the making of a handle's pg_node. */
@@ -53,6 +65,8 @@ static pthread_mutex_t node_make = PTHREAD_MUTEX_INITIALIZER;
 
 static const char sql_node_lock[] = "SELECT pg_advisory_lock_shared("
     PG_STR(PG_NODE_CLASS) ", " PG_NODE_KEY("$1::text") ")";
+static const char sql_node_gone[] = "SELECT coalesce("
+    PG_NODE_GONE("$1::text") ", true)";
 
 /* The handle's node, made on first use. */
 static struct pg_node *
@@ -138,10 +152,11 @@ node_connect(const struct pg *q, struct pg_node *n, struct err *e)
 }
 
 /*
- * Run a statement on the node's connection (under n->mu), opening it
- * first if there is none; a connection found broken is opened again
- * (the node's lock taken again, lost set) and the statement run once
- * more.
+ * Run statement name (NULL: sql is run as it is, no result) on the node's
+ * connection (under n->mu), opening it first if there is none.  A
+ * connection found broken is opened again (the node's lock taken again,
+ * lost set) and the statement run once more; so is one whose
+ * transaction (the maintenance turn's) failed, rolled back first.
  */
 static int
 node_run(const struct pg *q, struct pg_node *n, const char *name,
@@ -155,10 +170,15 @@ node_run(const struct pg *q, struct pg_node *n, const char *name,
 			node_disconnect(n);
 		if (n->conn.c == NULL && node_connect(q, n, e) == -1)
 			return -1;
-		if (pg_exec(&n->conn, name, sql, a, r, e) == 0)
+		if (name == NULL ? pg_exec_plain(&n->conn, sql, e) == 0 :
+		    pg_exec(&n->conn, name, sql, a, r, e) == 0)
 			return 0;
-		if (PQstatus(n->conn.c) == CONNECTION_OK)
-			return -1;	/* the statement failed, not the link */
+		if (PQstatus(n->conn.c) != CONNECTION_OK)
+			continue;	/* the link, not the statement */
+		if (PQtransactionStatus(n->conn.c) != PQTRANS_INERROR)
+			return -1;
+		pg_exec_plain(&n->conn, "ROLLBACK", NULL);
+		n->maint = false;
 	}
 	return -1;
 }
@@ -196,19 +216,31 @@ pgs_node_check(struct store *s, struct err *e)
 {
 	const struct pg *q = s->impl;
 	struct pg_node *n = node_of(s);
+	struct pg_args a;
 	PGresult *r;
 	int rc = 0;
+	bool gone;
 
 	pthread_mutex_lock(&n->mu);
 	if (n->name[0] == '\0')
-		rc = 0;
-	else if (node_run(q, n, "node_ping", "SELECT 1", NULL, &r, e) == -1)
-		rc = -1;
-	else {
+		goto out;
+	/* what the other nodes see: the name's lock held, by anyone */
+	pg_args_init(&a);
+	pg_arg_text(&a, n->name);
+	if ((rc = node_run(q, n, "node_gone", sql_node_gone, &a, &r, e)) == -1)
+		goto out;
+	gone = pg_bool(r, 0, 0);
+	PQclear(r);
+	if (gone) {
+		n->lost = true;
+		if ((rc = node_run(q, n, "node_lock", sql_node_lock, &a, &r,
+		    e)) == -1)
+			goto out;
 		PQclear(r);
-		rc = n->lost ? 1 : 0;
-		n->lost = false;
 	}
+	rc = n->lost ? 1 : 0;
+	n->lost = false;
+out:
 	pthread_mutex_unlock(&n->mu);
 	return rc;
 }
@@ -223,16 +255,27 @@ pgs_maint_try(struct store *s, bool *got, struct err *e)
 
 	*got = false;
 	pthread_mutex_lock(&n->mu);
-	/* still ours only if the session that took it still lives */
+	/* still ours only if the transaction that took it is still open */
 	if (n->maint && node_run(q, n, "node_ping", "SELECT 1", NULL, &r,
 	    e) == 0)
 		PQclear(r);
 	if (!n->maint) {
-		rc = node_run(q, n, "maint_try", "SELECT pg_try_advisory_lock("
-		    PG_STR(PG_MAINT_CLASS) ", 0)", NULL, &r, e);
-		if (rc == 0) {
+		/* a pass may be long: the server must not end the session
+		 * for idling in the transaction */
+		rc = node_run(q, n, NULL, "BEGIN; SET LOCAL "
+		    "idle_in_transaction_session_timeout = 0", NULL, &r, e);
+		if (rc == 0 && (rc = pg_exec(&n->conn, "maint_try",
+		    "SELECT pg_try_advisory_xact_lock("
+		    PG_STR(PG_MAINT_CLASS) ", 0)", NULL, &r, e)) == 0) {
 			n->maint = PQntuples(r) == 1 && pg_bool(r, 0, 0);
 			PQclear(r);
+		}
+		if (!n->maint && n->conn.c != NULL) {
+			if (PQstatus(n->conn.c) != CONNECTION_OK)
+				node_disconnect(n);
+			else if (PQtransactionStatus(n->conn.c) !=
+			    PQTRANS_IDLE)
+				pg_exec_plain(&n->conn, "ROLLBACK", NULL);
 		}
 	}
 	*got = n->maint;
@@ -245,17 +288,14 @@ pgs_maint_release(struct store *s)
 {
 	struct pg *q = s->impl;
 	struct pg_node *n = q->node;
-	PGresult *r;
 
 	if (n == NULL)
 		return;
 	pthread_mutex_lock(&n->mu);
 	if (n->maint) {
 		/* a broken connection took the turn with it */
-		if (pg_exec(&n->conn, "maint_unlock", "SELECT pg_advisory_unlock("
-		    PG_STR(PG_MAINT_CLASS) ", 0)", NULL, &r, NULL) == 0)
-			PQclear(r);
-		else if (PQstatus(n->conn.c) != CONNECTION_OK)
+		if (pg_exec_plain(&n->conn, "COMMIT", NULL) == -1 &&
+		    PQstatus(n->conn.c) != CONNECTION_OK)
 			node_disconnect(n);
 		n->maint = false;
 	}
@@ -271,9 +311,12 @@ pg_node_free(struct pg *q)
 		return;
 	/* the locks go now, not when the server gets to the closed socket:
 	 * another handle sees this node gone as soon as close returns */
-	if (n->conn.c != NULL && PQstatus(n->conn.c) == CONNECTION_OK)
+	if (n->conn.c != NULL && PQstatus(n->conn.c) == CONNECTION_OK) {
+		if (PQtransactionStatus(n->conn.c) != PQTRANS_IDLE)
+			pg_exec_plain(&n->conn, "ROLLBACK", NULL);
 		pg_exec_plain(&n->conn, "SELECT pg_advisory_unlock_all()",
 		    NULL);
+	}
 	node_disconnect(n);
 	pthread_mutex_destroy(&n->mu);
 	free(n);
