@@ -307,7 +307,8 @@ mailer_budget(struct mailer *m, int64_t now, size_t *max, struct err *e)
  * After a break of this node's liveness, those still its own.  Other
  * nodes' drains may be writing the outbox: a conflict is run again. */
 static int
-mailer_reclaim(struct mailer *m, const char *owner, struct err *e)
+mailer_reclaim(struct mailer *m, const char *owner, const char *whose,
+    struct err *e)
 {
 	size_t n = 0;
 	int tries, rc = -1;
@@ -328,8 +329,8 @@ mailer_reclaim(struct mailer *m, const char *owner, struct err *e)
 	if (rc == -1)
 		return -1;
 	if (n > 0)
-		log_warnx("mail outbox: %zu mails leased by a keydird serve "
-		    "that ended without settling them are due again", n);
+		log_warnx("mail outbox: %zu mails leased by %s and not "
+		    "settled are due again", n, whose);
 	return 0;
 }
 
@@ -355,7 +356,8 @@ mailer_alive(struct mailer *m)
 	log_warnx("mail: this node's database connection broke: other "
 	    "nodes may have taken its leased mails; it sends none of those "
 	    "it leased before");
-	if (mailer_reclaim(m, m->owner, &e) == -1)
+	if (mailer_reclaim(m, m->owner, "this node before the break",
+	    &e) == -1)
 		log_warnx("mail outbox: %s (its mails wait for their lease)",
 		    e.msg);
 	return 1;
@@ -513,10 +515,12 @@ mailer_start(struct mailer *m, struct err *e)
 			return -1;
 		m->watch = rc == 0;
 		/* a predecessor of a keydird before nodes, too */
-		if (mailer_reclaim(m, m->legacy, e) == -1)
+		if (mailer_reclaim(m, m->legacy, "a keydird serve that ended",
+		    e) == -1)
 			return -1;
 	}
-	if (mailer_reclaim(m, m->owner, e) == -1)
+	if (mailer_reclaim(m, m->owner, "a keydird serve that ended",
+	    e) == -1)
 		return -1;
 	if ((rc = pthread_create(&m->thread, NULL, mailer_main, m)) != 0)
 		return err_set(e, ERR_INTERNAL, "mailer thread: %s",

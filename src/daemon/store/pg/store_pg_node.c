@@ -262,8 +262,9 @@ pgs_maint_try(struct store *s, bool *got, struct err *e)
 	if (!n->maint) {
 		/* a pass may be long: the server must not end the session
 		 * for idling in the transaction */
-		rc = node_run(q, n, NULL, "BEGIN; SET LOCAL "
-		    "idle_in_transaction_session_timeout = 0", NULL, &r, e);
+		rc = node_run(q, n, NULL, "BEGIN ISOLATION LEVEL READ "
+		    "COMMITTED; SET LOCAL idle_in_transaction_session_timeout "
+		    "= 0", NULL, &r, e);
 		if (rc == 0 && (rc = pg_exec(&n->conn, "maint_try",
 		    "SELECT pg_try_advisory_xact_lock("
 		    PG_STR(PG_MAINT_CLASS) ", 0)", NULL, &r, e)) == 0) {
