@@ -1,6 +1,10 @@
 /*
  * scheduler: the maintenance thread of keydird serve.  It sleeps on a
  * condition variable so that shutdown does not wait out the period.
+ * Several nodes on one database run their passes one at a time: a pass
+ * runs only when the store gives this node the maintenance turn
+ * (store_maint_try), and a node that finds another's pass running skips
+ * its own until the next period.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,6 +17,7 @@
 #include "log.h"
 #include "mail.h"
 #include "scheduler.h"
+#include "store.h"
 #include "xmalloc.h"
 
 struct scheduler {
@@ -23,17 +28,29 @@ struct scheduler {
 	bool stop;
 };
 
-/* One pass now, then wake the mailer for what it queued. */
+/* One pass now if it is this node's turn, then wake the mailer for what
+ * it queued. */
 static void
 scheduler_pass(struct scheduler *s)
 {
 	struct dir_maint m;
 	struct err e;
+	bool turn = false;
 
+	if (store_maint_try(s->d->store, &turn, &e) == -1) {
+		log_warnx("maintenance: %s", e.msg);
+		return;
+	}
+	if (!turn) {
+		log_info("maintenance: another node's pass is running; this "
+		    "node's waits for the next period");
+		return;
+	}
 	if (dir_maintain(s->d, time(NULL), &m, &e) == -1)
 		log_warnx("maintenance: %s", e.msg);
 	else if (m.asked && s->d->mailer)
 		mailer_kick(s->d->mailer);
+	store_maint_release(s->d->store);
 }
 
 /* The thread: a pass, then sleep for the period or until stopped. */

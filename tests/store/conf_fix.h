@@ -37,6 +37,20 @@ struct conf_backend {
 	 * asserts exactly that.
 	 */
 	int		 busy_ms;
+	/*
+	 * Whether the backend knows which nodes are alive (store.h,
+	 * "Nodes"): node_join is 0, a closed handle's leases are taken over
+	 * at once, one handle at a time has the maintenance turn
+	 * (PostgreSQL).  false: node_join is 1, leases wait for their end,
+	 * the turn is every handle's (SQLite).
+	 */
+	bool		 nodes;
+	/*
+	 * Break every node's connection from outside, as a restarted
+	 * database server or a terminated session would, and return once
+	 * they are gone; NULL when the backend has none (conf_node.h).
+	 */
+	void		(*cut_nodes)(void);
 };
 
 #define CONF_ADDR "alice@example.org"

@@ -18,6 +18,9 @@
  *   conf_torn.h   reads while units commit: one moment, never half
  *   conf_limits.h keys per client, room for unconfirmed keys, mail sent
  *                 lately (the abuse limits)
+ *   conf_node.h   nodes on one database: a closed node's leases taken
+ *                 over, a live one's never; the maintenance turn; a
+ *                 node whose connection broke
  * Header-only, like storetest.h.
  */
 #ifndef KEYDIR_CONFORMANCE_H
@@ -31,6 +34,7 @@
 #include "conf_race.h"
 #include "conf_torn.h"
 #include "conf_limits.h"
+#include "conf_node.h"
 
 /* Run one group, timed. */
 #define CONF_GROUP(fn, ...) do {					\
@@ -75,6 +79,11 @@ conf_run(const struct conf_backend *b)
 	CONF_GROUP(conf_race, b, 1, "one handle");
 	CONF_GROUP(conf_race, b, 2, "two handles");
 	CONF_GROUP(conf_t_drain, b);
+	CONF_GROUP(conf_t_node_join, b);
+	CONF_GROUP(conf_t_node_takeover, b);
+	CONF_GROUP(conf_t_node_share, b);
+	CONF_GROUP(conf_t_node_maint, b);
+	CONF_GROUP(conf_t_node_cut, b);
 	CONF_GROUP(conf_t_torn, b);
 	CONF_GROUP(conf_t_hold, b);
 	/* contract violations of the SQLite backend (conf_torn.h) */

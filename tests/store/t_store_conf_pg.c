@@ -42,6 +42,20 @@ fresh_url(void)
 	return url;
 }
 
+/* Break every node's connection (conf_node.h): the server ends their
+ * sessions, and this returns once they are gone. */
+static void
+cut_nodes(void)
+{
+	PGresult *r = PQexec(admin, "SELECT pg_terminate_backend(pid, 5000) "
+	    "FROM pg_stat_activity WHERE application_name = 'keydird-node'");
+
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) == 0)
+		printf("# cut_nodes: %s (%d sessions)\n",
+		    PQerrorMessage(admin), PQntuples(r));
+	PQclear(r);
+}
+
 /* Run the cluster script with cmd; its first output line into out. */
 static int
 cluster(const char *cmd, char *out, size_t sz)
@@ -119,6 +133,8 @@ main(void)
 	b.fresh_url = fresh_url;
 	b.bad_url = bad;
 	b.busy_ms = 0;	/* writers run at once: a conflict is ERR_RETRY */
+	b.nodes = true;
+	b.cut_nodes = cut_nodes;
 	conf_run(&b);
 	PQfinish(admin);
 	admin = NULL;

@@ -4,6 +4,16 @@
  * mail goes out twice, never not at all.  Failures back off
  * exponentially; a mail the server refused for good is marked failed and
  * never tried again.  It composes nothing: rows hold finished messages.
+ *
+ * Several nodes on one database (store.h, "Nodes"): serve's drain leases
+ * as its node, "node@" and a digest of host and data directory, and
+ * joins the store as that node, so its leases are its own while it lives
+ * and any other node's drain takes them over as soon as it dies.  Before
+ * each mail it asks the store whether it was alive all along: after a
+ * break (its database connection dropped, so others may have taken its
+ * leases) it sends none of what it leased and takes back what is still
+ * its own.  Such a drain looks at the outbox every MAILER_WATCH seconds
+ * even when idle, since another node may die with mail leased.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,11 +41,18 @@
 _Static_assert(MAILER_BATCH * (MAIL_CONNECT_SECS + MAIL_SEND_SECS) <
     MAILER_LEASE, "a pass of MAILER_BATCH sends outlives the lease");
 #define MAILER_POLL	30	/* seconds between passes when idle */
+#define MAILER_WATCH	2	/* ... for a node among others: how soon a
+				 * dead node's leased mail goes out */
 
 struct mailer {
 	struct store *s;
 	char *owner;		/* the lease owner: "maintain", "serve" or
-				 * "serve@NODE" */
+				 * "node@" and a digest of NODE */
+	char *legacy;		/* "serve@" and a digest of NODE: the owner
+				 * before nodes joined; NULL without NODE */
+	bool node;		/* owner is a node's (store_node_join) */
+	bool watch;		/* the store knows which nodes live: wake
+				 * every MAILER_WATCH */
 	enum mailer_role role;
 	struct mail_config c;	/* strings point at the copies below */
 	char *url, *user, *pass, *from, *dir;
@@ -90,8 +107,9 @@ mailer_new(struct store *s, const struct mail_config *c,
 	m->s = s;
 	m->role = role;
 	if (role == MAILER_SERVE && c->node != NULL && c->node[0] != '\0') {
-		/* "serve@" and 9 hex digits of the node's name: an owner
-		 * fits STORE_LEASE_OWNER_MAX */
+		/* STORE_NODE_PREFIX and 10 hex digits of the node's name:
+		 * an owner fits STORE_LEASE_OWNER_MAX; the same name's older
+		 * owner had "serve@" and 9 */
 		uint8_t h[16];
 		char hex[33];
 		size_t i;
@@ -100,8 +118,14 @@ mailer_new(struct store *s, const struct mail_config *c,
 		    strlen(c->node), NULL, 0);
 		for (i = 0; i < sizeof(h); i++)
 			snprintf(hex + 2 * i, 3, "%02x", h[i]);
-		m->owner = xmalloc(16);
-		snprintf(m->owner, 16, "serve@%.9s", hex);
+		m->owner = xmalloc(STORE_LEASE_OWNER_MAX + 1);
+		snprintf(m->owner, STORE_LEASE_OWNER_MAX + 1, "%s%.*s",
+		    STORE_NODE_PREFIX, (int)(STORE_LEASE_OWNER_MAX -
+		    strlen(STORE_NODE_PREFIX)), hex);
+		m->legacy = xmalloc(STORE_LEASE_OWNER_MAX + 1);
+		snprintf(m->legacy, STORE_LEASE_OWNER_MAX + 1, "serve@%.9s",
+		    hex);
+		m->node = true;
 	} else
 		m->owner = xstrdup(role == MAILER_SERVE ? "serve" : "maintain");
 	m->c.smtp_url = m->url = dup_or_null(c->smtp_url);
@@ -276,13 +300,76 @@ mailer_budget(struct mailer *m, int64_t now, size_t *max, struct err *e)
 	return 0;
 }
 
+/* Due again at once: the rows owner leased and never settled.  At start,
+ * those of the serve drain before us (it was killed mid-pass): it held
+ * the lock we hold now (the owner names this node's data directory), so
+ * it is gone, and waiting out its lease would hold its mail for minutes.
+ * After a break of this node's liveness, those still its own.  Other
+ * nodes' drains may be writing the outbox: a conflict is run again. */
+static int
+mailer_reclaim(struct mailer *m, const char *owner, const char *whose,
+    struct err *e)
+{
+	size_t n = 0;
+	int tries, rc = -1;
+
+	for (tries = 0; tries < 20; tries++) {
+		if (store_begin(m->s, e) == -1)
+			rc = -1;
+		else if (store_outbox_reclaim(m->s, owner,
+		    (int64_t)time(NULL), &n, e) == -1) {
+			store_rollback(m->s);
+			rc = -1;
+		} else
+			rc = store_commit(m->s, e);
+		if (rc == 0 || e->code != ERR_RETRY)
+			break;
+		usleep(10000 * (useconds_t)(tries + 1));
+	}
+	if (rc == -1)
+		return -1;
+	if (n > 0)
+		log_warnx("mail outbox: %zu mails leased by %s and not "
+		    "settled are due again", n, whose);
+	return 0;
+}
+
+/*
+ * Whether this node may act on what it leased (before each mail): 0 yes.
+ * Otherwise it leaves the rest of the pass alone, neither sent nor
+ * released (another node may have taken it over): 1 after a break of
+ * its liveness, alive again, its own leases taken back; -1 not alive.
+ */
+static int
+mailer_alive(struct mailer *m)
+{
+	struct err e;
+	int rc;
+
+	if (!m->node || (rc = store_node_check(m->s, &e)) == 0)
+		return 0;
+	if (rc == -1) {
+		log_warnx("mail: this node is not alive on the database (%s): "
+		    "its leased mails are left to the other nodes", e.msg);
+		return -1;
+	}
+	log_warnx("mail: this node's database connection broke: other "
+	    "nodes may have taken its leased mails; it sends none of those "
+	    "it leased before");
+	if (mailer_reclaim(m, m->owner, "this node before the break",
+	    &e) == -1)
+		log_warnx("mail outbox: %s (its mails wait for their lease)",
+		    e.msg);
+	return 1;
+}
+
 /* One pass; *fetched says how many rows were due.  Sent or -1. */
 static int
 mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 {
 	struct store_mail *rows = NULL;
 	size_t n = 0, i, max;
-	int sent = 0, r;
+	int sent = 0, r, alive = 0;
 
 	*fetched = 0;
 	m->held_until = 0;	/* a failed pass is not held by the rate */
@@ -302,6 +389,8 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 	*fetched = n;
 	/* stop between messages */
 	for (i = 0; i < n && !atomic_load(&m->stop); i++) {
+		if ((alive = mailer_alive(m)) != 0)
+			break;
 		if ((r = send_row(m, &rows[i], now, e)) == -1) {
 			sent = -1;
 			break;
@@ -313,8 +402,11 @@ mailer_pass(struct mailer *m, int64_t now, size_t *fetched, struct err *e)
 	 * failed: it keeps its lease or its retry time) */
 	if (sent == -1)
 		i++;
-	if (i < n)
+	if (i < n && alive == 0)
 		mailer_release(m, rows + i, n - i, now);
+	if (alive == -1)
+		*fetched = 0;	/* wait before the next pass: they would
+				 * come back to us, a node not alive */
 	store_mails_free(rows, n);
 	return sent;
 }
@@ -354,6 +446,8 @@ mailer_wait(struct mailer *m, int64_t now)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	pthread_mutex_lock(&m->mu);
+	if (m->watch)
+		wait = MAILER_WATCH;
 	/* at least a second, so a row that stays due cannot spin us */
 	if (m->next_retry != 0 && m->next_retry - now < wait)
 		wait = m->next_retry - now < 1 ? 1 : m->next_retry - now;
@@ -405,38 +499,6 @@ mailer_main(void *arg)
 	return NULL;
 }
 
-/* Due again at once: the rows the serve drain before us leased and never
- * settled (it was killed mid-pass).  It held the lock we hold now (the
- * owner names this node's data directory), so it is gone, and waiting
- * out its lease would hold its mail for minutes.  Other nodes' drains
- * may be writing the outbox: a conflict is run again. */
-static int
-mailer_reclaim(struct mailer *m, struct err *e)
-{
-	size_t n = 0;
-	int tries, rc = -1;
-
-	for (tries = 0; tries < 20; tries++) {
-		if (store_begin(m->s, e) == -1)
-			rc = -1;
-		else if (store_outbox_reclaim(m->s, m->owner,
-		    (int64_t)time(NULL), &n, e) == -1) {
-			store_rollback(m->s);
-			rc = -1;
-		} else
-			rc = store_commit(m->s, e);
-		if (rc == 0 || e->code != ERR_RETRY)
-			break;
-		usleep(10000 * (useconds_t)(tries + 1));
-	}
-	if (rc == -1)
-		return -1;
-	if (n > 0)
-		log_warnx("mail outbox: %zu mails leased by a keydird serve "
-		    "that ended without settling them are due again", n);
-	return 0;
-}
-
 /* Start the drain thread. */
 int
 mailer_start(struct mailer *m, struct err *e)
@@ -448,7 +510,17 @@ mailer_start(struct mailer *m, struct err *e)
 	if (m->role != MAILER_SERVE)
 		return err_set(e, ERR_INTERNAL, "mailer: only serve's drains "
 		    "on a thread");
-	if (mailer_reclaim(m, e) == -1)
+	if (m->node) {
+		if ((rc = store_node_join(m->s, m->owner, e)) == -1)
+			return -1;
+		m->watch = rc == 0;
+		/* a predecessor of a keydird before nodes, too */
+		if (mailer_reclaim(m, m->legacy, "a keydird serve that ended",
+		    e) == -1)
+			return -1;
+	}
+	if (mailer_reclaim(m, m->owner, "a keydird serve that ended",
+	    e) == -1)
 		return -1;
 	if ((rc = pthread_create(&m->thread, NULL, mailer_main, m)) != 0)
 		return err_set(e, ERR_INTERNAL, "mailer thread: %s",
@@ -490,5 +562,6 @@ mailer_free(struct mailer *m)
 	free(m->from);
 	free(m->dir);
 	free(m->owner);
+	free(m->legacy);
 	free(m);
 }

@@ -624,3 +624,36 @@ store_outbox_sent_since(struct store *s, int64_t since, int64_t *n,
 {
 	return s->ops->outbox_sent_since(s, since, n, oldest, e);
 }
+
+/* Node liveness and the maintenance turn; see store.h. */
+int
+store_node_join(struct store *s, const char *owner, struct err *e)
+{
+	size_t p = sizeof(STORE_NODE_PREFIX) - 1;
+
+	if (!owner_ok(owner) || strncmp(owner, STORE_NODE_PREFIX, p) != 0 ||
+	    owner[p] == '\0')
+		return err_set(e, ERR_INVALID, "store: a node's name is \"%s\" "
+		    "and 1 to %zu bytes", STORE_NODE_PREFIX,
+		    (size_t)STORE_LEASE_OWNER_MAX - p);
+	return s->ops->node_join(s, owner, e);
+}
+
+int
+store_node_check(struct store *s, struct err *e)
+{
+	return s->ops->node_check(s, e);
+}
+
+int
+store_maint_try(struct store *s, bool *got, struct err *e)
+{
+	*got = false;
+	return s->ops->maint_try(s, got, e);
+}
+
+void
+store_maint_release(struct store *s)
+{
+	s->ops->maint_release(s);
+}

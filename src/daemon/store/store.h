@@ -234,6 +234,7 @@ struct store_cert_state {
 };
 
 #define STORE_LEASE_OWNER_MAX 15
+#define STORE_NODE_PREFIX "node@"	/* a node's lease owner (node_join) */
 
 struct store_outbox_row {
 	int64_t id;
@@ -401,6 +402,42 @@ void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
  * and last error kept; *n how many): for a drain of which at most one
  * runs, at its start, when whatever that owner leased was leased by a
  * process that died before settling it.
+ *
+ * Nodes.  Several keydird serve may share one database (PostgreSQL), each
+ * a node named by its lease owner, STORE_NODE_PREFIX and 1 to 10 more
+ * bytes (ERR_INVALID otherwise).  The calls below are outside any unit
+ * of work, on any thread.
+ *   node_join   this handle is node `owner` until store_close (joining
+ *               again as the same node is a no-op; as another,
+ *               ERR_INVALID).  0: the backend knows which nodes are alive
+ *               (PostgreSQL: a connection of the handle's own holds a
+ *               lock named after the node, which the server drops as soon
+ *               as that connection ends, the process's death too).  Then
+ *               outbox_due on any handle also takes over every row leased
+ *               to a node that no open handle has joined as (leased as if
+ *               due, attempts and last error kept), and outbox_next counts
+ *               such a row as due since it was queued (created); the rows
+ *               of a node that is alive, and rows leased to an owner that
+ *               is not a node's ("maintain"), wait for their lease to end
+ *               as before.  1: the backend keeps no such thing (SQLite:
+ *               one keydird serve per database, the data directory's
+ *               lock): a node's leases end with their time or when its
+ *               successor reclaims them (outbox_reclaim).  -1: ERR_RETRY
+ *               when the database cannot be reached.
+ *   node_check  before acting on a lease (sending a leased mail): 0 the
+ *               handle has been its node without a break since the last
+ *               check (or never joined); 1 it had stopped being alive
+ *               (its connection broke: other nodes may have taken its
+ *               leases over) and is alive again now: act on none of the
+ *               leases taken before, end its own with outbox_reclaim;
+ *               -1 it cannot be alive now (ERR_RETRY): act on none.
+ *   maint_try   *got true when this handle may run scheduled maintenance
+ *               now, which it may until maint_release, store_close or a
+ *               break of its connection; false while another handle may
+ *               (PostgreSQL: a lock on the database; SQLite: always true,
+ *               one keydird serve per database).  Trying again while it
+ *               may is true again.
+ *   maint_release  end this handle's turn at maintenance (none: no-op)
  */
 
 /* The calls.  Each is the backend's; see the contract above. */
@@ -502,6 +539,10 @@ int store_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
     size_t *n, struct err *e);
 int store_outbox_sent_since(struct store *s, int64_t since, int64_t *n,
     int64_t *oldest, struct err *e);
+int store_node_join(struct store *s, const char *owner, struct err *e);
+int store_node_check(struct store *s, struct err *e);
+int store_maint_try(struct store *s, bool *got, struct err *e);
+void store_maint_release(struct store *s);
 
 
 #endif

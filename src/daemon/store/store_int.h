@@ -114,6 +114,10 @@ struct store_ops {
 	    const char *keep, size_t *n, struct err *e);
 	int (*outbox_sent_since)(struct store *s, int64_t since, int64_t *n,
 	    int64_t *oldest, struct err *e);
+	int (*node_join)(struct store *s, const char *owner, struct err *e);
+	int (*node_check)(struct store *s, struct err *e);
+	int (*maint_try)(struct store *s, bool *got, struct err *e);
+	void (*maint_release)(struct store *s);
 };
 
 struct store {

@@ -542,6 +542,7 @@ pg_close(struct store *s)
 
 	if (q == NULL)
 		return;
+	pg_node_free(q);
 	pgl_stop(q->listen);
 	pgc_free(q->cache);
 	pool_free(q->read);
@@ -606,4 +607,8 @@ const struct store_ops store_pg_ops = {
 	.client_forget = pgs_client_forget,
 	.unconfirmed_room = pgs_unconfirmed_room,
 	.outbox_sent_since = pgs_outbox_sent_since,
+	.node_join = pgs_node_join,
+	.node_check = pgs_node_check,
+	.maint_try = pgs_maint_try,
+	.maint_release = pgs_maint_release,
 };

@@ -60,6 +60,7 @@ struct pg {
 	size_t npool;		/* opened so far */
 	size_t max;		/* at most this many */
 	unsigned long gen;	/* which store a thread's binding is for */
+	struct pg_node *node;	/* store_pg_node.c's; NULL until used */
 };
 
 /* The parameters of one statement, built by the pg_arg_* helpers. */
@@ -208,6 +209,37 @@ struct pg_listen *pgl_start(const char *conninfo, const char *read_conninfo, str
 bool pgl_cache_ok(struct pg_listen *l, int64_t now);
 bool pgl_replica_ok(struct pg_listen *l, int64_t now, int64_t *as_of);
 void pgl_stop(struct pg_listen *l);
+
+/*
+ * store_pg_node.c: node liveness and the maintenance turn (store.h,
+ * "Nodes").  A handle that joins as a node, or takes the maintenance
+ * turn, keeps a connection of its own (application_name keydird-node)
+ * outside the pool for its life.  A node's lock is a shared session-level
+ * advisory lock (PG_NODE_CLASS, PG_NODE_KEY(name)); the maintenance
+ * turn an exclusive one (PG_MAINT_CLASS, 0).  The two-key form never
+ * meets the one-key migration lock (store_pg_schema.c): PostgreSQL keeps
+ * them apart (pg_locks.objsubid 2, not 1).
+ */
+#define PG_NODE_CLASS 1801743972	/* "kdnd" */
+#define PG_MAINT_CLASS 1801743732	/* "kdmt" */
+#define PG_STR(x) PG_STR_(x)
+#define PG_STR_(x) #x
+/* SQL: the lock key of the node named by the text expression x (32 bits
+ * of its MD5, an int4; pg_locks shows it as an oid) */
+#define PG_NODE_KEY(x) "('x' || substr(md5(" x "), 1, 8))::bit(32)::int"
+/* SQL: x names a node ("node@...") whose lock no session holds: no open
+ * handle is that node; NULL when x is */
+#define PG_NODE_GONE(x) "(starts_with(" x ", '" STORE_NODE_PREFIX "') AND " \
+	PG_NODE_KEY(x) "::oid NOT IN (SELECT l.objid FROM pg_locks l WHERE " \
+	"l.locktype = 'advisory' AND l.classid = " PG_STR(PG_NODE_CLASS) \
+	" AND l.objsubid = 2 AND l.granted AND l.database = (SELECT oid " \
+	"FROM pg_database WHERE datname = current_database())))"
+int pgs_node_join(struct store *s, const char *owner, struct err *e);
+int pgs_node_check(struct store *s, struct err *e);
+int pgs_maint_try(struct store *s, bool *got, struct err *e);
+void pgs_maint_release(struct store *s);
+/* End q's node (its locks go at once) and free it; from pg_close. */
+void pg_node_free(struct pg *q);
 
 /* The schema's migrations, applied in order on open (store_pg_schema.c). */
 int pg_migrate(struct pg_conn *c, struct err *e);

@@ -223,10 +223,12 @@ pgs_outbox_add(struct store *s, const char *rcpt, const char *data,
 
 /*
  * Pick (locking them, skipping rows another unit has locked) and lease in
- * one statement; the rows come back oldest first.
+ * one statement; the rows come back oldest first.  A row leased to a node
+ * that is gone (store_pg_node.c) is due at once.
  */
 static const char sql_outbox_due[] = "WITH due AS (SELECT o.id "
-    "FROM outbox o WHERE o.next_attempt <= $1::bigint AND "
+    "FROM outbox o WHERE (o.next_attempt <= $1::bigint OR "
+    PG_NODE_GONE("o.leased_by") ") AND "
     PG_OUTBOX_FIRST " ORDER BY o.id LIMIT $2::bigint "
     "FOR UPDATE OF o SKIP LOCKED), "
     "leased AS (UPDATE outbox q SET next_attempt = $3::bigint, "
@@ -358,8 +360,9 @@ pgs_outbox_fail(struct store *s, int64_t id, int attempts, int64_t now,
 	    "failed IS NULL", &a, e);
 }
 
-/* The earliest next_attempt of a mail outbox_due could return; 1 when
- * none waits. */
+/* The earliest next_attempt of a mail outbox_due could return (one
+ * leased to a node that is gone: when it was queued); 1 when none
+ * waits. */
 int
 pgs_outbox_next(struct store *s, int64_t *when, struct err *e)
 {
@@ -367,7 +370,9 @@ pgs_outbox_next(struct store *s, int64_t *when, struct err *e)
 	int ret = 1;
 
 	*when = 0;
-	if (query(s, "mail_outbox_next", "SELECT min(o.next_attempt) "
+	if (query(s, "mail_outbox_next", "SELECT min(CASE WHEN "
+	    PG_NODE_GONE("o.leased_by") " THEN least(o.created, "
+	    "o.next_attempt) ELSE o.next_attempt END) "
 	    "FROM outbox o WHERE " PG_OUTBOX_FIRST, NULL, &r, e) == -1)
 		return -1;
 	if (PQntuples(r) > 0 && !pg_null(r, 0, 0)) {

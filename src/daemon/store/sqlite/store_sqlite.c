@@ -322,6 +322,44 @@ sq_open(struct store *s, const char *path, bool readonly, struct err *e)
 	return 0;
 }
 
+/*
+ * Nodes (store.h): one keydird serve per SQLite database (the data
+ * directory's lock), so there is no other node to know alive: a node's
+ * leases end with their time or its successor's outbox_reclaim, and the
+ * maintenance turn is always this handle's.
+ */
+static int
+sq_node_join(struct store *s, const char *owner, struct err *e)
+{
+	(void)s;
+	(void)owner;
+	(void)e;
+	return 1;
+}
+
+static int
+sq_node_check(struct store *s, struct err *e)
+{
+	(void)s;
+	(void)e;
+	return 0;
+}
+
+static int
+sq_maint_try(struct store *s, bool *got, struct err *e)
+{
+	(void)s;
+	(void)e;
+	*got = true;
+	return 0;
+}
+
+static void
+sq_maint_release(struct store *s)
+{
+	(void)s;
+}
+
 const struct store_ops store_sqlite_ops = {
 	.name = "sqlite",
 	.open = sq_open,
@@ -378,4 +416,8 @@ const struct store_ops store_sqlite_ops = {
 	.client_forget = sq_client_forget,
 	.unconfirmed_room = sq_unconfirmed_room,
 	.outbox_sent_since = sq_outbox_sent_since,
+	.node_join = sq_node_join,
+	.node_check = sq_node_check,
+	.maint_try = sq_maint_try,
+	.maint_release = sq_maint_release,
 };
