@@ -1,5 +1,5 @@
 #!/bin/bash
-# 43-nodes-maint: scheduled maintenance runs on one node at a time.  Two
+# 46-nodes-maint: scheduled maintenance runs on one node at a time.  Two
 # keydird nodes on one PostgreSQL database run a pass every second
 # (maintain_every=1s); a session of psql then holds the nonces table
 # locked for six seconds, so the pass that gets there waits inside its

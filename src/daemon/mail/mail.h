@@ -64,10 +64,10 @@ struct mail_config {
 	const char *maildir;	/* DIR with tmp/ new/ cur/, made if missing */
 	int64_t retry_min;	/* first retry delay, seconds (default 30) */
 	int64_t retry_max;	/* backoff ceiling, seconds (default 3600) */
-	const char *node;	/* serve's lease owner is "serve@" and a
+	const char *node;	/* serve's lease owner is "node@" and a
 				 * digest of NODE (one per data directory
 				 * and host: several nodes share a
-				 * database); NULL: "serve" */
+				 * database; mailer.c); NULL: "serve" */
 	unsigned rate_n;	/* at most this many sent in any rate_per
 				 * seconds, all told (the outbox's sent
 				 * times); 0 = any number */
