@@ -219,13 +219,22 @@ pg_cpy(const PGresult *r, int i, int j, char *out, size_t sz)
 }
 
 /* A new connection (no notices on stderr: pg_connect_as), in UTC. */
+/* c is the caller's (busy, set under the pool's lock, stays as it is:
+ * another thread must not take the slot while it opens). */
 static int
 conn_open(struct pg *q, struct pg_conn *c, struct err *e)
 {
-	memset(c, 0, sizeof(*c));
+	c->prepared = NULL;
+	c->nprepared = 0;
+	c->in_txn = false;
 	if ((c->c = pg_connect_as(q->conninfo, q->app, e)) == NULL)
 		return -1;
-	return pg_exec_plain(c, "SET TIME ZONE 'UTC'", e);
+	if (pg_exec_plain(c, "SET TIME ZONE 'UTC'", e) == -1) {
+		PQfinish(c->c);
+		c->c = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 static void
@@ -304,7 +313,6 @@ pg_pool_take(struct pg *q, struct err *e)
 				pthread_mutex_unlock(&q->lock);
 				return NULL;
 			}
-			q->pool[i].busy = true;
 			return &q->pool[i];
 		}
 		/* a slot whose connection failed: open it again */
@@ -321,7 +329,6 @@ pg_pool_take(struct pg *q, struct err *e)
 				pthread_mutex_unlock(&q->lock);
 				return NULL;
 			}
-			q->pool[i].busy = true;
 			return &q->pool[i];
 		}
 		pthread_cond_wait(&q->cond, &q->lock);

@@ -203,7 +203,7 @@ void pgc_free(struct pg_cache *c);
 /* The listener and the replica watcher (store_pg_listen.c): the cache
  * and the replica may answer a lookup at now only while they are proven
  * to hold every change committed PGL_WINDOW_MS before. */
-#define PGL_WINDOW_MS 800
+#define PGL_WINDOW_MS 500	/* the rest of the second: the answer's way */
 int64_t pg_now_ms(void);	/* CLOCK_MONOTONIC */
 struct pg_listen *pgl_start(const char *conninfo, const char *read_conninfo, struct pg_cache *cache, struct err *e);
 bool pgl_cache_ok(struct pg_listen *l, int64_t now);
