@@ -315,7 +315,9 @@ serve(struct daemon *d)
 	snprintf(keyfile, sizeof(keyfile), "%s/session.key", d->cfg.data_dir);
 	if (dir_session_key(d, keyfile, &e) == -1)
 		log_fatalx("%s", e.msg);
-	if ((d->store = store_open(d->cfg.database, &e)) == NULL)
+	if ((d->store = store_open(d->cfg.database, &e)) == NULL ||
+	    store_serve_lookups(d->store, d->cfg.database_read,
+	    d->cfg.lookup_cache, &e) == -1)
 		log_fatalx("%s", e.msg);
 	if (dir_server_key(d, time(NULL), &e) == -1)
 		log_fatalx("%s", e.msg);

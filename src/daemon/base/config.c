@@ -35,6 +35,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "listen", S(listen) },
 	{ "data_dir", S(data_dir) },
 	{ "database", S(database) },
+	{ "database_read", S(database_read) },
+	{ "lookup_cache", N(CFG_LIMIT, lookup_cache) },
 	{ "base_url", S(base_url) },
 	{ "smtp_url", S(smtp_url) },
 	{ "smtp_user", S(smtp_user) },
@@ -129,6 +131,7 @@ config_defaults(struct config *c)
 	c->header_timeout = 15;
 	c->upload_workers = 2;
 	c->upload_queue = 64;
+	c->lookup_cache = (size_t)64 << 20;
 	c->sandbox = true;
 }
 

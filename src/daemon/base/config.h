@@ -21,6 +21,8 @@ struct config {
 	char listen[128];	/* ADDR:PORT */
 	char data_dir[1024];
 	char database[1100];	/* store URL; default sqlite:DATA_DIR/keydir.db */
+	char database_read[1100];	/* a replica for lookups (PostgreSQL) */
+	size_t lookup_cache;	/* bytes of lookup answers kept (PostgreSQL) */
 	char base_url[256];	/* scheme://authority, no trailing slash */
 	bool base_url_set;	/* given; else config_finish derives it */
 	char smtp_url[256];	/* "" = Maildir under DATA_DIR/mail */

@@ -98,6 +98,18 @@ store_file(const char *url)
 	return rest;
 }
 
+int
+store_serve_lookups(struct store *s, const char *read_url,
+    size_t cache_bytes, struct err *e)
+{
+	if (s->ops->serve_lookups != NULL)
+		return s->ops->serve_lookups(s, read_url, cache_bytes, e);
+	if (read_url != NULL && *read_url != '\0')
+		return err_set(e, ERR_INVALID, "database_read needs a "
+		    "PostgreSQL database (database = postgresql://...)");
+	return 0;
+}
+
 /* Close and free; NULL is a no-op. */
 void
 store_close(struct store *s)

@@ -263,6 +263,17 @@ struct store *store_open(const char *url, struct err *e);
  * this keydird's.
  */
 struct store *store_open_readonly(const char *url, struct err *e);
+/*
+ * How a long-running server answers lookups (keydird serve calls it once,
+ * after store_open).  read_url (NULL or "": none) names a streaming
+ * replica to read lookups from; cache_bytes (0: none) bounds a memory of
+ * lookup answers.  Either is kept from serving what a change committed
+ * more than a second before has removed or replaced (the PostgreSQL
+ * backend's store_pg_listen.c says how).  SQLite has neither (a local
+ * file is read as fast): a read_url is ERR_INVALID, cache_bytes ignored.
+ */
+int store_serve_lookups(struct store *s, const char *read_url,
+    size_t cache_bytes, struct err *e);
 /* Close and free; NULL is a no-op. */
 void store_close(struct store *s);
 /* The file inside url that a store kept in files (SQLite) works in,

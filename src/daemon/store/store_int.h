@@ -15,6 +15,8 @@ struct store_ops {
 	int (*open)(struct store *s, const char *path, bool readonly,
 	    struct err *e);
 	void (*close)(struct store *s);
+	int (*serve_lookups)(struct store *s, const char *read_url,
+	    size_t cache_bytes, struct err *e);	/* NULL: neither */
 	int (*lookup)(struct store *s, enum store_by by, const char *q,
 	    struct store_pub *out, struct err *e);
 	int (*begin)(struct store *s, struct err *e);

@@ -218,28 +218,13 @@ pg_cpy(const PGresult *r, int i, int j, char *out, size_t sz)
 	str_lcpy(out, pg_text(r, i, j), sz);
 }
 
-/* A new connection: UTC, no notices on stderr. */
-static void
-notice_quiet(void *arg, const char *msg)
-{
-	(void)arg;
-	(void)msg;
-}
-
+/* A new connection (no notices on stderr: pg_connect_as), in UTC. */
 static int
 conn_open(struct pg *q, struct pg_conn *c, struct err *e)
 {
 	memset(c, 0, sizeof(*c));
-	c->c = PQconnectdb(q->conninfo);
-	if (PQstatus(c->c) != CONNECTION_OK) {
-		err_set(e, ERR_RETRY, "database: cannot connect: %.*s",
-		    (int)strcspn(PQerrorMessage(c->c), "\n"),
-		    PQerrorMessage(c->c));
-		PQfinish(c->c);
-		c->c = NULL;
+	if ((c->c = pg_connect_as(q->conninfo, q->app, e)) == NULL)
 		return -1;
-	}
-	PQsetNoticeProcessor(c->c, notice_quiet, NULL);
 	return pg_exec_plain(c, "SET TIME ZONE 'UTC'", e);
 }
 
@@ -291,7 +276,12 @@ pg_take(struct store *s, struct err *e)
 struct pg_conn *
 pg_take_free(struct store *s, struct err *e)
 {
-	struct pg *q = s->impl;
+	return pg_pool_take(s->impl, e);
+}
+
+struct pg_conn *
+pg_pool_take(struct pg *q, struct err *e)
+{
 	size_t i;
 
 	pthread_mutex_lock(&q->lock);
@@ -344,10 +334,14 @@ pg_take_free(struct store *s, struct err *e)
 void
 pg_put(struct store *s, struct pg_conn *c)
 {
-	struct pg *q = s->impl;
-
 	if (c == NULL || c == pg_conn(s))
 		return;		/* the unit's: it keeps it */
+	pg_pool_put(s->impl, c);
+}
+
+void
+pg_pool_put(struct pg *q, struct pg_conn *c)
+{
 	pthread_mutex_lock(&q->lock);
 	/* a connection that broke is opened again by the next taker */
 	if (PQstatus(c->c) != CONNECTION_OK)
@@ -451,6 +445,36 @@ pg_rollback(struct store *s)
 	unit_end(s);
 }
 
+static struct pg *
+pool_new(const char *conninfo, const char *app, bool readonly)
+{
+	struct pg *q = xcalloc(1, sizeof(*q));
+
+	q->conninfo = xstrdup(conninfo);
+	q->app = app;
+	q->readonly = readonly;
+	q->max = PG_POOL_MAX;
+	q->gen = atomic_fetch_add(&pg_generation, 1) + 1;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	return q;
+}
+
+static void
+pool_free(struct pg *q)
+{
+	size_t i;
+
+	if (q == NULL)
+		return;
+	for (i = 0; i < q->npool; i++)
+		conn_close(&q->pool[i]);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q->conninfo);
+	free(q);
+}
+
 /*
  * "postgresql://..." or "postgres://..." as libpq takes it; rest is what
  * follows the scheme's colon, so the URL is rebuilt whole.
@@ -458,19 +482,14 @@ pg_rollback(struct store *s)
 static int
 pg_open(struct store *s, const char *rest, bool readonly, struct err *e)
 {
-	struct pg *q = xcalloc(1, sizeof(*q));
 	struct pg_conn *c;
 	size_t n = strlen(rest) + 16;
+	char *url = xmalloc(n);
 	int rc;
 
-	q->conninfo = xmalloc(n);
-	snprintf(q->conninfo, n, "postgresql:%s", rest);
-	q->readonly = readonly;
-	q->max = PG_POOL_MAX;
-	q->gen = atomic_fetch_add(&pg_generation, 1) + 1;
-	pthread_mutex_init(&q->lock, NULL);
-	pthread_cond_init(&q->cond, NULL);
-	s->impl = q;
+	snprintf(url, n, "postgresql:%s", rest);
+	s->impl = pool_new(url, "keydird", readonly);
+	free(url);
 	if ((c = pg_take(s, e)) == NULL)
 		goto fail;
 	rc = readonly ? 0 : pg_migrate(c, e);
@@ -482,20 +501,51 @@ fail:
 	return -1;
 }
 
+/* serve's lookups: a replica and a cache, each with the listener. */
+static int
+pg_serve_lookups(struct store *s, const char *read_url, size_t cache_bytes,
+    struct err *e)
+{
+	struct pg *q = s->impl;
+
+	if (q->listen != NULL)
+		return err_set(e, ERR_INTERNAL, "store: lookups set up twice");
+	if (read_url != NULL && *read_url != '\0') {
+		if (strncmp(read_url, "postgresql:", 11) &&
+		    strncmp(read_url, "postgres:", 9))
+			return err_set(e, ERR_INVALID, "database_read: not a "
+			    "postgresql:// URL");
+		q->read = pool_new(read_url, "keydird-read", true);
+	}
+	if (cache_bytes > 0)
+		q->cache = pgc_new(cache_bytes);
+	if (q->read == NULL && q->cache == NULL)
+		return 0;
+	q->listen = pgl_start(q->conninfo, q->read ? q->read->conninfo : NULL,
+	    q->cache, e);
+	if (q->listen == NULL) {
+		pgc_free(q->cache);
+		pool_free(q->read);
+		q->cache = NULL;
+		q->read = NULL;
+		return -1;
+	}
+	log_info("lookups: %s%s%s", q->cache ? "a cache" : "",
+	    q->cache && q->read ? " and " : "", q->read ? "a replica" : "");
+	return 0;
+}
+
 static void
 pg_close(struct store *s)
 {
 	struct pg *q = s->impl;
-	size_t i;
 
 	if (q == NULL)
 		return;
-	for (i = 0; i < q->npool; i++)
-		conn_close(&q->pool[i]);
-	pthread_mutex_destroy(&q->lock);
-	pthread_cond_destroy(&q->cond);
-	free(q->conninfo);
-	free(q);
+	pgl_stop(q->listen);
+	pgc_free(q->cache);
+	pool_free(q->read);
+	pool_free(q);
 	s->impl = NULL;
 }
 
@@ -503,6 +553,7 @@ const struct store_ops store_pg_ops = {
 	.name = "postgresql",
 	.open = pg_open,
 	.close = pg_close,
+	.serve_lookups = pg_serve_lookups,
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,

@@ -44,9 +44,16 @@ struct pg_conn {
 	bool in_txn;
 };
 
+struct pg_cache;
+struct pg_listen;
+
 struct pg {
 	char *conninfo;
+	const char *app;	/* application_name of its connections */
 	bool readonly;
+	struct pg *read;	/* database_read's pool, or NULL */
+	struct pg_cache *cache;	/* lookup_cache, or NULL */
+	struct pg_listen *listen;	/* with either of them */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct pg_conn pool[PG_POOL_MAX];
@@ -82,6 +89,12 @@ struct pg_conn *pg_take(struct store *s, struct err *e);
  * a unit's uncommitted writes, its own thread's either (store.h). */
 struct pg_conn *pg_take_free(struct store *s, struct err *e);
 void pg_put(struct store *s, struct pg_conn *c);
+/* The same on a pool of its own (database_read's). */
+struct pg_conn *pg_pool_take(struct pg *q, struct err *e);
+void pg_pool_put(struct pg *q, struct pg_conn *c);
+/* A connection of its own, named app (application_name); NULL with e. */
+PGconn *pg_connect_as(const char *conninfo, const char *app,
+    struct err *e);
 
 /*
  * Run statement name (sql, prepared on c the first time) with a's
@@ -166,6 +179,35 @@ int pgs_outbox_list(struct store *s, int64_t after, size_t max, struct store_out
 int pgs_client_keys(struct store *s, const char *client, int64_t since, int64_t *n, int64_t *oldest, struct err *e);
 int pgs_client_forget(struct store *s, int64_t before, size_t *n, struct err *e);
 int pgs_unconfirmed_room(struct store *s, uint64_t max, const char *keep, size_t *n, struct err *e);
+
+/* The lookup cache (store_pg_cache.c).  pgc_get: 0 found (out a chain to
+ * store_pub_release), 1 known not found, -1 not kept.  pgc_put stores
+ * ans (NULL or an empty fpr: not found) for the query unless an
+ * invalidation came after gen (pgc_gen before the read), or, for an
+ * answer read from a replica, after as_of.  pgc_inval applies one name
+ * of the listener's (see the file). */
+struct pg_cache_stats {
+	uint64_t hits, misses, stale, invals, dropped, evicted, flushes;
+	size_t entries, bytes;
+};
+struct pg_cache *pgc_new(size_t max_bytes);
+int pgc_get(struct pg_cache *c, enum store_by by, const char *key, struct store_pub *out);
+uint64_t pgc_gen(struct pg_cache *c);
+void pgc_put(struct pg_cache *c, uint64_t gen, bool replica, int64_t as_of, enum store_by by, const char *key, const struct store_pub *ans);
+void pgc_inval(struct pg_cache *c, const char *what, int64_t now);
+void pgc_flush(struct pg_cache *c, int64_t now);
+void pgc_stats(struct pg_cache *c, struct pg_cache_stats *out);
+void pgc_free(struct pg_cache *c);
+
+/* The listener and the replica watcher (store_pg_listen.c): the cache
+ * and the replica may answer a lookup at now only while they are proven
+ * to hold every change committed PGL_WINDOW_MS before. */
+#define PGL_WINDOW_MS 800
+int64_t pg_now_ms(void);	/* CLOCK_MONOTONIC */
+struct pg_listen *pgl_start(const char *conninfo, const char *read_conninfo, struct pg_cache *cache, struct err *e);
+bool pgl_cache_ok(struct pg_listen *l, int64_t now);
+bool pgl_replica_ok(struct pg_listen *l, int64_t now, int64_t *as_of);
+void pgl_stop(struct pg_listen *l);
 
 /* The schema's migrations, applied in order on open (store_pg_schema.c). */
 int pg_migrate(struct pg_conn *c, struct err *e);

@@ -1,10 +1,12 @@
 /*
  * store_pg_read: lookups and the upload answer, outside any unit of
  * work, on a pooled connection (never the thread's unit's: a lookup does
- * not see a unit's uncommitted writes).  A lookup that needs two statements (a
- * fingerprint that is not a primary's, then a subkey's) reads both in
- * one REPEATABLE READ snapshot, as SQLite's does, so that a unit turning
- * one into the other between them cannot make the key vanish.
+ * not see a unit's uncommitted writes).  A lookup is one statement, one
+ * round trip (a fingerprint that is no primary's falls back to subkeys
+ * inside it).  In serve, a lookup is answered from the cache, else from
+ * the replica, else from the primary, each only while the listener
+ * proves it current (store_pg_listen.c); what the database answers is
+ * kept in the cache (store_pg_cache.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +18,11 @@
 #define PUB_COLS "SELECT c.fpr, c.keyid, c.published, c.hkp_index, " \
 	"c.etag, c.updated "
 
-static const char sql_by_fpr[] = PUB_COLS ", true FROM certs c "
-    "WHERE c.fpr = $1";
-static const char sql_by_subfpr[] = PUB_COLS ", false FROM keyids k "
-    "JOIN certs c ON c.id = k.cid WHERE k.fpr = $1 AND k.fpr <> k.cert "
-    "ORDER BY k.cert LIMIT 64";
+/* the primary first; subkeys' rows only count without one (more()) */
+static const char sql_by_fpr[] = "SELECT * FROM (" PUB_COLS ", true AS p "
+    "FROM certs c WHERE c.fpr = $1 UNION ALL " PUB_COLS ", false FROM "
+    "keyids k JOIN certs c ON c.id = k.cid WHERE k.fpr = $1 AND "
+    "k.fpr <> k.cert) x ORDER BY p DESC, fpr LIMIT 64";
 static const char sql_by_keyid[] = PUB_COLS ", k.fpr = k.cert FROM keyids "
     "k JOIN certs c ON c.id = k.cid WHERE k.keyid = $1 "
     "ORDER BY k.fpr = k.cert DESC, k.cert LIMIT 64";
@@ -87,71 +89,100 @@ more(const PGresult *r, struct store_pub *out)
 	}
 }
 
-int
-pgs_lookup(struct store *s, enum store_by by, const char *key,
+/* The lookup on c: 0 found, 1 not, -1 error. */
+static int
+lookup_db(struct pg_conn *c, enum store_by by, const char *key,
     struct store_pub *out, struct err *e)
 {
-	struct pg_conn *c;
+	static const struct {
+		const char *name, *sql;
+	} st[] = {
+		[STORE_BY_FPR] = { "by_fpr", sql_by_fpr },
+		[STORE_BY_KEYID] = { "by_keyid", sql_by_keyid },
+		[STORE_BY_EMAIL] = { "by_email", sql_by_email },
+		[STORE_BY_WKD] = { "by_wkd", sql_by_wkd },
+	};
 	struct pg_args a;
-	PGresult *r = NULL;
-	const char *name, *sql;
-	bool snap = false;
-	int ret = -1;
+	PGresult *r;
+	int ret = 1;
 
-	memset(out, 0, sizeof(*out));
-	switch (by) {
-	case STORE_BY_FPR:
-		name = "by_fpr";
-		sql = sql_by_fpr;
-		break;
-	case STORE_BY_KEYID:
-		name = "by_keyid";
-		sql = sql_by_keyid;
-		break;
-	case STORE_BY_EMAIL:
-		name = "by_email";
-		sql = sql_by_email;
-		break;
-	case STORE_BY_WKD:
-		name = "by_wkd";
-		sql = sql_by_wkd;
-		break;
-	default:
-		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
-		    (int)by);
-	}
-	if ((c = pg_take_free(s, e)) == NULL)
-		return -1;
 	pg_args_init(&a);
 	pg_arg_text(&a, key);
-	if (by == STORE_BY_FPR && !c->in_txn) {
-		/* two statements: one snapshot */
-		if (pg_exec_plain(c, "BEGIN ISOLATION LEVEL REPEATABLE READ "
-		    "READ ONLY", e) == -1)
-			goto out;
-		snap = true;
-	}
-	if (pg_exec(c, name, sql, &a, &r, e) == -1)
-		goto out;
-	if (PQntuples(r) == 0 && by == STORE_BY_FPR) {
-		PQclear(r);
-		if (pg_exec(c, "by_subfpr", sql_by_subfpr, &a, &r, e) == -1)
-			goto out;
-	}
-	if (PQntuples(r) == 0)
-		ret = 1;
-	else {
+	if (pg_exec(c, st[by].name, st[by].sql, &a, &r, e) == -1)
+		return -1;
+	if (PQntuples(r) > 0) {
 		pub_row(r, 0, by == STORE_BY_WKD, out);
 		if (by == STORE_BY_KEYID || by == STORE_BY_FPR)
 			more(r, out);
 		ret = 0;
 	}
-out:
 	PQclear(r);
-	if (snap)
-		pg_exec_plain(c, ret == -1 ? "ROLLBACK" : "COMMIT", NULL);
-	pg_put(s, c);
 	return ret;
+}
+
+/* The lookup on a connection of q's pool. */
+static int
+lookup_on(struct pg *q, enum store_by by, const char *key,
+    struct store_pub *out, struct err *e)
+{
+	struct pg_conn *c;
+	int rc;
+
+	if ((c = pg_pool_take(q, e)) == NULL)
+		return -1;
+	rc = lookup_db(c, by, key, out, e);
+	pg_pool_put(q, c);
+	return rc;
+}
+
+int
+pgs_lookup(struct store *s, enum store_by by, const char *key,
+    struct store_pub *out, struct err *e)
+{
+	struct pg *q = s->impl;
+	struct pg_conn *c;
+	struct err re;
+	bool cached, replica = false;
+	int64_t now, as_of = 0;
+	uint64_t gen = 0;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (by != STORE_BY_FPR && by != STORE_BY_KEYID && by != STORE_BY_EMAIL &&
+	    by != STORE_BY_WKD)
+		return err_set(e, ERR_INTERNAL, "store: bad lookup kind %d",
+		    (int)by);
+	if (q->listen == NULL) {
+		/* not serve, or neither cache nor replica: a connection that
+		 * is not this thread's unit's */
+		if ((c = pg_take_free(s, e)) == NULL)
+			return -1;
+		rc = lookup_db(c, by, key, out, e);
+		pg_put(s, c);
+		return rc;
+	}
+	now = pg_now_ms();
+	cached = q->cache != NULL && by != STORE_BY_WKD &&
+	    pgl_cache_ok(q->listen, now);
+	if (cached) {
+		if ((rc = pgc_get(q->cache, by, key, out)) >= 0)
+			return rc;
+		gen = pgc_gen(q->cache);
+	}
+	if (q->read != NULL && pgl_replica_ok(q->listen, now, &as_of)) {
+		if ((rc = lookup_on(q->read, by, key, out, &re)) >= 0)
+			replica = true;
+		else {
+			store_pub_release(out);	/* the primary answers */
+			memset(out, 0, sizeof(*out));
+		}
+	}
+	if (!replica && (rc = lookup_on(q, by, key, out, e)) == -1)
+		return -1;
+	if (cached)
+		pgc_put(q->cache, gen, replica, as_of, by, key,
+		    rc == 0 ? out : NULL);
+	return rc;
 }
 
 static const char sql_by_upload[] = "SELECT fpr, revoked, upload_addrs "

@@ -110,6 +110,48 @@ static const char *const pg_migrations[] = {
 	" data BYTEA NOT NULL);"
 	"CREATE INDEX wkd_cid ON wkd(cid);"
 	"CREATE INDEX wkd_hu ON wkd(hu);",
+	/* 2: every change lookups could see, named on keydir_lookup for
+	 * the nodes' caches (store_pg_cache.c says what each name drops);
+	 * delivered at commit, in commit order, once per name per unit */
+	"CREATE FUNCTION keydir_lookup_cert() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP <> 'INSERT' THEN"
+	"  PERFORM pg_notify('keydir_lookup', 'c' || OLD.fpr); END IF;"
+	" IF TG_OP <> 'DELETE' THEN"
+	"  PERFORM pg_notify('keydir_lookup', 'c' || NEW.fpr); END IF;"
+	" RETURN NULL; END $$;"
+	"CREATE FUNCTION keydir_lookup_keyid() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP <> 'INSERT' THEN PERFORM pg_notify('keydir_lookup',"
+	"  's' || OLD.fpr || ' ' || OLD.keyid); END IF;"
+	" IF TG_OP <> 'DELETE' THEN PERFORM pg_notify('keydir_lookup',"
+	"  's' || NEW.fpr || ' ' || NEW.keyid); END IF;"
+	" RETURN NULL; END $$;"
+	"CREATE FUNCTION keydir_lookup_address() RETURNS trigger"
+	" LANGUAGE plpgsql AS $$ BEGIN"
+	" IF TG_OP <> 'INSERT' THEN"
+	"  PERFORM pg_notify('keydir_lookup', 'a' || OLD.address); END IF;"
+	" IF TG_OP <> 'DELETE' THEN"
+	"  PERFORM pg_notify('keydir_lookup', 'a' || NEW.address); END IF;"
+	" RETURN NULL; END $$;"
+	"CREATE TRIGGER certs_lookup AFTER INSERT OR DELETE ON certs"
+	" FOR EACH ROW EXECUTE FUNCTION keydir_lookup_cert();"
+	"CREATE TRIGGER certs_lookup_update AFTER UPDATE ON certs"
+	" FOR EACH ROW WHEN (OLD.fpr IS DISTINCT FROM NEW.fpr"
+	" OR OLD.keyid IS DISTINCT FROM NEW.keyid"
+	" OR OLD.published IS DISTINCT FROM NEW.published"
+	" OR OLD.hkp_index IS DISTINCT FROM NEW.hkp_index"
+	" OR OLD.etag IS DISTINCT FROM NEW.etag"
+	" OR OLD.updated IS DISTINCT FROM NEW.updated)"
+	" EXECUTE FUNCTION keydir_lookup_cert();"
+	"CREATE TRIGGER keyids_lookup AFTER INSERT OR UPDATE OR DELETE"
+	" ON keyids FOR EACH ROW EXECUTE FUNCTION keydir_lookup_keyid();"
+	"CREATE TRIGGER addresses_lookup AFTER INSERT OR DELETE ON addresses"
+	" FOR EACH ROW EXECUTE FUNCTION keydir_lookup_address();"
+	"CREATE TRIGGER addresses_lookup_update AFTER UPDATE ON addresses"
+	" FOR EACH ROW WHEN (OLD.address IS DISTINCT FROM NEW.address"
+	" OR OLD.cid IS DISTINCT FROM NEW.cid)"
+	" EXECUTE FUNCTION keydir_lookup_address();",
 };
 #define PG_NMIGRATIONS ((int)(sizeof(pg_migrations) / sizeof(pg_migrations[0])))
 

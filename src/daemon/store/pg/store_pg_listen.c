@@ -1,0 +1,377 @@
+/*
+ * store_pg_listen: what lets a node answer lookups from its cache or
+ * from a replica without ever answering, more than a second after a
+ * change commits, what the change removed.
+ *
+ * The listener.  One connection of its own (application_name
+ * keydird-listen) LISTENs on keydir_lookup, where schema 2's triggers
+ * name every change to certs, keyids and addresses; each name drops
+ * what it names from the cache (store_pg_cache.c).  Every PGL_BEAT_MS it
+ * also sends a heartbeat: NOTIFY on a channel only this node listens
+ * on, in the same query as a sample of the primary's WAL position.
+ * PostgreSQL delivers notifications in the order of the notification
+ * queue, and a transaction that committed before the heartbeat was sent
+ * queued its notifications before the heartbeat's: so when the
+ * heartbeat comes back, every change committed before it was sent has
+ * been applied.  `proven` is that send time.  The cache is used only
+ * while proven is at most PGL_WINDOW_MS old: a lookup at time t hits
+ * only if every change committed before t - PGL_WINDOW_MS is applied.
+ * When the connection is lost (or a heartbeat is not answered in
+ * PGL_LOST_MS), the cache is flushed and unused until a new connection
+ * has listened and a heartbeat has come back.
+ *
+ * The replica watcher.  A second thread asks the replica (its own
+ * connection, application_name keydird-read) every PGL_POLL_MS whether it
+ * has replayed the last WAL sample; if so, the replica holds every change
+ * committed before that sample's heartbeat was sent: `replica_as_of`.
+ * Lookups go to the replica only while replica_as_of is at most
+ * PGL_WINDOW_MS old, and to the primary otherwise: a replica that lags,
+ * has paused replay, was promoted or is gone is not read.
+ *
+ * So the promise: a change is seen by every lookup of every node that
+ * starts PGL_WINDOW_MS after its commit.  tests/e2e/44-nodes-cache.sh and
+ * 43-replica.sh measure it.
+ */
+#include <inttypes.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "log.h"
+#include "store_pg_int.h"
+#include "str.h"
+#include "xmalloc.h"
+
+#define PGL_BEAT_MS 200
+#define PGL_POLL_MS 100
+#define PGL_LOST_MS 5000
+
+struct pg_listen {
+	char *conninfo;		/* the primary */
+	char *read_conninfo;	/* the replica, or NULL */
+	struct pg_cache *cache;	/* or NULL */
+	pthread_t thread, rthread;
+	bool rthread_on;
+	atomic_bool stop;
+	_Atomic int64_t proven;		/* see above; 0: never */
+	_Atomic int64_t replica_as_of;	/* 0: never */
+	pthread_mutex_t mu;
+	int64_t lsn_at;			/* a WAL sample taken after this */
+	char lsn[32];
+	char chan[32];			/* this node's heartbeat channel */
+};
+
+static void
+notice_quiet(void *arg, const char *msg)
+{
+	(void)arg;
+	(void)msg;
+}
+
+int64_t
+pg_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+PGconn *
+pg_connect_as(const char *conninfo, const char *app, struct err *e)
+{
+	const char *const keys[] = { "dbname", "application_name", NULL };
+	const char *const vals[] = { conninfo, app, NULL };
+	PGconn *c = PQconnectdbParams(keys, vals, 1);
+
+	if (PQstatus(c) != CONNECTION_OK) {
+		err_set(e, ERR_RETRY, "database: cannot connect: %.*s",
+		    (int)strcspn(PQerrorMessage(c), "\n"), PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	PQsetNoticeProcessor(c, notice_quiet, NULL);
+	return c;
+}
+
+static void
+nap(struct pg_listen *l, int ms)
+{
+	struct timespec ts = { 0, 20 * 1000000 };
+
+	for (; ms > 0 && !atomic_load(&l->stop); ms -= 20)
+		nanosleep(&ts, NULL);
+}
+
+/* A new listening connection, or NULL (logged once per outage). */
+static PGconn *
+listen_open(struct pg_listen *l, bool *quiet)
+{
+	struct err e;
+	PGconn *c;
+	PGresult *r;
+	char sql[96];
+
+	if ((c = pg_connect_as(l->conninfo, "keydird-listen", &e)) == NULL) {
+		if (!*quiet)
+			log_warnx("lookup cache: off: %s", e.msg);
+		*quiet = true;
+		return NULL;
+	}
+	snprintf(sql, sizeof(sql), "LISTEN keydir_lookup; LISTEN %s", l->chan);
+	r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		if (!*quiet)
+			log_warnx("lookup cache: off: LISTEN: %.*s",
+			    (int)strcspn(PQresultErrorMessage(r), "\n"),
+			    PQresultErrorMessage(r));
+		*quiet = true;
+		PQclear(r);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(r);
+	PQsetnonblocking(c, 1);
+	/* what was kept may have missed changes while nobody listened */
+	if (l->cache != NULL)
+		pgc_flush(l->cache, pg_now_ms());
+	if (*quiet)
+		log_info("lookup cache: listening again");
+	*quiet = false;
+	return c;
+}
+
+/* Read what c has: results of the heartbeat query, notifications.
+ * -1 when the connection is lost. */
+static int
+listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
+    int64_t beat_at, bool *back)
+{
+	PGnotify *n;
+	PGresult *r;
+
+	if (!PQconsumeInput(c))
+		return -1;
+	while (*busy && !PQisBusy(c)) {
+		if ((r = PQgetResult(c)) == NULL) {
+			*busy = false;
+			break;
+		}
+		if (PQresultStatus(r) == PGRES_TUPLES_OK &&
+		    PQntuples(r) == 1) {
+			pthread_mutex_lock(&l->mu);
+			l->lsn_at = beat_at;
+			str_lcpy(l->lsn, PQgetvalue(r, 0, 0), sizeof(l->lsn));
+			pthread_mutex_unlock(&l->mu);
+		} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			log_warnx("lookup cache: heartbeat: %.*s",
+			    (int)strcspn(PQresultErrorMessage(r), "\n"),
+			    PQresultErrorMessage(r));
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+	}
+	while ((n = PQnotifies(c)) != NULL) {
+		if (!strcmp(n->relname, l->chan)) {
+			if (strtoul(n->extra, NULL, 10) == beat) {
+				atomic_store(&l->proven, beat_at);
+				*back = true;
+			}
+		} else if (l->cache != NULL)
+			pgc_inval(l->cache, n->extra, pg_now_ms());
+		PQfreemem(n);
+	}
+	return 0;
+}
+
+static void *
+listen_main(void *arg)
+{
+	struct pg_listen *l = arg;
+	PGconn *c = NULL;
+	struct pollfd pfd;
+	bool busy = false, back = true, quiet = false;
+	uint32_t beat = 0;
+	int64_t beat_at = 0, now;
+	char sql[128];
+
+	while (!atomic_load(&l->stop)) {
+		if (c == NULL) {
+			atomic_store(&l->proven, 0);
+			if ((c = listen_open(l, &quiet)) == NULL) {
+				nap(l, PGL_BEAT_MS);
+				continue;
+			}
+			busy = false;
+			back = true;
+		}
+		now = pg_now_ms();
+		if (back && !busy && now - beat_at >= PGL_BEAT_MS) {
+			beat++;
+			snprintf(sql, sizeof(sql), "NOTIFY %s, '%" PRIu32 "'; "
+			    "SELECT pg_current_wal_lsn()::text", l->chan, beat);
+			if (!PQsendQuery(c, sql))
+				goto lost;
+			beat_at = now;
+			busy = true;
+			back = false;
+		}
+		if (!back && now - beat_at > PGL_LOST_MS) {
+			log_warnx("lookup cache: no heartbeat for %d ms",
+			    PGL_LOST_MS);
+			goto lost;
+		}
+		PQflush(c);
+		pfd.fd = PQsocket(c);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 20) == -1 || (pfd.revents & (POLLERR |
+		    POLLHUP | POLLNVAL)) || listen_read(l, c, &busy, beat,
+		    beat_at, &back) == -1)
+			goto lost;
+		continue;
+lost:
+		if (!quiet)
+			log_warnx("lookup cache: off: the listening "
+			    "connection is lost%s%.*s", PQerrorMessage(c)[0] ?
+			    ": " : "", (int)strcspn(PQerrorMessage(c), "\n"),
+			    PQerrorMessage(c));
+		quiet = true;
+		atomic_store(&l->proven, 0);
+		PQfinish(c);
+		c = NULL;
+	}
+	if (c != NULL)
+		PQfinish(c);
+	return NULL;
+}
+
+static void *
+replica_main(void *arg)
+{
+	struct pg_listen *l = arg;
+	PGconn *c = NULL;
+	PGresult *r;
+	struct err e;
+	const char *v[1];
+	char lsn[32];
+	int64_t at;
+	bool fresh = false, ok;
+
+	while (!atomic_load(&l->stop)) {
+		nap(l, PGL_POLL_MS);
+		pthread_mutex_lock(&l->mu);
+		at = l->lsn_at;
+		str_lcpy(lsn, l->lsn, sizeof(lsn));
+		pthread_mutex_unlock(&l->mu);
+		if (at == 0)
+			continue;
+		if (c == NULL && (c = pg_connect_as(l->read_conninfo,
+		    "keydird-read", &e)) == NULL) {
+			if (fresh)
+				log_warnx("replica: not read: %s", e.msg);
+			fresh = false;
+			nap(l, PGL_BEAT_MS);
+			continue;
+		}
+		v[0] = lsn;
+		r = PQexecParams(c, "SELECT pg_is_in_recovery() AND "
+		    "pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, NULL, v, NULL,
+		    NULL, 0);
+		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    PQgetvalue(r, 0, 0)[0] == 't';
+		if (ok && at > atomic_load(&l->replica_as_of))
+			atomic_store(&l->replica_as_of, at);
+		if (ok != fresh && (ok || pg_now_ms() - atomic_load(
+		    &l->replica_as_of) > PGL_WINDOW_MS)) {
+			if (ok)
+				log_info("replica: read for lookups");
+			else
+				log_warnx("replica: not read: it is behind, "
+				    "paused or not a replica");
+			fresh = ok;
+		}
+		PQclear(r);
+		if (PQstatus(c) != CONNECTION_OK) {
+			PQfinish(c);
+			c = NULL;
+		}
+	}
+	if (c != NULL)
+		PQfinish(c);
+	return NULL;
+}
+
+struct pg_listen *
+pgl_start(const char *conninfo, const char *read_conninfo,
+    struct pg_cache *cache, struct err *e)
+{
+	struct pg_listen *l = xcalloc(1, sizeof(*l));
+	uint8_t rnd[8];
+	size_t i;
+
+	l->conninfo = xstrdup(conninfo);
+	l->read_conninfo = read_conninfo ? xstrdup(read_conninfo) : NULL;
+	l->cache = cache;
+	pthread_mutex_init(&l->mu, NULL);
+	randombytes_buf(rnd, sizeof(rnd));
+	str_lcpy(l->chan, "keydir_beat_", sizeof(l->chan));
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(l->chan + 12 + 2 * i, 3, "%02x", rnd[i]);
+	if (pthread_create(&l->thread, NULL, listen_main, l) != 0) {
+		err_set(e, ERR_INTERNAL, "store: cannot start the listener");
+		goto fail;
+	}
+	if (l->read_conninfo != NULL) {
+		if (pthread_create(&l->rthread, NULL, replica_main, l) != 0) {
+			atomic_store(&l->stop, true);
+			pthread_join(l->thread, NULL);
+			err_set(e, ERR_INTERNAL, "store: cannot start the "
+			    "replica watcher");
+			goto fail;
+		}
+		l->rthread_on = true;
+	}
+	return l;
+fail:
+	free(l->conninfo);
+	free(l->read_conninfo);
+	free(l);
+	return NULL;
+}
+
+bool
+pgl_cache_ok(struct pg_listen *l, int64_t now)
+{
+	int64_t p = atomic_load(&l->proven);
+
+	return p != 0 && now - p <= PGL_WINDOW_MS;
+}
+
+bool
+pgl_replica_ok(struct pg_listen *l, int64_t now, int64_t *as_of)
+{
+	*as_of = atomic_load(&l->replica_as_of);
+	return l->read_conninfo != NULL && *as_of != 0 &&
+	    now - *as_of <= PGL_WINDOW_MS;
+}
+
+void
+pgl_stop(struct pg_listen *l)
+{
+	if (l == NULL)
+		return;
+	atomic_store(&l->stop, true);
+	pthread_join(l->thread, NULL);
+	if (l->rthread_on)
+		pthread_join(l->rthread, NULL);
+	pthread_mutex_destroy(&l->mu);
+	free(l->conninfo);
+	free(l->read_conninfo);
+	free(l);
+}
