@@ -171,8 +171,7 @@ kd_kill() {
 		fi
 		sleep 0.1
 	done
-	wait "$1" 2>/dev/null
-	return 0
+	wait "$1" 2>/dev/null || true
 }
 
 # The --set database=... of data directory $1 into DBA (empty: SQLite in
@@ -203,12 +202,13 @@ kd_start() {
 		"${KD_SET[@]}" 2>>"$dir.log" &
 	KD_PID=$!
 	while :; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' \
+		code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
 			"http://127.0.0.1:$port/vks/v1/by-fingerprint/$fpr" \
 			2>/dev/null || true)
 		[ "$code" = 200 ] && break
 		kill -0 "$KD_PID" 2>/dev/null || die "keydird died, see $dir.log"
-		[ $(($(now_ms) - t0)) -gt 120000 ] && die "keydird not serving after 120 s"
+		[ $(($(now_ms) - t0)) -gt 120000 ] &&
+			die "keydird not serving after 120 s (last answer: ${code:-none}), see $dir.log"
 	done
 	COLD_MS=$(($(now_ms) - t0))
 }
@@ -534,8 +534,8 @@ main() {
 	if [[ " ${BENCH_KD_SET:-} " == *" lookup_cache="* ]]; then
 		LOOKUP_CACHE=${BENCH_KD_SET#*lookup_cache=}
 		LOOKUP_CACHE="lookup_cache=${LOOKUP_CACHE%% *}"
-	elif "$KEYDIRD" --help 2>&1 | grep -q lookup_cache; then
-		LOOKUP_CACHE="lookup_cache at keydird's default"
+	elif grep -qa lookup_cache "$KEYDIRD"; then
+		LOOKUP_CACHE="lookup_cache at keydird's default (64 MB)"
 	fi
 	report "$cold_s" "$cold_l" "$rss_s" "$rss_l" "$rss_u" "$imp_s" "$imp_l" \
 		"$how_l" "$ceil" "$up_res" "$reup" "$dc"
