@@ -15,9 +15,12 @@
 #   BENCH_NO_BUILD=1  use build/keydird as it is
 #   BENCH_KEEP=1   keep the work directory (data dirs, logs)
 #   BENCH_KEYDIRD  the keydird binary               (build/keydird)
+#   BENCH_CACHE    where generated certs are kept   (bench/cache)
+#   BENCH_KD_SET   more keydird settings, "KEY=VALUE ..." (none)
 #   STORE=pg       keydird's store in PostgreSQL: a throwaway cluster
-#                  (tests/pg/cluster.sh) in the work directory, a database
-#                  per data directory                (sqlite)
+#                  (bench/pg.sh) in the work directory, a database per
+#                  data directory; adds the rows of two nodes on one
+#                  database and of removal to 404     (sqlite)
 #
 # Test certs: the issue asks for Ed25519 certs made with gpg or sq.  At
 # 10^6 keys those take hours, so bench/gen.c makes the same kind of cert
@@ -46,12 +49,18 @@ SPORT=${BENCH_PORT:+$((BENCH_PORT + 2))}
 SPORT=${SPORT:-$(free_port)}
 KEYDIRD=${BENCH_KEYDIRD:-$ROOT/build/keydird}
 BIN=$ROOT/build/bench
-CACHE=$ROOT/bench/cache
+CACHE=${BENCH_CACHE:-$ROOT/bench/cache}
 RESULTS=$ROOT/bench/results
 URL=http://127.0.0.1:$PORT	# keydird, large directory
 SURL=http://127.0.0.1:$SPORT	# keydird, small directory
 NURL=http://127.0.0.1:$NPORT
 UPLOAD_FIRST=1000000000	# upload certs are numbered apart from the directory's
+
+KD_SET=()
+for kv in ${BENCH_KD_SET:-}; do KD_SET+=(--set "$kv"); done
+
+# shellcheck source=bench/pg.sh
+. bench/pg.sh
 
 log() { printf '== %s\n' "$*" >&2; }
 die() { printf 'bench: %s\n' "$*" >&2; exit 1; }
@@ -131,8 +140,9 @@ KD_PID=
 KDS_PID=
 NGX_PID=
 cleanup() {
-	[ -n "$KD_PID" ] && kill "$KD_PID" 2>/dev/null && wait "$KD_PID" 2>/dev/null
-	[ -n "$KDS_PID" ] && kill "$KDS_PID" 2>/dev/null && wait "$KDS_PID" 2>/dev/null
+	[ -n "$KD_PID" ] && kd_kill "$KD_PID"
+	[ -n "$KDS_PID" ] && kd_kill "$KDS_PID"
+	[ -n "$KD2_PID" ] && kd_kill "$KD2_PID"
 	[ -n "$NGX_PID" ] && kill "$NGX_PID" 2>/dev/null && wait "$NGX_PID" 2>/dev/null
 	[ -n "$PG_URL" ] && tests/pg/cluster.sh stop "$WORK/pg" >/dev/null 2>&1
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
@@ -144,15 +154,36 @@ cleanup() {
 
 now_ms() { date +%s%3N; }
 
+# kd_kill PID: SIGTERM, and SIGKILL if keydird has not ended 20 s later
+# (it lets requests in flight finish, for 10 s at most); a SIGKILL is
+# noted in the results (KILLED).
+KILLED=
+kd_kill() {
+	local t0
+	kill "$1" 2>/dev/null || return 0
+	t0=$(now_ms)
+	while kill -0 "$1" 2>/dev/null; do
+		if [ $(($(now_ms) - t0)) -gt 20000 ]; then
+			kill -KILL "$1" 2>/dev/null
+			KILLED="$KILLED $1"
+			log "keydird $1 still running 20 s after SIGTERM: killed"
+			break
+		fi
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null || true
+}
+
 # The --set database=... of data directory $1 into DBA (empty: SQLite in
-# the directory); STORE=pg: a database of its own, made on first use.
+# the directory); STORE=pg: a database of its own, made on first use,
+# or KD_DB's (a second node on a directory's database).
 PG_URL=
 DBA=()
 kd_db() {
 	local db
 	DBA=()
 	[ "${STORE:-sqlite}" = pg ] || return 0
-	db=b$(basename "$1" | tr -c 'a-z0-9\n' '_')
+	db=b$(basename "${KD_DB:-$1}" | tr -c 'a-z0-9\n' '_')
 	psql -q "$PG_URL" -c "CREATE DATABASE $db" >/dev/null 2>&1 || true
 	DBA=(--set "database=${PG_URL/\/\/\/keydir/\/\/\/$db}")
 }
@@ -168,21 +199,22 @@ kd_start() {
 		--listen "127.0.0.1:$port" \
 		--base-url "http://127.0.0.1:$port" --set mail_rate=1s \
 		--set rate_limits=off --set max_unconfirmed_per_client=0 \
-		2>>"$dir.log" &
+		"${KD_SET[@]}" 2>>"$dir.log" &
 	KD_PID=$!
 	while :; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' \
+		code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' \
 			"http://127.0.0.1:$port/vks/v1/by-fingerprint/$fpr" \
 			2>/dev/null || true)
 		[ "$code" = 200 ] && break
 		kill -0 "$KD_PID" 2>/dev/null || die "keydird died, see $dir.log"
-		[ $(($(now_ms) - t0)) -gt 120000 ] && die "keydird not serving after 120 s"
+		[ $(($(now_ms) - t0)) -gt 120000 ] &&
+			die "keydird not serving after 120 s (last answer: ${code:-none}), see $dir.log"
 	done
 	COLD_MS=$(($(now_ms) - t0))
 }
 
 kd_stop() {
-	kill "$KD_PID" && wait "$KD_PID" 2>/dev/null || true
+	kd_kill "$KD_PID"
 	KD_PID=
 }
 
@@ -228,7 +260,8 @@ kd_start_empty() {
 	"$KEYDIRD" serve "${KD_USER[@]}" "${DBA[@]}" --data-dir "$dir" \
 		--listen "127.0.0.1:$PORT" \
 		--base-url "$URL" --set mail_rate=1s --set rate_limits=off \
-		--set max_unconfirmed_per_client=0 2>>"$dir.log" &
+		--set max_unconfirmed_per_client=0 "${KD_SET[@]}" \
+		2>>"$dir.log" &
 	KD_PID=$!
 	until curl -s -o /dev/null "$URL/"; do
 		kill -0 "$KD_PID" 2>/dev/null || die "keydird died, see $dir.log"
@@ -283,10 +316,11 @@ EOF
 }
 
 # --- measurements ---------------------------------------------------------------
-# run_wrk NAME URL LUA ARG: one wrk run; prints "rps p50 p99 errors".
+# run_wrk NAME URL LUA ARG: one wrk run (WRK_T threads, default 2);
+# prints "rps p50 p99 errors".
 run_wrk() {
 	local name=$1 url=$2 lua=$3 arg=$4 out=$WORK/wrk-$1.txt
-	wrk -t2 -c"$CONNS" -d"${DUR}s" --latency -s "$lua" "$url" -- "$arg" \
+	wrk -t"${WRK_T:-2}" -c"$CONNS" -d"${DUR}s" --latency -s "$lua" "$url" -- "$arg" \
 		>"$out" 2>&1 || true
 	awk '
 	function ms(v) {
@@ -302,6 +336,13 @@ run_wrk() {
 	/Non-2xx or 3xx responses:/ { err += $5 }
 	/Socket errors:/ { gsub(/,/, ""); err += $4 + $6 + $8 + $10 }
 	END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, err }' "$out"
+}
+
+# up_fields FILE: bench/upload's line as "rps p50 p99 errors" (non-2xx
+# answers and transport errors added).
+up_fields() {
+	sed -n 's/.*ok=\([0-9]*\) non2xx=\([0-9]*\) errors=\([0-9]*\).* rps=\([0-9]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/\4 \5 \6 \2 \3/p' "$1" |
+		awk '{ print $1, $2, $3, $4 + $5 }'
 }
 
 # median_wrk NAME URL LUA ARG: REPEAT runs of run_wrk; prints the run with
@@ -397,6 +438,8 @@ fetch_www() {
 	curl -s --fail -K "$WORK/fetch.cfg" || die "fetching the sample failed"
 }
 
+# per_s N MS: N in MS milliseconds, per second.
+per_s() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0) ? n * 1000 / t : 0 }'; }
 # ratio A B: A/B with two decimals.
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0) ? a / b : 0 }'; }
 # verdict A B MIN: OK if A/B >= MIN.
@@ -419,8 +462,7 @@ main() {
 	KD_USER=()
 	[ "$(id -u)" -eq 0 ] && KD_USER=(--user nobody)
 	if [ "${STORE:-sqlite}" = pg ]; then
-		PG_URL=$(tests/pg/cluster.sh start "$WORK/pg") ||
-			die "a PostgreSQL cluster (tests/pg/cluster.sh)"
+		PG_URL=$(pg_start "$WORK/pg") || die "a PostgreSQL cluster"
 		chmod 755 "$WORK"
 	fi
 	trap cleanup EXIT
@@ -465,7 +507,12 @@ main() {
 	paired_lookups
 	rss_s=$(kd_rss "$KDS_PID")
 	rss_l=$(kd_rss)
-	kill "$KDS_PID"; wait "$KDS_PID" 2>/dev/null || true; KDS_PID=
+	kd_kill "$KDS_PID"; KDS_PID=
+	if [ "${STORE:-sqlite}" = pg ]; then
+		node2_start
+		two_node_lookups
+		removals
+	fi
 
 	log "librnp ceiling"
 	ceil=$("$BIN/rnpbench" "$up" "$DUR" | tee "$WORK/rnpbench.txt" |
@@ -473,14 +520,23 @@ main() {
 	log "uploads of $UPLOADS distinct new certs"
 	"$BIN/upload" "$URL/vks/v1/upload" "$up" "$CONNS" "$DUR" \
 		>"$WORK/upload.txt" 2>>"$WORK/upload.err" || true
-	up_res=$(sed 's/.*ok=\([0-9]*\) non2xx=\([0-9]*\) errors=\([0-9]*\).* rps=\([0-9]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\).*/\4 \5 \6 \2 \3/' "$WORK/upload.txt")
+	up_res=$(up_fields "$WORK/upload.txt")
+	[ "${STORE:-sqlite}" = pg ] && two_node_uploads "$up"
 	head -1 "$up" >"$WORK/reupload.json"
 	log "re-upload of one unchanged cert"
 	reup=$(run_wrk reupload "$URL/vks/v1/upload" bench/post.lua "$WORK/reupload.json")
 	rss_u=$(kd_rss)
 	grep -ciE 'warn|error|fail' "$WORK/large.log" >"$WORK/kd-warnings.txt" || true
 	kd_stop
+	node2_stop
 
+	LOOKUP_CACHE="none in this build"
+	if [[ " ${BENCH_KD_SET:-} " == *" lookup_cache="* ]]; then
+		LOOKUP_CACHE=${BENCH_KD_SET#*lookup_cache=}
+		LOOKUP_CACHE="lookup_cache=${LOOKUP_CACHE%% *}"
+	elif grep -qa lookup_cache "$KEYDIRD"; then
+		LOOKUP_CACHE="lookup_cache at keydird's default (64 MB)"
+	fi
 	report "$cold_s" "$cold_l" "$rss_s" "$rss_l" "$rss_u" "$imp_s" "$imp_l" \
 		"$how_l" "$ceil" "$up_res" "$reup" "$dc"
 }
@@ -502,7 +558,11 @@ report() {
 	{
 	echo "# keydir benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo
-	echo "STORE=${STORE:-sqlite} N_SMALL=$N_SMALL N_LARGE=$N_LARGE UPLOADS=$UPLOADS wrk -t2 -c$CONNS -d${DUR}s (lookups: median of $REPEAT runs), sample of $SAMPLE keys; directories filled by $how"
+	echo "STORE=${STORE:-sqlite} N_SMALL=$N_SMALL N_LARGE=$N_LARGE UPLOADS=$UPLOADS wrk -t2 -c$CONNS -d${DUR}s (lookups: median of $REPEAT runs), sample of $SAMPLE keys; directories filled by $how; keydird settings beyond the defaults: mail_rate=1s rate_limits=off max_unconfirmed_per_client=0 ${BENCH_KD_SET:-}"
+	if [ "${STORE:-sqlite}" = pg ]; then
+		echo
+		echo "$(pg_describe | tr '\n' ' ')(bench/pg.sh); lookup cache: $LOOKUP_CACHE"
+	fi
 	echo
 	echo '| test | keys | req/s | p50 ms | p99 ms | errors | ratio | target |'
 	echo '|---|---|---|---|---|---|---|---|'
@@ -516,8 +576,10 @@ report() {
 	r=${L_fpr%% *}; trow "keydird VKS by-fingerprint" "$N_LARGE" "$L_fpr" "$(ratio "$r" "${S_fpr%% *}") × small, $(ratio "$r" "$f") × nginx" "≥ 0.8 × small: $(verdict "$r" "${S_fpr%% *}" 0.8)"
 	r=${L_email%% *}; trow "keydird VKS by-email" "$N_LARGE" "$L_email" "$(ratio "$r" "${S_email%% *}") × small, $(ratio "$r" "${N_email%% *}") × nginx" "≥ 0.8 × small: $(verdict "$r" "${S_email%% *}" 0.8)"
 	r=${L_hkp%% *}; trow "keydird HKP op=get" "$N_LARGE" "$L_hkp" "$(ratio "$r" "${S_hkp%% *}") × small, $(ratio "$r" "${N_hkp%% *}") × nginx" "≥ 0.8 × small: $(verdict "$r" "${S_hkp%% *}" 0.8)"
+	[ "${STORE:-sqlite}" = pg ] && pg_lookup_rows "$f" "${N_email%% *}" "${N_hkp%% *}"
 	echo "| librnp import+validate alone (ceiling) | - | $ceil | - | - | - | 1.00 | reference |"
 	r=${up_res%% *}; trow "keydird uploads, new certs" "$N_LARGE" "$up_res" "$(ratio "$r" "$ceil") × librnp" "≥ 0.5: $(verdict "$r" "$ceil" 0.5)"
+	[ "${STORE:-sqlite}" = pg ] && pg_upload_rows "$ceil"
 	r=${reup%% *}; trow "keydird re-upload, unchanged cert" "$N_LARGE" "$reup" "-" "≥ 10000/s: $(verdict "$r" 10000 1)"
 	echo
 	echo '| keydird | value | target |'
@@ -527,7 +589,8 @@ report() {
 	echo "| RSS after lookups, $N_SMALL keys | $rss_s MB | |"
 	echo "| RSS after lookups, $N_LARGE keys | $rss_l MB | < 200 MB: $(verdict 200 "$rss_l" 1) |"
 	echo "| RSS after uploads and re-uploads, $N_LARGE keys | $rss_u MB | < 200 MB: $(verdict 200 "$rss_u" 1) |"
-	echo "| filling the $N_SMALL / $N_LARGE-key directories | $imp_s / $imp_l ms | |"
+	echo "| filling the $N_SMALL / $N_LARGE-key directories | $imp_s / $imp_l ms ($(per_s "$N_SMALL" "$imp_s") / $(per_s "$N_LARGE" "$imp_l") keys/s) | |"
+	[ "${STORE:-sqlite}" = pg ] && pg_values && pg_notes
 	echo
 	echo '## Machine'
 	echo
@@ -547,12 +610,14 @@ report() {
 	echo
 	echo '```'
 	for f in "$WORK"/wrk-*.txt "$WORK"/rnpbench.txt "$WORK"/upload.txt \
-	    "$WORK"/upload.err; do
+	    "$WORK"/upload.err "$WORK"/upload2-n1.txt "$WORK"/upload2-n2.txt \
+	    "$WORK"/upload2.err "$WORK"/rm404.txt "$WORK"/rm404.err; do
 		[ -s "$f" ] || continue
 		echo "--- $(basename "$f")"
 		cat "$f"
 	done
 	echo "--- warning/error lines in keydird's log (large): $(cat "$WORK/kd-warnings.txt" 2>/dev/null)"
+	[ -z "$KILLED" ] || echo "--- keydird did not end on SIGTERM within 20 s, killed: pids$KILLED"
 	echo '```'
 	} >"$out.tmp"
 	mv "$out.tmp" "$out"
