@@ -282,6 +282,8 @@ pg_take(struct store *s, struct err *e)
 	return pg_take_free(s, e);
 }
 
+static struct pg_conn *pool_take(struct pg *q, bool nowait, struct err *e);
+
 struct pg_conn *
 pg_take_free(struct store *s, struct err *e)
 {
@@ -290,6 +292,18 @@ pg_take_free(struct store *s, struct err *e)
 
 struct pg_conn *
 pg_pool_take(struct pg *q, struct err *e)
+{
+	return pool_take(q, false, e);
+}
+
+struct pg_conn *
+pg_pool_try(struct pg *q, struct err *e)
+{
+	return pool_take(q, true, e);
+}
+
+static struct pg_conn *
+pool_take(struct pg *q, bool nowait, struct err *e)
 {
 	size_t i;
 
@@ -330,6 +344,11 @@ pg_pool_take(struct pg *q, struct err *e)
 				return NULL;
 			}
 			return &q->pool[i];
+		}
+		if (nowait) {
+			pthread_mutex_unlock(&q->lock);
+			err_set(e, ERR_RETRY, "store: every connection is taken");
+			return NULL;
 		}
 		pthread_cond_wait(&q->cond, &q->lock);
 	}

@@ -25,6 +25,7 @@
 #define KEYDIR_STORE_PG_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -54,6 +55,8 @@ struct pg {
 	struct pg *read;	/* database_read's pool, or NULL */
 	struct pg_cache *cache;	/* lookup_cache, or NULL */
 	struct pg_listen *listen;	/* with either of them */
+	_Atomic int64_t room_at;	/* unconfirmed_room's committed total, */
+	_Atomic int64_t room_bytes;	/* read then (pg_now_ms) */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct pg_conn pool[PG_POOL_MAX];
@@ -92,6 +95,8 @@ struct pg_conn *pg_take_free(struct store *s, struct err *e);
 void pg_put(struct store *s, struct pg_conn *c);
 /* The same on a pool of its own (database_read's). */
 struct pg_conn *pg_pool_take(struct pg *q, struct err *e);
+/* The same, but NULL (ERR_RETRY) rather than waiting for one. */
+struct pg_conn *pg_pool_try(struct pg *q, struct err *e);
 void pg_pool_put(struct pg *q, struct pg_conn *c);
 /* A connection of its own, named app (application_name); NULL with e. */
 PGconn *pg_connect_as(const char *conninfo, const char *app,

@@ -646,6 +646,45 @@ static const char sql_room_pick[] = "SELECT fpr, run FROM (SELECT fpr, "
     "NOT EXISTS (SELECT 1 FROM addresses a WHERE a.cid = certs.id)) v "
     "WHERE run - bytes < $2::bigint ORDER BY first_stored, id";
 
+/*
+ * Whether the unconfirmed keys surely fit max without reading them in
+ * the unit.  Summing them in the unit reads the whole range, and every
+ * other unit that stores a new key writes into it: under SERIALIZABLE
+ * any two uploads at once then fail each other (measured: 34 of 2 233
+ * uploads answered 503 after their reruns, 264/s against 718/s without
+ * the sum).  So the committed total is read outside the unit, on
+ * another connection, at most once a second per node; while it is more
+ * than ROOM_SLACK under max, there is room whatever this unit (one
+ * upload, at most max_body) and the last second's uploads add.  Near
+ * max, the exact sum in the unit decides, as SQLite's does.
+ */
+#define ROOM_SLACK ((int64_t)64 << 20)
+#define ROOM_EVERY_MS 1000
+
+static bool
+room_surely(struct store *s, uint64_t max)
+{
+	struct pg *q = s->impl;
+	struct pg_conn *c;
+	int64_t now = pg_now_ms(), keys = 0, bytes;
+	int rc;
+
+	if (max > (uint64_t)INT64_MAX || (int64_t)max <= ROOM_SLACK)
+		return false;
+	if (now - atomic_load(&q->room_at) > ROOM_EVERY_MS) {
+		if ((c = pg_pool_try(q, NULL)) == NULL)
+			return false;
+		rc = life_two(c, "life_room_total", sql_room_total, NULL, &keys,
+		    &bytes, NULL);
+		pg_pool_put(q, c);
+		if (rc == -1)
+			return false;
+		atomic_store(&q->room_bytes, bytes);
+		atomic_store(&q->room_at, now);
+	}
+	return atomic_load(&q->room_bytes) <= (int64_t)max - ROOM_SLACK;
+}
+
 /* Delete the oldest unconfirmed keys but keep until the rest fit max. */
 int
 pgs_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
@@ -660,6 +699,8 @@ pgs_unconfirmed_room(struct store *s, uint64_t max, const char *keep,
 	*n = 0;
 	if ((c = pg_unit(s, e)) == NULL)
 		return -1;
+	if (room_surely(s, max))
+		return 0;
 	if (life_two(c, "life_room_total", sql_room_total, NULL, &keys, &bytes,
 	    e) == -1)
 		return -1;
