@@ -47,7 +47,7 @@
 #include "str.h"
 #include "xmalloc.h"
 
-#define PGL_BEAT_MS 200
+#define PGL_BEAT_MS 100
 #define PGL_POLL_MS 100
 #define PGL_LOST_MS 5000
 
