@@ -11,12 +11,7 @@
 # within a second (each node has its lookup cache; 44-nodes-cache times it).
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
-URL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
-    bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster URL
 ok 0 "a throwaway PostgreSQL cluster"
 DB=(--set "database=$URL" --set mail_rate=1s)
 

@@ -8,12 +8,7 @@
 # exactly once, and both nodes delivered some.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
-URL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
-    bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster URL
 SP=$(free_port)
 start_sink "$SP" "$T_DIR/smtp"
 MD=$T_DIR/smtp/Maildir

@@ -13,12 +13,7 @@
 # exactly once.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
-DBURL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
-    bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster DBURL
 OPTS=(--set "database=$DBURL" --set max_mails_per_upload=0
     --set mail_global_rate=0 --set mail_rate=1s)
 KEYS=$T_DIR/keys

@@ -15,15 +15,11 @@
 # cluster, so it runs under plain `make e2e` too.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
 CL=$E2E_ROOT/tests/pg/cluster.sh
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
+own_cluster URL
 PGR=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGR" ||
     bail "a directory for the replica"
 PG_DIRS+=("$PGR")
-URL=$("$CL" start "$PGD/c") || bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
 RURL=$("$CL" replica "$PGD/c" "$PGR/c") ||
     bail "a streaming replica (tests/pg/cluster.sh replica)"
 ok 0 "a throwaway primary and a streaming replica of it"

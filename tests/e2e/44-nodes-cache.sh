@@ -24,12 +24,8 @@
 # Starts its own cluster, so it runs under plain `make e2e` too.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
 CL=$E2E_ROOT/tests/pg/cluster.sh
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
-URL=$("$CL" start "$PGD/c") || bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster URL
 ok 0 "a throwaway PostgreSQL cluster"
 q() { psql -X -q -At "$URL" "$@" 2>/dev/null; }
 

@@ -10,13 +10,8 @@
 # killed.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
 [ -x /usr/sbin/nginx ] || bail "nginx is missing (make deps-test)"
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-walk.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")
-DB=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
-    bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster DB
 
 # the working directory as after `make run`: build/keydird, var/
 W=$T_DIR/walk

@@ -9,12 +9,7 @@
 # would wait on the table at once, which the check below sees.
 . "$(dirname "$0")/lib.sh"
 
-command -v psql >/dev/null || bail "psql is missing (make deps-test)"
-PGD=$(mktemp -d "${TMPDIR:-/tmp}/keydir-nodes.XXXXXX") && chmod 755 "$PGD" ||
-    bail "a directory for PostgreSQL"
-PG_DIRS+=("$PGD")	# lib.sh stops it at the end, after the nodes
-URL=$("$E2E_ROOT/tests/pg/cluster.sh" start "$PGD/c") ||
-    bail "a PostgreSQL cluster (tests/pg/cluster.sh)"
+own_cluster URL
 OPTS=(--set "database=$URL" --set maintain_every=1s)
 
 P1=$(free_port)
