@@ -47,10 +47,7 @@ sort -o "$want" "$want"
 
 # the second node starts on the full outbox: its mailer's first pass
 # meets the refusing server too, so both now retry every second or two
-mkdir -p "$T_DIR/node2"
-cp -p "$T_DIR/node1/server-key.pgp" "$T_DIR/node1/session.key" \
-    "$T_DIR/node2/"
-t_own "$T_DIR/node2"
+node_dir "$T_DIR/node1" "$T_DIR/node2" || bail "node 2's directory"
 P2=$(free_port)
 start_keydird "$P2" "$T_DIR/node2" "$T_DIR/n2.log" "${OPTS[@]}" ||
     bail "node 2 starts"

@@ -82,10 +82,7 @@ like "$OWNER1" '^node@[0-9a-f]{10}$' "node 1 leased all five, as its node ($OWNE
 wait_for 20 "[ -s '$T_DIR/stall.log' ]"
 ok $? "node 1 is sending the first to its stalling SMTP server"
 
-mkdir -p "$T_DIR/node2"
-cp -p "$T_DIR/node1/server-key.pgp" "$T_DIR/node1/session.key" \
-    "$T_DIR/node2/"
-t_own "$T_DIR/node2"
+node_dir "$T_DIR/node1" "$T_DIR/node2" || bail "node 2's directory"
 P2=$(free_port)
 start_keydird "$P2" "$T_DIR/node2" "$T_DIR/n2.log" "${OPTS[@]}" \
     --smtp "smtp://127.0.0.1:$SP" || bail "node 2 starts"

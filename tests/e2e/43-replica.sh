@@ -39,10 +39,7 @@ P1=$(free_port)
 start_keydird "$P1" "$T_DIR/node1" "$T_DIR/n1.log" "${OPTS[@]}" \
     --set lookup_cache=0 || bail "node 1 (no lookup cache) starts"
 U1=$KD_URL
-mkdir -p "$T_DIR/node2"
-cp -p "$T_DIR/node1/server-key.pgp" "$T_DIR/node1/session.key" \
-    "$T_DIR/node2/"
-t_own "$T_DIR/node2"
+node_dir "$T_DIR/node1" "$T_DIR/node2" || bail "node 2's directory"
 P2=$(free_port)
 start_keydird "$P2" "$T_DIR/node2" "$T_DIR/n2.log" "${OPTS[@]}" \
     --set lookup_cache=16M || bail "node 2 (a lookup cache) starts"

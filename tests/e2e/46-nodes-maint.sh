@@ -15,10 +15,7 @@ OPTS=(--set "database=$URL" --set maintain_every=1s)
 P1=$(free_port)
 start_keydird "$P1" "$T_DIR/node1" "$T_DIR/n1.log" "${OPTS[@]}" ||
     bail "node 1 starts"
-mkdir -p "$T_DIR/node2"
-cp -p "$T_DIR/node1/server-key.pgp" "$T_DIR/node1/session.key" \
-    "$T_DIR/node2/"
-t_own "$T_DIR/node2"
+node_dir "$T_DIR/node1" "$T_DIR/node2" || bail "node 2's directory"
 P2=$(free_port)
 start_keydird "$P2" "$T_DIR/node2" "$T_DIR/n2.log" "${OPTS[@]}" ||
     bail "node 2 starts"

@@ -537,6 +537,14 @@ publish_soon() {
 	PUBLISH_LAG=3 publish "$@"
 }
 
+# node_dir FROM TO: a data directory TO for another node on FROM's
+# database, with FROM's server key and session key (README "PostgreSQL").
+node_dir() {
+	mkdir -p "$2" &&
+	    cp -p "$1/server-key.pgp" "$1/session.key" "$2/" &&
+	    t_own "$2"
+}
+
 # own_cluster VAR: a PostgreSQL cluster of the script's own, whatever
 # KD_STORE says (tests/pg/cluster.sh; lib.sh stops it at the end, after
 # the nodes): its directory in PGD, its URL in VAR.
