@@ -32,12 +32,22 @@ ok $? "make run's directory: ada@example.org published"
 stop_pid "$KD_PID"
 ok $? "make run stopped (Ctrl-C)"
 
-# the README's block, ports 8080..8083 moved to BASE0..BASE3
+# the README's block, ports 8080..8083 moved to BASE0..BASE3: four ports
+# from 10000 to 31993, below the kernel's ephemeral range (32768 up),
+# that nothing holds now (bound, not only listened on)
+ports_free() {
+	"$PY" -c 'import socket, sys
+for p in range(4):
+    s = socket.socket()
+    s.bind(("127.0.0.1", int(sys.argv[1] + str(p))))
+    s.close()' "$1" 2>/dev/null
+}
+BASE=
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-	BASE=$((RANDOM % 5000 + 2000))
-	port_open "${BASE}0" || port_open "${BASE}1" || port_open "${BASE}2" ||
-	    port_open "${BASE}3" || break
+	b=$((RANDOM % 2200 + 1000))
+	ports_free "$b" && { BASE=$b; break; }
 done
+[ -n "$BASE" ] || bail "no four free ports for README's block"
 sed -n '/<!-- walkthrough:begin -->/,/<!-- walkthrough:end -->/p' \
     "$E2E_ROOT/README.md" | sed '1,2d; $d' | sed '$d' |
     sed "s/127\.0\.0\.1:808\([0-3]\|\\\$n\)/127.0.0.1:${BASE}\1/g" \
@@ -53,9 +63,14 @@ AS=()
 (cd "$W" && DB=$DB "${AS[@]}" bash -e "$T_DIR/walk.sh") \
     >"$T_DIR/walk.out" 2>&1
 ok $? "the block ran without an error" || diag "$(cat "$T_DIR/walk.out")"
-# what it started, for the cleanup
+# what it started, for the cleanup (a node's shell may not have run
+# keydird yet: waited for)
+node_pid() {
+	pgrep -f -- "keydird serve .*--listen 127.0.0.1:${BASE}$1 " | head -1
+}
 for n in 1 2 3; do
-	NPID[$n]=$(pgrep -f -- "--listen 127.0.0.1:${BASE}$n" | head -1)
+	wait_for 10 "[ -n \"\$(node_pid $n)\" ]"
+	NPID[$n]=$(node_pid "$n")
 	[ -z "${NPID[$n]}" ] || T_PIDS+=("${NPID[$n]}")
 	T_KD_LOGS+=("$W/node$n.log")
 done
@@ -64,7 +79,8 @@ LBPID=$(cat "$W/lb.pid" 2>/dev/null)
 LB=http://127.0.0.1:${BASE}0
 for n in 1 2 3; do
 	wait_until 30 kd_up "${NPID[$n]:-0}" "http://127.0.0.1:${BASE}$n"
-	ok $? "node $n answers"
+	ok $? "node $n answers" ||
+	    diag "pid ${NPID[$n]:-none}; node$n.log: $(tail -20 "$W/node$n.log")"
 done
 wait_until 10 curl -sf -o /dev/null "$LB/"
 ok $? "the proxy answers"
@@ -102,6 +118,7 @@ for n in 1 2 3; do
 done
 
 # a node killed: the proxy goes on with the others
+[ -n "${NPID[2]}" ] || bail "node 2's process was not found"
 stop_pid "${NPID[2]}" KILL
 fails=0
 for i in $(seq 1 12); do
