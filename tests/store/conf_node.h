@@ -376,4 +376,48 @@ out:
 	store_close(s2);
 }
 
+/*
+ * A serving node's lookups (store_serve_lookups, with a cache where the
+ * backend has one) answer what the node's own units committed, at once:
+ * a client that uploads and looks up on the same node sees its upload.
+ * Each round answers version v twice (so a cache holds it), commits v+1
+ * and looks up at once; a node's cache filled only by notifications
+ * would still answer v for a few ms.
+ */
+static void
+conf_t_own_writes(const struct conf_backend *b)
+{
+	struct timespec proof = { 0, 400 * 1000000 };
+	struct conf_key k;
+	struct store *s;
+	struct err e;
+	int i, stale = 0, bad = 0, rounds = 50;
+
+	if ((s = conf_open(b->fresh_url(), "own writes")) == NULL)
+		return;
+	err_clear(&e);
+	ok(store_serve_lookups(s, NULL, 1 << 20, &e) == 0,
+	    "serve_lookups with a cache of 1 MiB (%s)", e.msg);
+	conf_key_init(&k, "00000000000000000000000000000000000000E1", 100);
+	ok(conf_put(s, &k) == 0, "a key at version 100");
+	/* the cache is used once its listener has proved itself (0.1 s) */
+	nanosleep(&proof, NULL);
+	for (i = 0; i < rounds; i++) {
+		if (!conf_finds(s, STORE_BY_FPR, k.c.fpr, &k) ||
+		    !conf_finds(s, STORE_BY_KEYID, k.c.keyid, &k))
+			stale++;
+		conf_key_init(&k, "00000000000000000000000000000000000000E1",
+		    101 + i);
+		if (conf_put(s, &k) == -1)
+			bad++;
+		if (!conf_finds(s, STORE_BY_FPR, k.c.fpr, &k) ||
+		    !conf_finds(s, STORE_BY_KEYID, k.c.keyid, &k))
+			stale++;
+	}
+	ok(bad == 0, "%d versions committed (%d failed)", rounds, bad);
+	ok(stale == 0, "every lookup after the node's own commit answers "
+	    "the new version (%d of %d rounds did not)", stale, 2 * rounds);
+	store_close(s);
+}
+
 #endif

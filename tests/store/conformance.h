@@ -20,7 +20,8 @@
  *                 lately (the abuse limits)
  *   conf_node.h   nodes on one database: a closed node's leases taken
  *                 over, a live one's never; the maintenance turn; a
- *                 node whose connection broke
+ *                 node whose connection broke; a serving node's
+ *                 lookups answer its own commits at once
  * Header-only, like storetest.h.
  */
 #ifndef KEYDIR_CONFORMANCE_H
@@ -84,6 +85,7 @@ conf_run(const struct conf_backend *b)
 	CONF_GROUP(conf_t_node_share, b);
 	CONF_GROUP(conf_t_node_maint, b);
 	CONF_GROUP(conf_t_node_cut, b);
+	CONF_GROUP(conf_t_own_writes, b);
 	CONF_GROUP(conf_t_torn, b);
 	CONF_GROUP(conf_t_hold, b);
 	/* contract violations of the SQLite backend (conf_torn.h) */

@@ -423,6 +423,7 @@ unit_end(struct store *s)
 		}
 	if (c != NULL) {
 		c->in_txn = false;
+		c->writes = false;
 		pg_put(s, c);
 	}
 }
@@ -434,7 +435,10 @@ pg_begin(struct store *s, struct err *e)
 
 	if (q->readonly)
 		return err_set(e, ERR_INTERNAL, "store: opened read-only");
-	return unit_begin(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", e);
+	if (unit_begin(s, "BEGIN ISOLATION LEVEL SERIALIZABLE", e) == -1)
+		return -1;
+	pg_conn(s)->writes = true;
+	return 0;
 }
 
 static int
@@ -447,16 +451,23 @@ pg_begin_read(struct store *s, struct err *e)
 static int
 pg_commit(struct store *s, struct err *e)
 {
+	const struct pg *q = s->impl;
 	struct pg_conn *c = pg_conn(s);
+	bool writes;
 	int rc;
 
 	if (c == NULL)
 		return err_set(e, ERR_INTERNAL, "store: no unit of work to "
 		    "commit");
+	writes = c->writes;
 	rc = pg_exec_plain(c, "COMMIT", e);
 	if (rc == -1 && PQtransactionStatus(c->c) != PQTRANS_IDLE)
 		pg_exec_plain(c, "ROLLBACK", NULL);
 	unit_end(s);
+	/* this node's lookups see the commit once the caller has it (a
+	 * COMMIT that failed on the way back may have committed too) */
+	if (writes)
+		pgl_settle(q->listen);
 	return rc;
 }
 

@@ -43,6 +43,7 @@ struct pg_conn {
 	size_t nprepared;
 	bool busy;		/* taken (pool lock) */
 	bool in_txn;
+	bool writes;		/* in_txn, and a write unit (pg_begin) */
 };
 
 struct pg_cache;
@@ -213,6 +214,9 @@ int64_t pg_now_ms(void);	/* CLOCK_MONOTONIC */
 struct pg_listen *pgl_start(const char *conninfo, const char *read_conninfo, struct pg_cache *cache, struct err *e);
 bool pgl_cache_ok(struct pg_listen *l, int64_t now);
 bool pgl_replica_ok(struct pg_listen *l, int64_t now, int64_t *as_of);
+/* After a write unit of this node commits: returns once the cache holds
+ * nothing that commit changed (NULL, or no cache: at once). */
+void pgl_settle(struct pg_listen *l);
 void pgl_stop(struct pg_listen *l);
 
 /*

@@ -31,7 +31,19 @@
  * So the promise: a change is seen by every lookup of every node that
  * starts PGL_WINDOW_MS after its commit.  tests/e2e/44-nodes-cache.sh and
  * 43-replica.sh measure it.
+ *
+ * A node's own writes are seen by its cache at once: a client that
+ * uploads and then looks up on the same node gets what it uploaded.
+ * pgl_settle, after each write unit commits (store_pg.c), counts the
+ * commit, wakes the listener, which sends a heartbeat at once, and waits
+ * until a heartbeat sent after that commit has come back, so the
+ * commit's names are applied before the unit's caller answers (about a
+ * round trip).  Should that take PGL_WINDOW_MS, the cache is emptied
+ * instead.  The replica is not waited for: a lookup there may miss the
+ * node's own change for up to PGL_WINDOW_MS, like any other.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <stdatomic.h>
@@ -39,6 +51,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -64,6 +77,12 @@ struct pg_listen {
 	int64_t lsn_at;			/* a WAL sample taken after this */
 	char lsn[32];
 	char chan[32];			/* this node's heartbeat channel */
+	/* the node's own commits (pgl_settle) */
+	_Atomic uint64_t commits;	/* counted so far */
+	uint64_t settled;		/* how many of them the last heartbeat
+					 * back was sent after (mu) */
+	pthread_cond_t moved;		/* settled moved, or proven went 0 */
+	int wake[2];			/* a pipe: a commit wants a heartbeat */
 };
 
 static void
@@ -150,7 +169,7 @@ listen_open(struct pg_listen *l, bool *quiet)
  * -1 when the connection is lost. */
 static int
 listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
-    int64_t beat_at, bool *back)
+    int64_t beat_at, uint64_t beat_covers, bool *back)
 {
 	PGnotify *n;
 	PGresult *r;
@@ -182,6 +201,11 @@ listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
 			if (strtoul(n->extra, NULL, 10) == beat) {
 				atomic_store(&l->proven, beat_at);
 				*back = true;
+				pthread_mutex_lock(&l->mu);
+				if (beat_covers > l->settled)
+					l->settled = beat_covers;
+				pthread_cond_broadcast(&l->moved);
+				pthread_mutex_unlock(&l->mu);
 			}
 		} else if (l->cache != NULL)
 			pgc_inval(l->cache, n->extra, pg_now_ms());
@@ -190,20 +214,31 @@ listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
 	return 0;
 }
 
+/* The cache is not used from now on: nobody need wait for it. */
+static void
+unproven(struct pg_listen *l)
+{
+	pthread_mutex_lock(&l->mu);
+	atomic_store(&l->proven, 0);
+	pthread_cond_broadcast(&l->moved);
+	pthread_mutex_unlock(&l->mu);
+}
+
 static void *
 listen_main(void *arg)
 {
 	struct pg_listen *l = arg;
 	PGconn *c = NULL;
-	struct pollfd pfd;
+	struct pollfd pfd[2];
 	bool busy = false, back = true, quiet = false;
 	uint32_t beat = 0;
+	uint64_t beat_covers = 0;
 	int64_t beat_at = 0, now;
-	char sql[128];
+	char sql[128], drain[64];
 
 	while (!atomic_load(&l->stop)) {
 		if (c == NULL) {
-			atomic_store(&l->proven, 0);
+			unproven(l);
 			if ((c = listen_open(l, &quiet)) == NULL) {
 				nap(l, PGL_BEAT_MS);
 				continue;
@@ -212,7 +247,11 @@ listen_main(void *arg)
 			back = true;
 		}
 		now = pg_now_ms();
-		if (back && !busy && now - beat_at >= PGL_BEAT_MS) {
+		if (back && !busy && (now - beat_at >= PGL_BEAT_MS ||
+		    atomic_load(&l->commits) != beat_covers)) {
+			/* read before the send: those commits are done, and
+			 * their names queued before this heartbeat's */
+			beat_covers = atomic_load(&l->commits);
 			beat++;
 			snprintf(sql, sizeof(sql), "NOTIFY %s, '%" PRIu32 "'; "
 			    "SELECT pg_current_wal_lsn()::text", l->chan, beat);
@@ -228,11 +267,18 @@ listen_main(void *arg)
 			goto lost;
 		}
 		PQflush(c);
-		pfd.fd = PQsocket(c);
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 20) == -1 || (pfd.revents & (POLLERR |
-		    POLLHUP | POLLNVAL)) || listen_read(l, c, &busy, beat,
-		    beat_at, &back) == -1)
+		pfd[0].fd = PQsocket(c);
+		pfd[0].events = POLLIN;
+		pfd[1].fd = l->wake[0];
+		pfd[1].events = POLLIN;
+		if (poll(pfd, 2, 20) == -1 || (pfd[0].revents & (POLLERR |
+		    POLLHUP | POLLNVAL)))
+			goto lost;
+		if (pfd[1].revents & POLLIN)
+			while (read(l->wake[0], drain, sizeof(drain)) > 0)
+				;
+		if (listen_read(l, c, &busy, beat, beat_at, beat_covers,
+		    &back) == -1)
 			goto lost;
 		continue;
 lost:
@@ -242,7 +288,7 @@ lost:
 			    ": " : "", (int)strcspn(PQerrorMessage(c), "\n"),
 			    PQerrorMessage(c));
 		quiet = true;
-		atomic_store(&l->proven, 0);
+		unproven(l);
 		PQfinish(c);
 		c = NULL;
 	}
@@ -312,6 +358,7 @@ pgl_start(const char *conninfo, const char *read_conninfo,
     struct pg_cache *cache, struct err *e)
 {
 	struct pg_listen *l = xcalloc(1, sizeof(*l));
+	pthread_condattr_t ca;
 	uint8_t rnd[8];
 	size_t i;
 
@@ -319,6 +366,19 @@ pgl_start(const char *conninfo, const char *read_conninfo,
 	l->read_conninfo = read_conninfo ? xstrdup(read_conninfo) : NULL;
 	l->cache = cache;
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->moved, &ca);
+	pthread_condattr_destroy(&ca);
+	if (pipe(l->wake) == -1) {
+		err_set(e, ERR_INTERNAL, "store: pipe: %s", strerror(errno));
+		l->wake[0] = l->wake[1] = -1;
+		goto fail;
+	}
+	for (i = 0; i < 2; i++) {
+		fcntl(l->wake[i], F_SETFL, O_NONBLOCK);
+		fcntl(l->wake[i], F_SETFD, FD_CLOEXEC);
+	}
 	randombytes_buf(rnd, sizeof(rnd));
 	str_lcpy(l->chan, "keydir_beat_", sizeof(l->chan));
 	for (i = 0; i < sizeof(rnd); i++)
@@ -339,10 +399,47 @@ pgl_start(const char *conninfo, const char *read_conninfo,
 	}
 	return l;
 fail:
+	if (l->wake[0] != -1) {
+		close(l->wake[0]);
+		close(l->wake[1]);
+	}
+	pthread_cond_destroy(&l->moved);
+	pthread_mutex_destroy(&l->mu);
 	free(l->conninfo);
 	free(l->read_conninfo);
 	free(l);
 	return NULL;
+}
+
+void
+pgl_settle(struct pg_listen *l)
+{
+	struct timespec until;
+	uint64_t mine;
+	bool late = false;
+	int rc = 0;
+
+	if (l == NULL || l->cache == NULL)
+		return;
+	mine = atomic_fetch_add(&l->commits, 1) + 1;
+	if (write(l->wake[1], "", 1) == -1) {
+		/* full: a wake-up is pending already */
+	}
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += PGL_WINDOW_MS / 1000;
+	until.tv_nsec += (PGL_WINDOW_MS % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&l->mu);
+	while (l->settled < mine && atomic_load(&l->proven) != 0 && rc == 0)
+		rc = pthread_cond_timedwait(&l->moved, &l->mu, &until);
+	late = l->settled < mine && atomic_load(&l->proven) != 0;
+	pthread_mutex_unlock(&l->mu);
+	/* what the cache holds may predate the commit: none of it, then */
+	if (late)
+		pgc_flush(l->cache, pg_now_ms());
 }
 
 bool
@@ -370,6 +467,9 @@ pgl_stop(struct pg_listen *l)
 	pthread_join(l->thread, NULL);
 	if (l->rthread_on)
 		pthread_join(l->rthread, NULL);
+	close(l->wake[0]);
+	close(l->wake[1]);
+	pthread_cond_destroy(&l->moved);
 	pthread_mutex_destroy(&l->mu);
 	free(l->conninfo);
 	free(l->read_conninfo);
