@@ -118,6 +118,10 @@ t_race(void)
 	ok(pgc_get(c, STORE_BY_EMAIL, "b@example.org", &got) == -1,
 	    "a replica behind the last invalidation: not kept");
 	pgc_put(c, g, true, 100, STORE_BY_EMAIL, "b@example.org", &a);
+	ok(pgc_get(c, STORE_BY_EMAIL, "b@example.org", &got) == -1,
+	    "a replica as of the invalidation's millisecond: not kept (its "
+	    "heartbeat may have gone before the change)");
+	pgc_put(c, g, true, 101, STORE_BY_EMAIL, "b@example.org", &a);
 	ok(pgc_get(c, STORE_BY_EMAIL, "b@example.org", &got) == 0,
 	    "a replica past it: kept");
 	store_pub_release(&got);

@@ -293,7 +293,10 @@ pgc_put(struct pg_cache *c, uint64_t gen, bool replica, int64_t as_of,
 	for (p = ans; p != NULL && p->fpr[0] != '\0'; p = p->next)
 		n++;
 	pthread_mutex_lock(&c->lock);
-	if (c->gen != gen || (replica && as_of < c->inval_at)) {
+	/* as_of and inval_at are milliseconds: a heartbeat sent in the
+	 * millisecond an invalidation was applied may have gone before the
+	 * change committed */
+	if (c->gen != gen || (replica && as_of <= c->inval_at)) {
 		c->st.stale++;
 		pthread_mutex_unlock(&c->lock);
 		return;

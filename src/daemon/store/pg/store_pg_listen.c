@@ -21,9 +21,12 @@
  * has listened and a heartbeat has come back.
  *
  * The replica watcher.  A second thread asks the replica (its own
- * connection, application_name keydird-read) every PGL_POLL_MS whether it
- * has replayed the last WAL sample; if so, the replica holds every change
- * committed before that sample's heartbeat was sent: `replica_as_of`.
+ * connection, application_name keydird-read) every PGL_POLL_MS how far it
+ * has replayed, and finds the newest WAL sample it has passed (the
+ * listener keeps the last PGL_SAMPLES, at least PGL_SAMPLE_MS apart, so
+ * that a replica a little behind a busy primary still passes one); the
+ * replica then holds every change committed before that sample's
+ * heartbeat was sent: `replica_as_of`.
  * Lookups go to the replica only while replica_as_of is at most
  * PGL_WINDOW_MS old, and to the primary otherwise: a replica that lags,
  * has paused replay, was promoted or is gone is not read.
@@ -63,6 +66,8 @@
 #define PGL_BEAT_MS 100
 #define PGL_POLL_MS 100
 #define PGL_LOST_MS 5000
+#define PGL_SAMPLES 32		/* WAL samples kept: 32 * 20 ms > the window */
+#define PGL_SAMPLE_MS 20
 
 struct pg_listen {
 	char *conninfo;		/* the primary */
@@ -74,8 +79,12 @@ struct pg_listen {
 	_Atomic int64_t proven;		/* see above; 0: never */
 	_Atomic int64_t replica_as_of;	/* 0: never */
 	pthread_mutex_t mu;
-	int64_t lsn_at;			/* a WAL sample taken after this */
-	char lsn[32];
+	struct {
+		int64_t at;		/* a WAL position taken after this */
+		uint64_t lsn;
+	} sample[PGL_SAMPLES];		/* (mu) a ring; the newest at
+					 * (nsample - 1) % PGL_SAMPLES */
+	unsigned nsample;
 	char chan[32];			/* this node's heartbeat channel */
 	/* the node's own commits (pgl_settle) */
 	_Atomic uint64_t commits;	/* counted so far */
@@ -165,6 +174,62 @@ listen_open(struct pg_listen *l, bool *quiet)
 	return c;
 }
 
+/* An LSN as PostgreSQL prints it ("16/B374D848"); false if it is not. */
+static bool
+lsn_parse(const char *t, uint64_t *out)
+{
+	unsigned long hi, lo;
+	char *end;
+
+	hi = strtoul(t, &end, 16);
+	if (end == t || *end != '/' || hi > UINT32_MAX)
+		return false;
+	t = end + 1;
+	lo = strtoul(t, &end, 16);
+	if (end == t || *end != '\0' || lo > UINT32_MAX)
+		return false;
+	*out = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+/* Keep the WAL position lsn, taken after at: the newest sample moves
+ * until it is PGL_SAMPLE_MS past the one before it. */
+static void
+sample_add(struct pg_listen *l, int64_t at, uint64_t lsn)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&l->mu);
+	n = l->nsample;
+	if (n >= 2 && at - l->sample[(n - 2) % PGL_SAMPLES].at < PGL_SAMPLE_MS)
+		n--;		/* the newest moves */
+	else
+		l->nsample++;
+	l->sample[n % PGL_SAMPLES].at = at;
+	l->sample[n % PGL_SAMPLES].lsn = lsn;
+	pthread_mutex_unlock(&l->mu);
+}
+
+/* The newest sample a replica that replayed up to lsn has passed: its
+ * time, 0 if none. */
+static int64_t
+sample_passed(struct pg_listen *l, uint64_t lsn)
+{
+	int64_t at = 0;
+	unsigned i, k;
+
+	pthread_mutex_lock(&l->mu);
+	for (i = 0; i < l->nsample && i < PGL_SAMPLES; i++) {
+		k = (l->nsample - 1 - i) % PGL_SAMPLES;
+		if (l->sample[k].lsn <= lsn) {
+			at = l->sample[k].at;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&l->mu);
+	return at;
+}
+
 /* Read what c has: results of the heartbeat query, notifications.
  * -1 when the connection is lost. */
 static int
@@ -173,6 +238,7 @@ listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
 {
 	PGnotify *n;
 	PGresult *r;
+	uint64_t lsn;
 
 	if (!PQconsumeInput(c))
 		return -1;
@@ -183,10 +249,8 @@ listen_read(struct pg_listen *l, PGconn *c, bool *busy, uint32_t beat,
 		}
 		if (PQresultStatus(r) == PGRES_TUPLES_OK &&
 		    PQntuples(r) == 1) {
-			pthread_mutex_lock(&l->mu);
-			l->lsn_at = beat_at;
-			str_lcpy(l->lsn, PQgetvalue(r, 0, 0), sizeof(l->lsn));
-			pthread_mutex_unlock(&l->mu);
+			if (lsn_parse(PQgetvalue(r, 0, 0), &lsn))
+				sample_add(l, beat_at, lsn);
 		} else if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			log_warnx("lookup cache: heartbeat: %.*s",
 			    (int)strcspn(PQresultErrorMessage(r), "\n"),
@@ -253,8 +317,13 @@ listen_main(void *arg)
 			 * their names queued before this heartbeat's */
 			beat_covers = atomic_load(&l->commits);
 			beat++;
+			/* the insert position: a commit is inserted before
+			 * it returns, but with synchronous_commit = off may
+			 * be written later (pg_current_wal_lsn is the
+			 * written one) */
 			snprintf(sql, sizeof(sql), "NOTIFY %s, '%" PRIu32 "'; "
-			    "SELECT pg_current_wal_lsn()::text", l->chan, beat);
+			    "SELECT pg_current_wal_insert_lsn()::text", l->chan,
+			    beat);
 			if (!PQsendQuery(c, sql))
 				goto lost;
 			beat_at = now;
@@ -304,16 +373,14 @@ replica_main(void *arg)
 	PGconn *c = NULL;
 	PGresult *r;
 	struct err e;
-	const char *v[1];
-	char lsn[32];
+	uint64_t lsn;
 	int64_t at;
 	bool fresh = false, ok;
 
 	while (!atomic_load(&l->stop)) {
 		nap(l, PGL_POLL_MS);
 		pthread_mutex_lock(&l->mu);
-		at = l->lsn_at;
-		str_lcpy(lsn, l->lsn, sizeof(lsn));
+		at = l->nsample;
 		pthread_mutex_unlock(&l->mu);
 		if (at == 0)
 			continue;
@@ -325,12 +392,13 @@ replica_main(void *arg)
 			nap(l, PGL_BEAT_MS);
 			continue;
 		}
-		v[0] = lsn;
-		r = PQexecParams(c, "SELECT pg_is_in_recovery() AND "
-		    "pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, NULL, v, NULL,
-		    NULL, 0);
-		ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
-		    PQgetvalue(r, 0, 0)[0] == 't';
+		r = PQexec(c, "SELECT pg_last_wal_replay_lsn()::text "
+		    "WHERE pg_is_in_recovery()");
+		at = 0;
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+		    lsn_parse(PQgetvalue(r, 0, 0), &lsn))
+			at = sample_passed(l, lsn);
+		ok = at != 0 && pg_now_ms() - at <= PGL_WINDOW_MS;
 		if (ok && at > atomic_load(&l->replica_as_of))
 			atomic_store(&l->replica_as_of, at);
 		if (ok != fresh && (ok || pg_now_ms() - atomic_load(
