@@ -335,7 +335,8 @@ pgc_inval(struct pg_cache *c, const char *what, int64_t now)
 
 	pthread_mutex_lock(&c->lock);
 	c->gen++;
-	c->inval_at = now;
+	if (now > c->inval_at)
+		c->inval_at = now;
 	c->st.invals++;
 	switch (what[0]) {
 	case 'c':
@@ -374,7 +375,10 @@ pgc_flush(struct pg_cache *c, int64_t now)
 		drop(c, slot(c, o->h, o->kind, o->by, o->key));
 	}
 	c->gen++;
-	c->inval_at = now;
+	/* never back: a writer's flush (pgl_settle) may have read its
+	 * clock before the listener applied an invalidation */
+	if (now > c->inval_at)
+		c->inval_at = now;
 	c->st.flushes++;
 	pthread_mutex_unlock(&c->lock);
 }

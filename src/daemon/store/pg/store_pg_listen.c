@@ -41,8 +41,8 @@
  * commit, wakes the listener, which sends a heartbeat at once, and waits
  * until a heartbeat sent after that commit has come back, so the
  * commit's names are applied before the unit's caller answers (about a
- * round trip).  Should that take PGL_WINDOW_MS, the cache is emptied
- * instead.  The replica is not waited for: a lookup there may miss the
+ * round trip).  Should that take PGL_SETTLE_MS, or the cache not be in
+ * use at the time, the cache is emptied instead.  The replica is not waited for: a lookup there may miss the
  * node's own change for up to PGL_WINDOW_MS, like any other.
  */
 #include <errno.h>
@@ -68,6 +68,7 @@
 #define PGL_LOST_MS 5000
 #define PGL_SAMPLES 32		/* WAL samples kept: 32 * 20 ms > the window */
 #define PGL_SAMPLE_MS 20
+#define PGL_SETTLE_MS 100	/* a commit waits this long for its heartbeat */
 
 struct pg_listen {
 	char *conninfo;		/* the primary */
@@ -193,7 +194,8 @@ lsn_parse(const char *t, uint64_t *out)
 }
 
 /* Keep the WAL position lsn, taken after at: the newest sample moves
- * until it is PGL_SAMPLE_MS past the one before it. */
+ * on until it is PGL_SAMPLE_MS past the one before it, so the kept ones
+ * are that far apart. */
 static void
 sample_add(struct pg_listen *l, int64_t at, uint64_t lsn)
 {
@@ -201,7 +203,8 @@ sample_add(struct pg_listen *l, int64_t at, uint64_t lsn)
 
 	pthread_mutex_lock(&l->mu);
 	n = l->nsample;
-	if (n >= 2 && at - l->sample[(n - 2) % PGL_SAMPLES].at < PGL_SAMPLE_MS)
+	if (n >= 2 && l->sample[(n - 1) % PGL_SAMPLES].at -
+	    l->sample[(n - 2) % PGL_SAMPLES].at < PGL_SAMPLE_MS)
 		n--;		/* the newest moves */
 	else
 		l->nsample++;
@@ -484,18 +487,24 @@ pgl_settle(struct pg_listen *l)
 {
 	struct timespec until;
 	uint64_t mine;
-	bool late = false;
+	bool late;
 	int rc = 0;
 
 	if (l == NULL || l->cache == NULL)
 		return;
 	mine = atomic_fetch_add(&l->commits, 1) + 1;
+	/* a cache not in use now (no proof, or an old one: the database is
+	 * slow) is not waited for; what it holds goes instead, so that it
+	 * answers nothing older than the commit when it is used again */
+	if (!pgl_cache_ok(l, pg_now_ms())) {
+		pgc_flush(l->cache, pg_now_ms());
+		return;
+	}
 	if (write(l->wake[1], "", 1) == -1) {
 		/* full: a wake-up is pending already */
 	}
 	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += PGL_WINDOW_MS / 1000;
-	until.tv_nsec += (PGL_WINDOW_MS % 1000) * 1000000L;
+	until.tv_nsec += PGL_SETTLE_MS * 1000000L;
 	if (until.tv_nsec >= 1000000000L) {
 		until.tv_sec++;
 		until.tv_nsec -= 1000000000L;
@@ -503,9 +512,10 @@ pgl_settle(struct pg_listen *l)
 	pthread_mutex_lock(&l->mu);
 	while (l->settled < mine && atomic_load(&l->proven) != 0 && rc == 0)
 		rc = pthread_cond_timedwait(&l->moved, &l->mu, &until);
-	late = l->settled < mine && atomic_load(&l->proven) != 0;
+	late = l->settled < mine;
 	pthread_mutex_unlock(&l->mu);
-	/* what the cache holds may predate the commit: none of it, then */
+	/* not in time, or the listener lost its connection meanwhile: the
+	 * cache may hold what the commit changed, so none of it */
 	if (late)
 		pgc_flush(l->cache, pg_now_ms());
 }
