@@ -42,8 +42,9 @@
  * until a heartbeat sent after that commit has come back, so the
  * commit's names are applied before the unit's caller answers (about a
  * round trip).  Should that take PGL_SETTLE_MS, or the cache not be in
- * use at the time, the cache is emptied instead.  The replica is not waited for: a lookup there may miss the
- * node's own change for up to PGL_WINDOW_MS, like any other.
+ * use at the time, the cache is emptied instead.  The replica is not
+ * waited for: a lookup there may miss the node's own change for up to
+ * PGL_WINDOW_MS, like any other.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -378,14 +379,14 @@ replica_main(void *arg)
 	struct err e;
 	uint64_t lsn;
 	int64_t at;
-	bool fresh = false, ok;
+	bool fresh = false, ok, sampled;
 
 	while (!atomic_load(&l->stop)) {
 		nap(l, PGL_POLL_MS);
 		pthread_mutex_lock(&l->mu);
-		at = l->nsample;
+		sampled = l->nsample > 0;
 		pthread_mutex_unlock(&l->mu);
-		if (at == 0)
+		if (!sampled)		/* nothing to compare with yet */
 			continue;
 		if (c == NULL && (c = pg_connect_as(l->read_conninfo,
 		    "keydird-read", &e)) == NULL) {
